@@ -1,0 +1,36 @@
+// Lint: TypeScript rules plus Nx module boundaries, which enforce the design's one-way layering:
+// core <- {bitslice, kernels, pipeline} <- train <- {sensitivity, pruning} <- bench <- report <- cli.
+import nx from '@nx/eslint-plugin';
+import tseslint from 'typescript-eslint';
+
+const layer = (tag, allowed) => ({ sourceTag: tag, onlyDependOnLibsWithTags: [tag, ...allowed] });
+
+export default [
+  { ignores: ['**/dist/**', '**/build/**', '**/node_modules/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    plugins: { '@nx': nx },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          allow: [],
+          depConstraints: [
+            layer('scope:core', []),
+            layer('scope:pipeline', ['scope:core']),
+            layer('scope:data', ['scope:core']),
+            layer('scope:kernels', ['scope:core']),
+            layer('scope:train', ['scope:core', 'scope:data', 'scope:kernels']),
+            layer('scope:analysis', ['scope:core', 'scope:data', 'scope:kernels', 'scope:train']),
+            layer('scope:bench', ['scope:core', 'scope:data', 'scope:kernels', 'scope:train', 'scope:analysis']),
+            layer('scope:report', ['scope:core', 'scope:bench']),
+            layer('scope:app', ['scope:core', 'scope:pipeline', 'scope:data', 'scope:kernels', 'scope:train', 'scope:analysis', 'scope:bench', 'scope:report']),
+          ],
+        },
+      ],
+    },
+  },
+];
