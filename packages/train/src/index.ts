@@ -1,1 +1,2 @@
-export {};
+export * from './backend';
+export * from './wasm-gradients';
