@@ -1,1 +1,2 @@
-export {};
+export * from './model-format';
+export * from './random-model';
