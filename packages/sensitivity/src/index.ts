@@ -1,1 +1,6 @@
-export {};
+export * from './perturbation';
+export * from './plane-packing';
+export * from './plane-sets';
+export * from './classifier';
+export * from './analysis';
+export * from './sensitivity-format';
