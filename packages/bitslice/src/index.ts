@@ -1,1 +1,15 @@
-export {};
+export { bitsliceDatasetStage } from './dataset-stage';
+export { buildDataset, loadSource, type BuildContext, type LoadResult } from './build-dataset';
+export { datasetParamsSchema, type DatasetParams, type DatasetParamsInput } from './dataset-params';
+export { assignSplits, apportion, indicesByClass, type SplitFractions, type SampleLimit, type SplitAssignment, type RecordRef } from './splits';
+export { planeBatches, packedPlaneBatches, scaledPixelBatches, type Batch, type BatchOptions, type PlaneBatchOptions } from './batches';
+export { floatPlaneRuns, packedPlaneTable, SCALED_PIXEL_TABLE, checkLayoutChannels } from './plane-tables';
+export { recomposePixels } from './recompose';
+export { DATASET_SOURCES, DATASET_SOURCE_NAMES, type DatasetSourceName } from './sources';
+export { defineSource, type DatasetSource, type LoadedSource, type SourceLoadContext, type SourceShape } from './sources/source';
+export { RecordSetBuilder, type RecordSet } from './sources/record-set';
+export { MalformedRecords, MALFORMED_LISTED } from './sources/malformed-records';
+export { readIdxFile, type IdxFile } from './sources/idx-file';
+export { byteOfMnistValue, THOUSANDTHS_TO_BYTE } from './sources/mnist-source';
+export { CIFAR10_CLASS_NAMES, CIFAR10_RECORD_SIZE } from './sources/cifar10-source';
+export { DIGIT_CLASS_NAMES, FASHION_CLASS_NAMES } from './sources/npm-package';

@@ -1,0 +1,31 @@
+import { defineStage } from '@cbnn/core';
+import { buildDataset } from './build-dataset';
+import { datasetParamsSchema } from './dataset-params';
+
+/** `bitslice.dataset`: a source → the dataset artifact (uint8 NHWC + labels + manifest). */
+export const bitsliceDatasetStage = defineStage({
+  name: 'bitslice.dataset',
+  version: 1,
+  description: 'Load and validate a dataset source, split it (stratified, seeded) and store it as uint8 NHWC',
+  params: datasetParamsSchema,
+  inputs: {},
+  output: 'dataset',
+  async run(ctx) {
+    const manifest = buildDataset(ctx.outDir, ctx.params, {
+      logger: ctx.logger,
+      signal: ctx.signal,
+      seed: ctx.seed,
+      onProgress: (message, current, total) => ctx.progress.update({ current, total, unit: 'file', message }),
+    });
+    const { train, validation, test } = manifest.splits;
+    return {
+      metrics: {
+        source: `${manifest.source.name}@${manifest.source.version}`,
+        train: train.count,
+        validation: validation.count,
+        test: test.count,
+        malformed: manifest.malformed.count,
+      },
+    };
+  },
+});
