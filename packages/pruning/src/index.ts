@@ -1,1 +1,2 @@
-export {};
+export * from './plan-format';
+export * from './plan-policies';

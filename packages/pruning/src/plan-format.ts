@@ -1,0 +1,54 @@
+import * as fs from 'node:fs';
+import { z } from 'zod';
+import { InvalidInputError, parseOrThrow, planeSelectionSchema, writeJsonAtomicSync } from '@cbnn/core';
+
+/** `plan.json` (docs/contracts.md). Budgets and drops in percentage points. */
+export const PLAN_FILE = 'plan.json';
+export const PLAN_POLICIES = ['lsb-first', 'greedy'] as const;
+export type PlanPolicy = (typeof PLAN_POLICIES)[number];
+
+export const planStepSchema = z.object({
+  /** The plane this step tried to add to the dropped set, e.g. 'grey:b2'. */
+  drop: z.string(),
+  /** Accuracy with every accepted plane so far plus this one perturbed. */
+  accuracy: z.number().min(0).max(1),
+  dropPoints: z.number(),
+  accepted: z.boolean(),
+  /** 'table' when read from sensitivity.json, 'measured' when re-measured with the engine. */
+  source: z.enum(['table', 'measured']).optional(),
+});
+export type PlanStep = z.infer<typeof planStepSchema>;
+
+/** `droppedPlanes` may be empty (nothing could be dropped): an empty record, no empty lists. */
+export const planSchema = z.object({
+  format: z.literal('cbnn.plan'),
+  version: z.literal(1),
+  policy: z.enum(PLAN_POLICIES),
+  mode: z.enum(['randomize', 'zero']),
+  budgetPoints: z.number().min(0),
+  baselineAccuracy: z.number().min(0).max(1),
+  keptPlanes: planeSelectionSchema,
+  droppedPlanes: z.record(z.string(), z.array(z.number().int().min(0).max(7)).min(1)),
+  steps: z.array(planStepSchema),
+});
+export type Plan = z.infer<typeof planSchema>;
+
+export function readPlan(file: string): Plan {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InvalidInputError(`cannot read the pruning plan: ${(e as Error).message}`, { file }, 'is this a pruning.plan output?');
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new InvalidInputError(`pruning plan is not valid JSON: ${(e as Error).message}`, { file });
+  }
+  return parseOrThrow(planSchema, raw, 'pruning plan', { file });
+}
+
+export function writePlan(file: string, plan: Plan): void {
+  writeJsonAtomicSync(file, planSchema.parse(plan));
+}
