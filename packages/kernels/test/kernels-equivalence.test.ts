@@ -1,0 +1,200 @@
+import fc from 'fast-check';
+import { createRng, wordsForChannels } from '@cbnn/core';
+import {
+  createWasmKernels,
+  randomPackedWeights,
+  referenceKernels,
+  type ConvLayer,
+  type ConvRealLayer,
+  type DenseLayer,
+  type DenseOutLayer,
+} from '../src';
+
+const wasm = createWasmKernels();
+const ref = referenceKernels;
+
+function randomPacked(seed: number, items: number, channels: number): Uint32Array {
+  return randomPackedWeights(createRng(seed), items, channels);
+}
+
+function thresholdsFor(seed: number, outC: number, span: number): { thresholds: Int32Array; flip: Uint8Array } {
+  const rng = createRng(seed);
+  const thresholds = new Int32Array(outC);
+  const flip = new Uint8Array(outC);
+  for (let o = 0; o < outC; o++) {
+    // around 0 mostly, sometimes far out (constant channels), spanning odd and even values
+    thresholds[o] = rng.int(10) === 0 ? (rng.int(2) ? 2147483647 : -2147483648) : rng.int(2 * span + 1) - span;
+    flip[o] = rng.int(2);
+  }
+  return { thresholds, flip };
+}
+
+describe('wasm kernels equal the reference', () => {
+  it('binary conv3x3 on random shapes, both paddings', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          batch: fc.integer({ min: 1, max: 3 }),
+          height: fc.integer({ min: 3, max: 9 }),
+          width: fc.integer({ min: 3, max: 9 }),
+          inC: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constantFrom(32, 64, 96, 128, 129, 200)),
+          outC: fc.integer({ min: 1, max: 70 }),
+          padding: fc.constantFrom('same' as const, 'valid' as const),
+          seed: fc.integer({ min: 0, max: 1 << 30 }),
+        }),
+        ({ batch, height, width, inC, outC, padding, seed }) => {
+          const input = randomPacked(seed, batch * height * width, inC);
+          const layer: ConvLayer = { type: 'conv', inC, outC, padding, weights: randomPacked(seed + 1, outC * 9, inC), ...thresholdsFor(seed + 2, outC, 3 * Math.ceil(Math.sqrt(9 * inC))) };
+          const ho = padding === 'same' ? height : height - 2;
+          const wo = padding === 'same' ? width : width - 2;
+          const n = batch * ho * wo * wordsForChannels(outC);
+          const a = new Uint32Array(n);
+          const b = new Uint32Array(n);
+          ref.convBinary(input, batch, height, width, layer, a);
+          wasm.convBinary(input, batch, height, width, layer, b);
+          expect(b).toEqual(a);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('binary conv with exact-threshold dot products hits the boundary identically', () => {
+    // thresholds equal to actual dot products exercise >= vs <= at equality
+    const batch = 2, height = 5, width = 4, inC = 37, outC = 9;
+    const input = randomPacked(5, batch * height * width, inC);
+    const weights = randomPacked(6, outC * 9, inC);
+    const probe: ConvLayer = { type: 'conv', inC, outC, padding: 'same', weights, thresholds: new Int32Array(outC), flip: new Uint8Array(outC) };
+    const bits0 = new Uint32Array(batch * height * width);
+    ref.convBinary(input, batch, height, width, probe, bits0);
+    const thresholds = Int32Array.from({ length: outC }, (_, o) => [-9 * inC, -3, -1, 1, 3, 0, 5, 7, 9 * inC][o]);
+    for (const flipValue of [0, 1]) {
+      const layer = { ...probe, thresholds, flip: new Uint8Array(outC).fill(flipValue) };
+      const a = new Uint32Array(bits0.length);
+      const b = new Uint32Array(bits0.length);
+      ref.convBinary(input, batch, height, width, layer, a);
+      wasm.convBinary(input, batch, height, width, layer, b);
+      expect(b).toEqual(a);
+    }
+  });
+
+  it('conv counts only valid taps on the zero border (1-pixel images, corners)', () => {
+    // A 1x1 'same' conv sees only the centre tap: all-ones input and weights give dot = inC.
+    const inC = 33;
+    const ones = randomPacked(1, 1, inC).fill(0);
+    ones[0] = 0xffffffff;
+    ones[1] = 1;
+    const layer: ConvLayer = { type: 'conv', inC, outC: 1, padding: 'same', weights: new Uint32Array(9 * 2), thresholds: Int32Array.of(inC), flip: Uint8Array.of(0) };
+    for (let t = 0; t < 9; t++) {
+      layer.weights[t * 2] = 0xffffffff;
+      layer.weights[t * 2 + 1] = 1;
+    }
+    for (const k of [ref, wasm]) {
+      const out = new Uint32Array(1);
+      k.convBinary(ones, 1, 1, 1, layer, out);
+      expect(out[0]).toBe(1);
+      k.convBinary(ones, 1, 1, 1, { ...layer, thresholds: Int32Array.of(inC + 1) }, out);
+      expect(out[0]).toBe(0);
+    }
+  });
+
+  it('real-valued first layer on planes', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          batch: fc.integer({ min: 1, max: 2 }),
+          height: fc.integer({ min: 3, max: 7 }),
+          width: fc.integer({ min: 3, max: 7 }),
+          inC: fc.integer({ min: 1, max: 24 }),
+          outC: fc.integer({ min: 1, max: 40 }),
+          padding: fc.constantFrom('same' as const, 'valid' as const),
+          seed: fc.integer({ min: 0, max: 1 << 30 }),
+        }),
+        ({ batch, height, width, inC, outC, padding, seed }) => {
+          const rng = createRng(seed);
+          const floats = (n: number): Float32Array => Float32Array.from({ length: n }, () => rng.nextFloat() * 2 - 1);
+          const layer: ConvRealLayer = { type: 'conv_real', inC, outC, padding, weights: floats(outC * 9 * inC), scale: floats(outC), bias: floats(outC) };
+          const input = randomPacked(seed + 1, batch * height * width, inC);
+          const ho = padding === 'same' ? height : height - 2;
+          const wo = padding === 'same' ? width : width - 2;
+          const a = new Uint32Array(batch * ho * wo * wordsForChannels(outC));
+          const b = new Uint32Array(a.length);
+          ref.convReal(input, batch, height, width, layer, a);
+          wasm.convReal(input, batch, height, width, layer, b);
+          expect(b).toEqual(a);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('max-pool, flatten, dense, dense_out and GEMM dots', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          batch: fc.integer({ min: 1, max: 5 }),
+          height: fc.integer({ min: 2, max: 9 }),
+          width: fc.integer({ min: 2, max: 9 }),
+          channels: fc.integer({ min: 1, max: 140 }),
+          outC: fc.integer({ min: 1, max: 45 }),
+          seed: fc.integer({ min: 0, max: 1 << 30 }),
+        }),
+        ({ batch, height, width, channels, outC, seed }) => {
+          const words = wordsForChannels(channels);
+          const input = randomPacked(seed, batch * height * width, channels);
+          const pooled = [new Uint32Array(batch * (height >> 1) * (width >> 1) * words), new Uint32Array(batch * (height >> 1) * (width >> 1) * words)];
+          ref.maxPool2(input, batch, height, width, channels, pooled[0]);
+          wasm.maxPool2(input, batch, height, width, channels, pooled[1]);
+          expect(pooled[1]).toEqual(pooled[0]);
+
+          const pixels = height * width;
+          const inBits = pixels * channels;
+          const flat = [new Uint32Array(batch * wordsForChannels(inBits)), new Uint32Array(batch * wordsForChannels(inBits))];
+          ref.flattenPacked(input, batch, pixels, channels, flat[0]);
+          wasm.flattenPacked(input, batch, pixels, channels, flat[1]);
+          expect(flat[1]).toEqual(flat[0]);
+
+          const dense: DenseLayer = { type: 'dense', inBits, outC, weights: randomPacked(seed + 3, outC, inBits), ...thresholdsFor(seed + 4, outC, Math.ceil(Math.sqrt(inBits)) * 2) };
+          const d = [new Uint32Array(batch * wordsForChannels(outC)), new Uint32Array(batch * wordsForChannels(outC))];
+          ref.denseBinary(flat[0], batch, dense, d[0]);
+          wasm.denseBinary(flat[0], batch, dense, d[1]);
+          expect(d[1]).toEqual(d[0]);
+
+          const rng = createRng(seed + 5);
+          const outLayer: DenseOutLayer = {
+            type: 'dense_out',
+            inBits,
+            outC,
+            weights: dense.weights,
+            scale: Float32Array.from({ length: outC }, () => rng.nextFloat() - 0.5),
+            bias: Float32Array.from({ length: outC }, () => rng.nextFloat() - 0.5),
+          };
+          const s = [new Float32Array(batch * outC), new Float32Array(batch * outC)];
+          ref.denseOut(flat[0], batch, outLayer, s[0]);
+          wasm.denseOut(flat[0], batch, outLayer, s[1]);
+          expect(s[1]).toEqual(s[0]);
+
+          const g = [new Int32Array(batch * outC), new Int32Array(batch * outC)];
+          ref.gemmDots(flat[0], batch, inBits, dense.weights, outC, g[0]);
+          wasm.gemmDots(flat[0], batch, inBits, dense.weights, outC, g[1]);
+          expect(g[1]).toEqual(g[0]);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('GEMM dots: long K (more than 31 chunks per byte accumulator) and known values', () => {
+    const kBits = 128 * 40 + 7;
+    const a = randomPacked(11, 3, kBits);
+    const b = randomPacked(12, 5, kBits);
+    const r = new Int32Array(15);
+    const w = new Int32Array(15);
+    ref.gemmDots(a, 3, kBits, b, 5, r);
+    wasm.gemmDots(a, 3, kBits, b, 5, w);
+    expect(w).toEqual(r);
+    // a row against itself: all taps agree -> dot = kBits
+    wasm.gemmDots(a, 1, kBits, a, 1, w);
+    expect(w[0]).toBe(kBits);
+  });
+});
