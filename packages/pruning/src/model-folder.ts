@@ -1,0 +1,91 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { InvalidInputError, parseOrThrow, planeSelectionSchema, type PlaneSelection } from '@cbnn/core';
+
+/**
+ * What pruning.select reads from a `model.bnn` / `model.fp` folder (docs/contracts.md, "Model
+ * artifact folders"): `model-info.json` for the metrics and parameter counts, and the real size
+ * of `model.cbnn` on disk. The schema checks only the fields used here and lets the rest pass,
+ * so the trainer can add fields without breaking selection.
+ */
+export const MODEL_INFO_FILE = 'model-info.json';
+export const ENGINE_MODEL_FILE_NAME = 'model.cbnn';
+export const ONNX_FILE_NAME = 'model.onnx';
+
+const accuracy = z.number().min(0).max(1);
+
+export const modelInfoSchema = z.looseObject({
+  kind: z.enum(['bnn', 'fp']),
+  width: z.number().positive(),
+  planes: z.looseObject({ selection: planeSelectionSchema }),
+  params: z.looseObject({ binary: z.number().int().min(0), float: z.number().int().min(0) }),
+  bytes: z.looseObject({ float32: z.number().min(0).optional() }).optional(),
+  metrics: z.looseObject({ validationAccuracy: accuracy, testAccuracy: accuracy }),
+});
+export type ModelInfo = z.infer<typeof modelInfoSchema>;
+
+export interface ModelFolderSummary {
+  dir: string;
+  info: ModelInfo;
+  planes: PlaneSelection;
+  planeCount: number;
+  width: number;
+  binaryParams: number;
+  floatParams: number;
+  /** Bytes of model.cbnn on disk (bnn) — real, header included. */
+  packedBytes?: number;
+  /** Every parameter as a float32. */
+  float32Bytes: number;
+  /** Bytes of model.onnx on disk, when present (fp). */
+  onnxBytes?: number;
+  validationAccuracy: number;
+  testAccuracy: number;
+}
+
+export function readModelInfo(dir: string): ModelInfo {
+  const file = path.join(dir, MODEL_INFO_FILE);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InvalidInputError(`cannot read the model summary: ${(e as Error).message}`, { file }, 'is this folder a train.bnn / train.fp output?');
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new InvalidInputError(`model summary is not valid JSON: ${(e as Error).message}`, { file });
+  }
+  return parseOrThrow(modelInfoSchema, raw, 'model summary', { file });
+}
+
+export function readModelFolder(dir: string, expectedKind: 'bnn' | 'fp'): ModelFolderSummary {
+  const info = readModelInfo(dir);
+  if (info.kind !== expectedKind) {
+    throw new InvalidInputError(`expected a '${expectedKind}' model, found kind '${info.kind}'`, { file: path.join(dir, MODEL_INFO_FILE), field: 'kind' });
+  }
+  let packedBytes: number | undefined;
+  if (expectedKind === 'bnn') {
+    const file = path.join(dir, ENGINE_MODEL_FILE_NAME);
+    if (!fs.existsSync(file)) throw new InvalidInputError('the binary model has no engine model file', { file }, 'train.bnn exports model.cbnn; was the export skipped?');
+    packedBytes = fs.statSync(file).size;
+  }
+  const onnx = path.join(dir, ONNX_FILE_NAME);
+  const binaryParams = info.params.binary;
+  const floatParams = info.params.float;
+  return {
+    dir,
+    info,
+    planes: info.planes.selection,
+    planeCount: Object.values(info.planes.selection).reduce((n, bits) => n + bits.length, 0),
+    width: info.width,
+    binaryParams,
+    floatParams,
+    packedBytes,
+    float32Bytes: info.bytes?.float32 ?? (binaryParams + floatParams) * 4,
+    onnxBytes: fs.existsSync(onnx) ? fs.statSync(onnx).size : undefined,
+    validationAccuracy: info.metrics.validationAccuracy,
+    testAccuracy: info.metrics.testAccuracy,
+  };
+}

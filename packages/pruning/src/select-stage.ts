@@ -1,0 +1,75 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { InvalidInputError, defineStage, writeFileAtomicSync } from '@cbnn/core';
+import { readModelFolder, MODEL_INFO_FILE } from './model-folder';
+import { CHOSEN_DIR, SEARCH_FILE, SEARCH_SUMMARY_FILE, writeSearchResult } from './search-format';
+import { BASELINE_NAME, searchSummaryMarkdown, selectCompactModel } from './selection';
+
+export const pruningSelectParams = z.object({
+  /** Largest validation-accuracy drop below the baseline BNN allowed, in percentage points. */
+  budgetPoints: z.number().min(0).default(1),
+});
+
+/**
+ * `pruning.select`: the end of the compact-network search. `candidates` is the folder the runner
+ * builds from a matrix (`candidates: search[*]`), one subfolder per instance, each a model.bnn
+ * folder; the subfolder name is the candidate's name.
+ */
+export const pruningSelectStage = defineStage({
+  name: 'pruning.select',
+  version: 1,
+  description: 'Pick the smallest retrained candidate (bytes of model.cbnn) within the validation-accuracy budget of the baseline BNN',
+  params: pruningSelectParams,
+  inputs: {
+    baseline: { kind: 'model.bnn', description: 'the BNN on all planes at full width' },
+    candidates: { kind: 'model.bnn', description: 'a matrix of retrained candidates: one model.bnn subfolder each' },
+    fp: { kind: 'model.fp', optional: true, description: 'the full-precision counterpart, for the size comparison' },
+  },
+  output: 'search',
+  async run(ctx) {
+    const baseline = readModelFolder(ctx.inputs.baseline, 'bnn');
+    const candidates = listCandidateFolders(ctx.inputs.candidates).map((dir) => ({ name: path.basename(dir), model: readModelFolder(dir, 'bnn') }));
+    const fullPrecision = ctx.inputs.fp ? readModelFolder(ctx.inputs.fp, 'fp') : undefined;
+    const result = selectCompactModel({ budgetPoints: ctx.params.budgetPoints, baseline, candidates, fullPrecision });
+    writeSearchResult(path.join(ctx.outDir, SEARCH_FILE), result);
+    writeFileAtomicSync(path.join(ctx.outDir, SEARCH_SUMMARY_FILE), searchSummaryMarkdown(result));
+    const chosenDir = result.chosen === BASELINE_NAME ? ctx.inputs.baseline : path.join(ctx.inputs.candidates, result.chosen);
+    fs.cpSync(chosenDir, path.join(ctx.outDir, CHOSEN_DIR), { recursive: true });
+    if (result.chosen === BASELINE_NAME) {
+      ctx.logger.warn({ budgetPoints: result.budgetPoints }, 'no candidate is within the validation budget; the baseline is chosen');
+    }
+    const chosen = result.chosen === BASELINE_NAME ? result.baseline : result.candidates.find((c) => c.name === result.chosen)!;
+    ctx.logger.info({ chosen: result.chosen, packedBytes: chosen.packedBytes, compression: result.compression }, 'compact model selected');
+    return {
+      metrics: {
+        chosen: result.chosen,
+        candidates: result.candidates.length,
+        withinBudget: result.candidates.filter((c) => c.withinBudget).length,
+        packedBytes: chosen.packedBytes,
+        validationAccuracy: chosen.validationAccuracy,
+        testAccuracy: chosen.testAccuracy,
+        compressionVsBaseline: result.compression.vsBaselinePacked,
+        compressionVsFullPrecision: result.compression.vsFullPrecisionFloat32,
+      },
+    };
+  },
+});
+
+/**
+ * The candidate model folders under `dir`, by name. `dir` may itself be a single model folder
+ * (a pipeline with one candidate and no matrix); then it is the only candidate.
+ */
+export function listCandidateFolders(dir: string): string[] {
+  if (!fs.existsSync(dir)) throw new InvalidInputError('candidates folder does not exist', { file: dir });
+  if (fs.existsSync(path.join(dir, MODEL_INFO_FILE))) return [dir];
+  const subdirs = fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => path.join(dir, e.name))
+    .sort();
+  if (subdirs.length === 0) {
+    throw new InvalidInputError('candidates folder holds no model folder', { file: dir }, "give pruning.select 'candidates: <matrix stage>[*]'");
+  }
+  return subdirs;
+}
