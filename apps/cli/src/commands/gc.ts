@@ -1,0 +1,22 @@
+import type { Command } from 'commander';
+import * as path from 'node:path';
+import { ArtifactStore, defaultStoreRoot, garbageCollect, lockFileFor } from '@cbnn/pipeline';
+import { DEFAULT_PIPELINE, printJson } from '../context';
+
+export function registerGc(program: Command): void {
+  program
+    .command('gc [pipeline]')
+    .description('remove from the store everything no lock file references')
+    .option('--store <dir>', 'artifact store folder')
+    .option('--dry-run', 'only report what would be removed')
+    .option('--json', 'JSON on stdout')
+    .action(async (file: string | undefined, opts: { store?: string; dryRun?: boolean; json?: boolean }) => {
+      const pipelineFile = path.resolve(file ?? DEFAULT_PIPELINE);
+      const store = new ArtifactStore(opts.store ? path.resolve(opts.store) : defaultStoreRoot(pipelineFile));
+      const result = await garbageCollect(store, { dryRun: opts.dryRun, extraLockFiles: [lockFileFor(pipelineFile)] });
+      if (opts.json) return printJson(result);
+      process.stdout.write(
+        `${result.dryRun ? 'would remove' : 'removed'} ${result.removedObjects} objects (${result.freedBytes} bytes), ${result.removedRuns} run-cache entries, ${result.removedViews} views; kept ${result.keptObjects} objects referenced by ${result.lockFiles.length} lock file(s)\n`,
+      );
+    });
+}

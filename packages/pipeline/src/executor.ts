@@ -1,0 +1,54 @@
+import type { ProgressUpdate } from '@cbnn/core';
+
+/**
+ * What a worker needs to run one stage attempt: names, params, paths. Never large data, so a job
+ * can travel through a queue (issue 9: a BullMQ executor) as well as over IPC.
+ */
+export interface StageJob {
+  /** Instance name. */
+  stage: string;
+  key: string;
+  kind: 'handler' | 'cmd';
+  handler?: string;
+  handlerVersion?: number;
+  cmd?: string;
+  /** Working folder of a cmd stage (the pipeline's folder). */
+  cwd?: string;
+  params: Record<string, unknown>;
+  /** Read-only input folders by input name. */
+  inputs: Record<string, string>;
+  outDir: string;
+  tmpDir: string;
+  /** JSON-lines log of this attempt; the runner stores it with the outputs. */
+  logFile: string;
+  seed: number;
+  threads: number;
+}
+
+export interface StageJobResult {
+  metrics?: Record<string, number | string | boolean>;
+}
+
+export interface StageJobEvents {
+  progress(update: ProgressUpdate): void;
+  /** One JSON log line (already written to job.logFile by the worker). */
+  log(line: string): void;
+}
+
+/**
+ * Runs stage attempts somewhere (child processes here; queue workers later). Rejects with a
+ * StageFailedError when the stage fails, a CancelledError when `signal` aborts.
+ */
+export interface Executor {
+  readonly name: string;
+  run(job: StageJob, events: StageJobEvents, signal: AbortSignal): Promise<StageJobResult>;
+  close(): Promise<void>;
+}
+
+/** Messages between the local executor and a worker process. */
+export type ParentMessage = { type: 'run'; job: StageJob } | { type: 'cancel' };
+export type WorkerMessage =
+  | { type: 'progress'; update: ProgressUpdate }
+  | { type: 'log'; line: string }
+  | { type: 'done'; result: StageJobResult }
+  | { type: 'error'; message: string; stderrTail?: string[] };

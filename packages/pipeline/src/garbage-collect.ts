@@ -1,0 +1,83 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ArtifactStore } from './artifact-store';
+import { readLockFile } from './lock-file';
+import { WorkspaceLock } from './workspace-lock';
+
+export interface GcResult {
+  lockFiles: string[];
+  keptObjects: number;
+  removedObjects: number;
+  removedRuns: number;
+  removedViews: number;
+  freedBytes: number;
+  dryRun: boolean;
+}
+
+/**
+ * Drop everything no lock file references: objects, run-cache entries, views and `out/` links.
+ * The lock files are the ones runs registered with this store (plus `extraLockFiles`); a lock
+ * file that no longer exists keeps nothing. Takes the store's run lock.
+ */
+export async function garbageCollect(store: ArtifactStore, options: { dryRun?: boolean; extraLockFiles?: string[]; wait?: boolean } = {}): Promise<GcResult> {
+  const lock = await WorkspaceLock.acquire(store.root, { wait: options.wait ?? false });
+  try {
+    const lockFiles = [...new Set([...store.lockFiles(), ...(options.extraLockFiles ?? [])])].filter((f) => fs.existsSync(f));
+    const keepOutputs = new Set<string>();
+    const keep = new Set<string>();
+    for (const file of lockFiles) {
+      const lf = readLockFile(file);
+      for (const e of Object.values(lf?.stages ?? {})) {
+        keepOutputs.add(e.output);
+        keep.add(e.output);
+        if (e.log) keep.add(e.log);
+      }
+    }
+    for (const out of keepOutputs) {
+      try {
+        for (const { hash } of Object.values(store.readManifest(out).files)) keep.add(hash);
+      } catch {
+        // a missing/corrupt manifest keeps nothing more; verify reports it
+      }
+    }
+    // Combined inputs (`stage[*]`) are manifests too: keep those whose files are all kept.
+    let removedObjects = 0;
+    let freedBytes = 0;
+    for (const hash of store.listObjects()) {
+      if (keep.has(hash)) continue;
+      removedObjects++;
+      if (options.dryRun) freedBytes += fs.statSync(store.objectPath(hash)).size;
+      else freedBytes += store.deleteObject(hash);
+    }
+    let removedRuns = 0;
+    for (const run of store.listRuns()) {
+      if (keepOutputs.has(run.output)) continue;
+      removedRuns++;
+      if (!options.dryRun) store.deleteRun(run.key);
+    }
+    let removedViews = 0;
+    for (const v of store.listViews()) {
+      if (keepOutputs.has(v)) continue;
+      removedViews++;
+      if (!options.dryRun) store.removeView(v);
+    }
+    if (!options.dryRun) {
+      for (const name of safeReaddir(store.outDir)) {
+        const hash = store.exposed(name);
+        if (!hash || !keepOutputs.has(hash)) fs.rmSync(path.join(store.outDir, name), { force: true });
+      }
+      store.saveState();
+    }
+    return { lockFiles, keptObjects: keep.size, removedObjects, removedRuns, removedViews, freedBytes, dryRun: !!options.dryRun };
+  } finally {
+    lock.release();
+  }
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,324 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { CancelledError, CbnnError, InvalidInputError, StageFailedError } from '@cbnn/core';
+import { removeTree, type ArtifactStore } from './artifact-store';
+import type { Executor, StageJob } from './executor';
+import { readLockFile, writeLockFile, LOCK_FORMAT, type LockEntry } from './lock-file';
+import type { ResolvedPipeline, StageInstance } from './pipeline-loader';
+import type { RunReporter, RunSummary, StageOutcome } from './run-reporter';
+import { combinedManifest, hashDeps, keyMaterial, seedOfKey, stageKey, type KeyMaterial } from './stage-key';
+import { upstreamOf } from './dag';
+import { WorkspaceLock, type LockOwner } from './workspace-lock';
+
+export interface RunOptions {
+  store: ArtifactStore;
+  executor: Executor;
+  /** Stage attempts running at once (default: number of cores). */
+  jobs?: number;
+  /** Run only these stages/instances (and what they need). */
+  stages?: readonly string[];
+  /** Execute these stages/instances even when cached. */
+  force?: readonly string[];
+  /** After a failure, keep running what does not depend on it. */
+  keepGoing?: boolean;
+  reporter?: RunReporter;
+  signal?: AbortSignal;
+  /** false: refuse at once when another run holds the store (default: wait). */
+  waitForLock?: boolean;
+}
+
+interface Resolved {
+  material: KeyMaterial;
+  key: string;
+}
+
+/**
+ * Run a resolved pipeline: cached stages are restored, the rest executed by `executor` in
+ * dependency order, at most `jobs` at a time. Results are committed to the store only when a
+ * stage succeeds; the lock file is rewritten at the end (also after failures and cancels, for
+ * what did finish).
+ */
+export async function runPipeline(pipeline: ResolvedPipeline, options: RunOptions): Promise<RunSummary> {
+  const { store, executor } = options;
+  const reporter = options.reporter ?? {};
+  const started = Date.now();
+  const jobs = Math.max(1, options.jobs ?? os.availableParallelism());
+  const selected = selectInstances(pipeline, options.stages);
+  const forced = new Set(options.force?.length ? [...expandNames(pipeline, options.force, '--force')] : []);
+
+  const lock = await WorkspaceLock.acquire(store.root, {
+    wait: options.waitForLock ?? true,
+    signal: options.signal,
+    onWait: (o: LockOwner) => reporter.message?.(`waiting for the store ${store.root}: another run holds it (pid ${o.pid}, since ${o.startedAt})`),
+  });
+  // Under the lock nobody else is running on this store: scratch left by a killed run can go.
+  removeTree(store.tmpRoot);
+  const runDir = path.join(store.tmpRoot, `run-${process.pid}-${randomBytes(4).toString('hex')}`);
+  fs.mkdirSync(runDir, { recursive: true });
+
+  const cancel = new AbortController();
+  const onOuterAbort = (): void => cancel.abort(options.signal?.reason ?? new Error('cancelled'));
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  if (options.signal?.aborted) onOuterAbort();
+
+  const slots = new Semaphore(jobs);
+  const outcomes = new Map<string, Promise<StageOutcome>>();
+  const resolvedKeys = new Map<string, Resolved>();
+  const inflight = new Map<string, { owner: string; done: Promise<StageOutcome> }>();
+  let stopping = false;
+  const threads = Math.max(1, Math.floor(os.availableParallelism() / jobs));
+
+  const outcomeOf = (id: string): Promise<StageOutcome> => {
+    let p = outcomes.get(id);
+    if (!p) {
+      p = settle(pipeline.byId.get(id)!);
+      outcomes.set(id, p);
+    }
+    return p;
+  };
+
+  const settle = async (inst: StageInstance): Promise<StageOutcome> => {
+    const base = { id: inst.id, stage: inst.stage, durationMs: 0, attempts: 0 };
+    const ups = await Promise.all(inst.upstream.map(outcomeOf));
+    const broken = ups.find((u) => u.status !== 'ran' && u.status !== 'cached');
+    if (broken) return finish({ ...base, status: cancel.signal.aborted ? 'cancelled' : 'skipped', note: `upstream '${broken.id}' ${broken.status}` });
+    if (cancel.signal.aborted) return finish({ ...base, status: 'cancelled', note: 'run cancelled' });
+    if (stopping) return finish({ ...base, status: 'skipped', note: 'not started: the run stops after a failure (use --keep-going)' });
+
+    const t0 = Date.now();
+    const inputs: Record<string, string> = {};
+    let key: string;
+    try {
+      for (const [name, need] of Object.entries(inst.needs)) {
+        const outs = need.instances.map((i) => [i, ups.find((u) => u.id === i)!.output!] as [string, string]);
+        inputs[name] = need.all ? store.putManifest(combinedManifest(store, outs).manifest) : outs[0][1];
+      }
+      const material = keyMaterial(inst, pipeline.seed, inputs, hashDeps(inst, pipeline.dir, pipeline.file));
+      key = stageKey(material);
+      resolvedKeys.set(inst.id, { material, key });
+    } catch (e) {
+      if (!options.keepGoing) stopping = true;
+      return finish({ ...base, status: 'failed', note: e instanceof CbnnError ? e.userMessage() : (e as Error).message });
+    }
+
+    if (!forced.has(inst.id)) {
+      const hit = restore(inst, key);
+      if (hit) return finish({ ...base, ...hit, durationMs: Date.now() - t0 });
+      const same = inflight.get(key);
+      if (same) {
+        const o = await same.done;
+        if (o.status !== 'ran' && o.status !== 'cached') return finish({ ...base, status: 'skipped', note: `same key as '${same.owner}', which ${o.status}` });
+        store.expose(inst.id, o.output!);
+        return finish({ ...base, status: 'cached', key, output: o.output, log: o.log, metrics: o.metrics, note: `same key as '${same.owner}' (computed once)`, durationMs: Date.now() - t0 });
+      }
+    }
+    const done = (async () => {
+      await slots.acquire();
+      try {
+        if (cancel.signal.aborted) return { ...base, status: 'cancelled' as const, note: 'run cancelled' };
+        if (stopping) return { ...base, status: 'skipped' as const, note: 'not started: the run stops after a failure (use --keep-going)' };
+        return await execute(inst, key, inputs);
+      } finally {
+        slots.release();
+      }
+    })();
+    inflight.set(key, { owner: inst.id, done });
+    const o = await done;
+    if (o.status === 'failed' && !options.keepGoing) stopping = true;
+    return finish(o);
+  };
+
+  const finish = (o: StageOutcome): StageOutcome => {
+    reporter.stageFinished?.(o);
+    return o;
+  };
+
+  /** A cache hit whose output is intact; a corrupt one is moved aside and the stage re-runs. */
+  const restore = (inst: StageInstance, key: string): Omit<StageOutcome, 'id' | 'stage' | 'durationMs' | 'attempts'> | undefined => {
+    const rec = store.getRun(key);
+    if (!rec) return undefined;
+    const bad = store.checkOutput(rec.output);
+    if (bad.length) {
+      for (const b of bad) {
+        reporter.message?.(`${inst.id}: stored object ${b.hash.slice(0, 12)} is ${b.problem} (${b.path}); it is not used, the stage runs again`);
+        store.quarantine(b.hash);
+      }
+      store.deleteRun(key);
+      return undefined;
+    }
+    store.expose(inst.id, rec.output);
+    if (rec.log && store.objectIntact(rec.log)) {
+      const lines = store.readObject(rec.log).toString('utf8').split('\n').filter(Boolean);
+      for (const line of lines.slice(-50)) reporter.stageLog?.(inst.id, line, true);
+    }
+    return { status: 'cached', key, output: rec.output, log: rec.log, metrics: rec.metrics, note: `restored from the run cache (key ${key.slice(0, 12)})` };
+  };
+
+  const execute = async (inst: StageInstance, key: string, inputHashes: Record<string, string>): Promise<StageOutcome> => {
+    const base = { id: inst.id, stage: inst.stage, key };
+    const attempts = inst.retries + 1;
+    const inputs: Record<string, string> = {};
+    for (const [name, hash] of Object.entries(inputHashes)) inputs[name] = store.view(hash);
+    let lastError = '';
+    const startedAt = Date.now();
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const dir = path.join(runDir, `${inst.id}.${attempt}`);
+      const job: StageJob = {
+        stage: inst.id,
+        key,
+        kind: inst.kind,
+        handler: inst.handler?.name,
+        handlerVersion: inst.handler?.version,
+        cmd: inst.cmd,
+        cwd: pipeline.dir,
+        params: inst.params,
+        inputs,
+        outDir: path.join(dir, 'out'),
+        tmpDir: path.join(dir, 'tmp'),
+        logFile: path.join(dir, 'log.jsonl'),
+        seed: seedOfKey(key),
+        threads: inst.threads ?? threads,
+      };
+      fs.mkdirSync(job.outDir, { recursive: true });
+      fs.mkdirSync(job.tmpDir, { recursive: true });
+      fs.writeFileSync(job.logFile, '');
+      reporter.stageStarted?.(inst.id, { attempt, attempts, executor: executor.name });
+      const attemptAbort = new AbortController();
+      const relay = (): void => attemptAbort.abort(cancel.signal.reason);
+      cancel.signal.addEventListener('abort', relay, { once: true });
+      const timer = inst.timeoutMs !== undefined
+        ? setTimeout(() => attemptAbort.abort(new Error(`timeout: no result after ${inst.timeoutMs! / 1000}s`)), inst.timeoutMs)
+        : undefined;
+      try {
+        const result = await executor.run(job, {
+          progress: (u) => reporter.stageProgress?.(inst.id, u),
+          log: (line) => reporter.stageLog?.(inst.id, line, false),
+        }, attemptAbort.signal);
+        const metrics = { ...(result.metrics ?? {}), ...checkDeclaredOutputs(inst, job.outDir) };
+        const output = store.commitFolder(job.outDir);
+        const log = store.putBytes(fs.readFileSync(job.logFile));
+        const endedAt = Date.now();
+        store.putRun({ key, stage: inst.id, output, log, metrics, durationMs: endedAt - startedAt, createdAt: new Date().toISOString() });
+        store.expose(inst.id, output);
+        return { ...base, status: 'ran', attempts: attempt, output, log, metrics, durationMs: endedAt - startedAt, startedAt, endedAt };
+      } catch (e) {
+        if (e instanceof CancelledError || cancel.signal.aborted) {
+          return { ...base, status: 'cancelled', attempts: attempt, durationMs: Date.now() - startedAt, note: 'cancelled' };
+        }
+        lastError = e instanceof CbnnError ? e.message.replace(/^stage '[^']*' failed: /, '') : (e as Error).message;
+        if (attempt < attempts) reporter.message?.(`${inst.id}: attempt ${attempt}/${attempts} failed: ${lastError.split('\n')[0]}; retrying`);
+      } finally {
+        if (timer) clearTimeout(timer);
+        cancel.signal.removeEventListener('abort', relay);
+        removeTree(dir);
+      }
+    }
+    return { ...base, status: 'failed', attempts, durationMs: Date.now() - startedAt, note: lastError };
+  };
+
+  let all: StageOutcome[];
+  try {
+    try {
+      all = await Promise.all(selected.map(outcomeOf));
+    } finally {
+      options.signal?.removeEventListener('abort', onOuterAbort);
+      removeTree(runDir);
+      store.saveState();
+    }
+    writeLock(pipeline, store, all, resolvedKeys);
+  } finally {
+    lock.release();
+  }
+  const count = (s: StageOutcome['status']) => all.filter((o) => o.status === s).length;
+  const summary: RunSummary = {
+    pipeline: pipeline.file,
+    store: store.root,
+    lockFile: pipeline.lockFile,
+    ok: all.every((o) => o.status === 'ran' || o.status === 'cached'),
+    cancelled: cancel.signal.aborted,
+    executed: count('ran'),
+    cached: count('cached'),
+    failed: count('failed'),
+    skipped: count('skipped') + count('cancelled'),
+    durationMs: Date.now() - started,
+    outcomes: all,
+  };
+  reporter.runFinished?.(summary);
+  return summary;
+}
+
+function writeLock(pipeline: ResolvedPipeline, store: ArtifactStore, all: StageOutcome[], keys: Map<string, Resolved>): void {
+  const previous = readLockFile(pipeline.lockFile);
+  const stages: Record<string, LockEntry> = {};
+  for (const inst of pipeline.instances) {
+    const prev = previous?.stages[inst.id];
+    if (prev) stages[inst.id] = prev;
+  }
+  for (const o of all) {
+    const r = keys.get(o.id);
+    if ((o.status !== 'ran' && o.status !== 'cached') || !r || !o.output) continue;
+    stages[o.id] = { stage: o.stage, ...r.material, key: r.key, output: o.output, log: o.log, metrics: o.metrics };
+  }
+  writeLockFile(pipeline.lockFile, { format: LOCK_FORMAT, pipeline: pipeline.name, store: store.root, params: pipeline.params, stages });
+  store.registerLockFile(pipeline.lockFile);
+}
+
+/** Declared outs, metrics and plots must exist; metrics files (JSON) are read into the lock. */
+function checkDeclaredOutputs(inst: StageInstance, outDir: string): Record<string, unknown> {
+  for (const [what, list] of [['out', inst.outs], ['metrics file', inst.metrics], ['plot', inst.plots]] as const) {
+    for (const rel of list) {
+      if (!fs.existsSync(path.join(outDir, rel))) throw new StageFailedError(inst.id, `declared ${what} '${rel}' was not produced in its output folder`);
+    }
+  }
+  const metrics: Record<string, unknown> = {};
+  for (const rel of inst.metrics) {
+    try {
+      const value = JSON.parse(fs.readFileSync(path.join(outDir, rel), 'utf8')) as unknown;
+      if (value && typeof value === 'object' && !Array.isArray(value)) {
+        for (const [k, v] of Object.entries(value)) if (v === null || typeof v !== 'object') metrics[k] = v;
+      }
+    } catch (e) {
+      throw new StageFailedError(inst.id, `metrics file '${rel}' is not JSON: ${(e as Error).message}`);
+    }
+  }
+  return metrics;
+}
+
+/** `--stage` names (stage or instance names) plus everything they need, in topological order. */
+export function selectInstances(pipeline: ResolvedPipeline, names: readonly string[] | undefined): string[] {
+  if (!names?.length) return pipeline.instances.map((i) => i.id);
+  const wanted = expandNames(pipeline, names, '--stage');
+  const deps = new Map(pipeline.instances.map((i) => [i.id, i.upstream]));
+  for (const id of [...wanted]) for (const u of upstreamOf(id, deps)) wanted.add(u);
+  return pipeline.instances.map((i) => i.id).filter((id) => wanted.has(id));
+}
+
+export function expandNames(pipeline: ResolvedPipeline, names: readonly string[], option: string): Set<string> {
+  const out = new Set<string>();
+  for (const n of names) {
+    const group = pipeline.groups.get(n);
+    if (group) group.forEach((id) => out.add(id));
+    else if (pipeline.byId.has(n)) out.add(n);
+    else throw new InvalidInputError(`${option} ${n}: no such stage (stages: ${[...pipeline.groups.keys()].join(', ')})`, { file: pipeline.file, field: option });
+  }
+  return out;
+}
+
+class Semaphore {
+  private waiting: Array<() => void> = [];
+  constructor(private free: number) {}
+  acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve();
+    }
+    return new Promise((r) => this.waiting.push(r));
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
