@@ -3,3 +3,15 @@ export * from './random-model';
 export * from './kernel-set';
 export { referenceKernels, thresholdBit } from './reference-kernels';
 export { createWasmKernels, WasmKernelInstance, KERNELS_WASM_PATH, type KernelExports } from './wasm-kernels';
+export { buildPlan, type EnginePlan, type PlanStep } from './engine-plan';
+export { createPlanePacker, type PlanePacker } from './plane-packer';
+export {
+  createEngine,
+  checkDatasetMatchesModel,
+  engineOptionsSchema,
+  type Engine,
+  type EngineOptions,
+  type EvaluateOptions,
+  type EvaluationResult,
+} from './engine';
+export { summary, formatSummary, type LayerSummary, type ModelSummary } from './summary';
