@@ -1,0 +1,83 @@
+import { InvalidInputError } from '@cbnn/core';
+import { resolvePipeline } from '@cbnn/pipeline';
+import { registry } from './helpers';
+
+function error(yaml: string, set?: string[]): InvalidInputError {
+  try {
+    resolvePipeline('/x/p.yaml', yaml, { registry, set });
+  } catch (e) {
+    expect(e).toBeInstanceOf(InvalidInputError);
+    return e as InvalidInputError;
+  }
+  throw new Error('expected the pipeline to be rejected');
+}
+
+describe('bad pipeline input', () => {
+  it('YAML syntax error: file:line:col', () => {
+    const e = error('name: x\nstages:\n  a: { uses: test.write\n  b: 1\n');
+    expect(e.userMessage()).toMatch(/^\/x\/p\.yaml:\d+:\d+: YAML syntax error/);
+    expect(e.location.line).toBeGreaterThanOrEqual(3);
+  });
+
+  it('duplicate stage names: named with their line', () => {
+    const e = error('name: x\nstages:\n  a:\n    uses: test.write\n    with: {text: a}\n  a:\n    uses: test.write\n    with: {text: b}\n');
+    expect(e.message).toContain("duplicate key 'a'");
+    expect(e.location.line).toBe(6);
+  });
+
+  it('unknown key: the key, its line and what is allowed', () => {
+    const e = error('name: x\nstages:\n  a:\n    uses: test.write\n    wiht: {text: a}\n');
+    expect(e.message).toContain("unknown key 'wiht'");
+    expect(e.location).toMatchObject({ line: 5, column: 5, field: 'stages.a.wiht' });
+  });
+
+  it('unknown handler', () => {
+    const e = error('name: x\nstages:\n  a:\n    uses: nope.handler\n');
+    expect(e.message).toContain("unknown handler 'nope.handler'");
+    expect(e.location).toMatchObject({ line: 4, field: 'stages.a.uses' });
+    expect(e.hint).toContain('test.write');
+  });
+
+  it('wrong param type: the zod path', () => {
+    const e = error('name: x\nstages:\n  a:\n    uses: test.write\n    with:\n      text: a\n      sleepMs: fast\n');
+    expect(e.location).toMatchObject({ line: 7, field: 'stages.a.with.sleepMs' });
+    expect(e.message).toMatch(/expected number/);
+  });
+
+  it('a whole-string ${params.x} keeps its type; --set parses YAML; wrong types still caught', () => {
+    const ok = resolvePipeline('/x/p.yaml', 'name: x\nparams: {ms: 5}\nstages:\n  a: {uses: test.write, with: {text: "t${params.ms}", sleepMs: "${params.ms}"}}\n', { registry, set: ['ms=7'] });
+    expect(ok.byId.get('a')!.params).toMatchObject({ text: 't7', sleepMs: 7 });
+    const e = error('name: x\nparams: {ms: 5}\nstages:\n  a: {uses: test.write, with: {text: t, sleepMs: "${params.ms}"}}\n', ['ms=slow']);
+    expect(e.location.field).toBe('stages.a.with.sleepMs');
+    expect(error('name: x\nparams: {ms: 5}\nstages:\n  a: {uses: test.write, with: {text: t}}\n', ['nope=1']).message).toContain("no param 'nope'");
+    expect(error('name: x\nstages:\n  a: {uses: test.write, with: {text: "${params.missing}"}}\n').message).toContain('params.missing');
+  });
+
+  it('cycle: named a -> b -> a', () => {
+    const e = error('name: x\nstages:\n  a: {uses: test.concat, needs: {a: b}}\n  b: {uses: test.concat, needs: {a: a}}\n');
+    expect(e.message).toMatch(/cycle: (a -> b -> a|b -> a -> b)/);
+  });
+
+  it('missing stage reference: stage and key', () => {
+    const e = error('name: x\nstages:\n  a: {uses: test.concat, needs: {a: ghost}}\n');
+    expect(e.message).toContain("input 'a' needs stage 'ghost'");
+    expect(e.location).toMatchObject({ line: 3, field: 'stages.a.needs.a' });
+  });
+
+  it('missing required input and unknown input names', () => {
+    expect(error('name: x\nstages:\n  w: {uses: test.write, with: {text: a}}\n  a: {uses: test.concat, needs: {b: w}}\n').message).toContain("requires input 'a'");
+    expect(error('name: x\nstages:\n  w: {uses: test.write, with: {text: a}}\n  a: {uses: test.concat, needs: {a: w, zz: w}}\n').location.field).toBe('stages.a.needs.zz');
+  });
+
+  it('matrix references must say [*] or an instance', () => {
+    const yaml = 'name: x\nstages:\n  m: {uses: test.write, matrix: {text: [a, b]}, with: {text: "${matrix.text}"}}\n  c: {uses: test.collect, needs: {all: m}}\n';
+    expect(error(yaml).message).toContain("use 'm[*]'");
+    const ok = resolvePipeline('/x/p.yaml', yaml.replace('all: m}', 'all: "m[*]"}'), { registry });
+    expect(ok.instances.map((i) => i.id)).toEqual(['m-a', 'm-b', 'c']);
+  });
+
+  it('a stage with both uses and cmd, and deps on a handler stage', () => {
+    expect(error('name: x\nstages:\n  a: {uses: test.write, cmd: "true"}\n').message).toContain('exactly one of');
+    expect(error('name: x\nstages:\n  a: {uses: test.write, deps: [f]}\n').location.field).toBe('stages.a.deps');
+  });
+});
