@@ -1,0 +1,128 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { buildReport, loadReportInput } from '../src';
+import { SYNTHETIC_DAG, writeSyntheticFolders } from './synthetic-results';
+
+/**
+ * The report opened in Debian's real chromium (headless, no network features): every chart must
+ * render its marks from the inlined Vega builds, with no console error and no failed or remote
+ * request. The screenshot is kept in test-artifacts/ for a human to look at.
+ */
+const CHROMIUM = process.env.CBNN_CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = path.join(__dirname, '..', 'test-artifacts');
+
+jest.setTimeout(120_000);
+
+let root: string;
+let context: BrowserContext;
+
+beforeAll(async () => {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(`chromium is not installed at ${CHROMIUM}: the browser test needs it. Install it with 'apt-get update && apt-get install -y chromium' (the CI script does), or set CBNN_CHROMIUM to its path.`);
+  }
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-report-browser-'));
+  context = await chromium.launchPersistentContext(path.join(root, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1360, height: 900 },
+  });
+});
+
+afterAll(async () => {
+  await context?.close();
+  if (root) fs.rmSync(root, { recursive: true, force: true });
+});
+
+interface PageWatch {
+  page: Page;
+  consoleErrors: string[];
+  consoleWarnings: string[];
+  failedRequests: string[];
+  remoteRequests: string[];
+}
+
+async function openReport(file: string): Promise<PageWatch> {
+  const page = await context.newPage();
+  const watch: PageWatch = { page, consoleErrors: [], consoleWarnings: [], failedRequests: [], remoteRequests: [] };
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') watch.consoleErrors.push(msg.text());
+    if (msg.type() === 'warning') watch.consoleWarnings.push(msg.text());
+  });
+  page.on('pageerror', (err) => watch.consoleErrors.push(`page error: ${err.message}`));
+  page.on('requestfailed', (req) => watch.failedRequests.push(`${req.url()}: ${req.failure()?.errorText}`));
+  page.on('request', (req) => {
+    if (!req.url().startsWith('file:') && !req.url().startsWith('data:')) watch.remoteRequests.push(req.url());
+  });
+  await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+  await page.waitForFunction(() => {
+    const s = (window as unknown as { cbnnReport?: { total: number; rendered: number; failed: number } }).cbnnReport;
+    return s !== undefined && s.rendered + s.failed === s.total;
+  }, undefined, { timeout: 60_000 });
+  return watch;
+}
+
+/** Data marks (not axes or legends) of one kind inside a chart container. */
+async function markCount(page: Page, chartId: string, mark: 'symbol' | 'rect' | 'line' | 'rule' | 'text'): Promise<number> {
+  return page.locator(`#${chartId} svg g.mark-${mark}.role-mark > *`).count();
+}
+
+it('renders every chart, the results table and the DAG in chromium, offline and without errors', async () => {
+  const input = loadReportInput(writeSyntheticFolders(path.join(root, 'results')), {
+    title: 'MNIST — compact BNN report (synthetic results)',
+    dag: SYNTHETIC_DAG,
+    provenance: { gitCommit: '0123456789abcdef', command: 'cbnn run pipelines/mnist.yaml', packageVersions: { '@cbnn/report': '0.1.0' } },
+    generatedAt: '2026-11-26T12:00:00Z',
+  });
+  const { html } = buildReport(input);
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, 'report.html');
+  fs.writeFileSync(file, html);
+
+  const watch = await openReport(file);
+  const { page } = watch;
+  const status = await page.evaluate(() => (window as unknown as { cbnnReport: unknown }).cbnnReport);
+  expect(status).toEqual({ total: 4, rendered: 4, failed: 0, errors: [] });
+
+  // Marks per chart: 8 planes x 2 modes; 8 + baseline points per mode on the cumulative lines;
+  // 6 candidates + the baseline; 4 benchmark rows.
+  expect(await markCount(page, 'chart-per-plane', 'symbol')).toBe(16);
+  expect(await markCount(page, 'chart-per-plane', 'rule')).toBe(17); // 16 spreads + the baseline line
+  expect(await markCount(page, 'chart-cumulative', 'symbol')).toBe(18);
+  expect(await markCount(page, 'chart-cumulative', 'line')).toBe(2);
+  expect(await markCount(page, 'chart-search', 'symbol')).toBe(7);
+  expect(await markCount(page, 'chart-search', 'text')).toBe(2); // chosen and baseline labelled
+  expect(await page.locator('#chart-runtime svg g.mark-rect.role-mark.layer_0_marks > path').count()).toBe(4); // bars
+  expect(await markCount(page, 'chart-runtime', 'rule')).toBe(4); // q1..q3 spans
+  expect(await markCount(page, 'chart-runtime', 'rect')).toBe(12); // 4 bars + q1 and q3 ticks
+  // The chosen model's label is drawn next to its point.
+  await expect(page.locator('#chart-search svg g.mark-text.role-mark text').allTextContents()).resolves.toContain('p4-w0.5');
+
+  const rows = page.locator('#results-table tbody tr');
+  expect(await rows.count()).toBe(3);
+  expect(await rows.locator('td:first-child').allTextContents()).toEqual(['Baseline BNN', 'Compact BNN', 'Full precision']);
+  expect(await page.locator('svg.dag g.dag-stage').count()).toBe(8);
+  expect(await page.locator('#provenance-table').textContent()).toContain('0123456789abcdef');
+
+  expect(watch.consoleErrors).toEqual([]);
+  expect(watch.failedRequests).toEqual([]);
+  expect(watch.remoteRequests).toEqual([]);
+  expect(watch.consoleWarnings).toEqual([]);
+
+  await page.screenshot({ path: path.join(ARTIFACTS, 'report.png'), fullPage: true });
+  await page.close();
+});
+
+it('opens a report with no inputs: says what is missing, no chart and no error', async () => {
+  const file = path.join(root, 'empty.html');
+  fs.writeFileSync(file, buildReport({ generatedAt: '2026-11-26T12:00:00Z' }).html);
+  const watch = await openReport(file);
+  expect(await watch.page.locator('#missing-parts li').count()).toBeGreaterThanOrEqual(8);
+  expect(await watch.page.locator('.chart').count()).toBe(0);
+  expect(watch.consoleErrors).toEqual([]);
+  expect(watch.failedRequests).toEqual([]);
+  await watch.page.close();
+});
