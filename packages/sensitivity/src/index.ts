@@ -4,3 +4,5 @@ export * from './plane-sets';
 export * from './classifier';
 export * from './analysis';
 export * from './sensitivity-format';
+export * from './model-evaluation';
+export * from './sensitivity-stage';
