@@ -76,6 +76,15 @@ export function perPlaneChart(input: ReportInput): ChartSpec | undefined {
   };
 }
 
+const KNOWN_CHANNEL_COLORS: Record<string, string> = { red: '#d62728', r: '#d62728', green: '#2ca02c', g: '#2ca02c', blue: '#1f77b4', b: '#1f77b4', grey: '#555555', gray: '#555555' };
+const FALLBACK_COLORS = ['#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
+
+/** Colour channels by their name where it is a colour (red, green, blue), else from a palette. */
+function channelColors(channels: string[]): { domain: string[]; range: string[] } {
+  let next = 0;
+  return { domain: channels, range: channels.map((c) => KNOWN_CHANNEL_COLORS[c.toLowerCase()] ?? FALLBACK_COLORS[next++ % FALLBACK_COLORS.length]) };
+}
+
 /** Accuracy as more least-significant planes are perturbed together (0 = baseline). */
 export function cumulativeChart(input: ReportInput): ChartSpec | undefined {
   const sensitivity = input.sensitivity;
@@ -83,9 +92,10 @@ export function cumulativeChart(input: ReportInput): ChartSpec | undefined {
   if (!sensitivity || rows.length === 0) return undefined;
   const channels = [...new Set(rows.map((r) => r.channel))];
   const seriesOf = (channel: string, mode: string) => (channels.length > 1 ? `${channel} · ${mode}` : mode);
-  const values: { removed: number; series: string; mode: string; planes: string; accuracy: number; std: number; drop: number; lo: number; hi: number }[] = rows.map((r) => ({
+  const values: { removed: number; series: string; channel: string; mode: string; planes: string; accuracy: number; std: number; drop: number; lo: number; hi: number }[] = rows.map((r) => ({
     removed: r.bits.length,
     series: seriesOf(r.channel, r.mode),
+    channel: r.channel,
     mode: r.mode,
     planes: r.label,
     accuracy: r.accuracy,
@@ -94,26 +104,31 @@ export function cumulativeChart(input: ReportInput): ChartSpec | undefined {
     ...spread(r.accuracy, r.accuracyStd),
   }));
   // Every series starts at the unperturbed baseline.
-  for (const series of new Set(values.map((v) => `${v.series}\u0000${v.mode}`))) {
-    const [name, mode] = series.split('\u0000');
+  for (const series of new Set(values.map((v) => `${v.series}\u0000${v.channel}\u0000${v.mode}`))) {
+    const [name, channel, mode] = series.split('\u0000');
     const b = sensitivity.baselineAccuracy;
-    values.push({ removed: 0, series: name, mode, planes: 'none', accuracy: b, std: 0, drop: 0, lo: b, hi: b });
+    values.push({ removed: 0, series: name, channel, mode, planes: 'none', accuracy: b, std: 0, drop: 0, lo: b, hi: b });
   }
   const budgetPoints = input.plan?.budgetPoints ?? input.search?.budgetPoints;
   const y = { type: 'quantitative', title: 'test accuracy', scale: { zero: false }, axis: { format: '.1%' } };
   const x = { field: 'removed', type: 'quantitative', title: 'least-significant planes perturbed', axis: { tickMinStep: 1, format: 'd' } };
-  const color = channels.length > 1 ? { field: 'series', type: 'nominal', title: 'channel · mode' } : { field: 'mode', type: 'nominal', title: 'perturbation', scale: MODE_COLORS };
+  // Several channels: colour by channel, line style and point shape by mode.
+  const multi = channels.length > 1;
+  const color = multi ? { field: 'channel', type: 'nominal', title: 'channel', scale: channelColors(channels) } : { field: 'mode', type: 'nominal', title: 'perturbation', scale: MODE_COLORS };
+  const modeStyle = multi ? { strokeDash: { field: 'mode', type: 'nominal', title: 'perturbation', scale: { domain: ['randomize', 'zero'], range: [[1, 0], [5, 3]] } } } : {};
+  const modeShape = multi ? { shape: { field: 'mode', type: 'nominal', title: 'perturbation', scale: { domain: ['randomize', 'zero'], range: ['circle', 'square'] } } } : {};
   const layers: Record<string, unknown>[] = [
     {
       data: { values },
       encoding: { x, color, detail: { field: 'series' } },
       layer: [
-        { mark: { type: 'line', strokeWidth: 2 }, encoding: { y: { ...y, field: 'accuracy' } } },
+        { mark: { type: 'line', strokeWidth: 2 }, encoding: { y: { ...y, field: 'accuracy' }, ...modeStyle } },
         { mark: { type: 'rule' }, encoding: { y: { ...y, field: 'lo' }, y2: { field: 'hi' } } },
         {
           mark: { type: 'point', filled: true, size: 50 },
           encoding: {
             y: { ...y, field: 'accuracy' },
+            ...modeShape,
             tooltip: [{ field: 'series', title: 'series' }, { field: 'planes' }, { field: 'accuracy', format: '.2%' }, { field: 'std', format: '.2%' }, { field: 'drop', format: '.2f', title: 'drop (pts)' }],
           },
         },

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createLogger, InvalidInputError, noProgress } from '@cbnn/core';
 import { buildReport, loadReportInput, reportHtmlStage, renderDag, type ReportInput } from '../src';
-import { SYNTHETIC_DAG, syntheticBench, syntheticSearch, syntheticSensitivity, writeSyntheticFolders } from './synthetic-results';
+import { SYNTHETIC_DAG, syntheticBench, syntheticRgbSensitivity, syntheticSearch, syntheticSensitivity, writeSyntheticFolders, writeTinyDataset } from './synthetic-results';
 
 let root: string;
 beforeEach(() => {
@@ -78,6 +78,26 @@ describe('buildReport on a full synthetic run', () => {
     expect(html).not.toContain('sourceMappingURL');
     expect(html).toContain('.vegaLite=');
     expect(html).toContain('vegaEmbed');
+  });
+});
+
+describe('colour datasets', () => {
+  it('reads the dataset manifest and draws one cumulative series per channel and mode', () => {
+    writeTinyDataset(path.join(root, 'data'));
+    const input = loadReportInput({ dataset: path.join(root, 'data') });
+    input.sensitivity = syntheticRgbSensitivity();
+    const { html, markdown } = buildReport(input);
+    expect(html).toContain('dataset <strong>cifar10-fixture</strong> 4×4×3 (red, green, blue), 10 classes, 6 train / 2 validation / 2 test');
+    expect(markdown).toContain('Dataset: cifar10-fixture (6 train / 2 validation / 2 test).');
+    expect(html).not.toContain('<tr data-model='); // no result for any model: no row at all
+    const specs = JSON.parse(/<script type="application\/json" id="cbnn-chart-specs">(.*?)<\/script>/s.exec(html)![1]);
+    const cumulative = specs.find((s: { id: string }) => s.id === 'chart-cumulative').spec.layer[0];
+    expect(new Set(cumulative.data.values.map((v: { series: string }) => v.series))).toEqual(
+      new Set(['red', 'green', 'blue'].flatMap((c) => [`${c} · randomize`, `${c} · zero`])),
+    );
+    const perPlane = specs.find((s: { id: string }) => s.id === 'chart-per-plane').spec;
+    expect(perPlane.layer[0].encoding.x.sort.slice(0, 3)).toEqual(['red:b7', 'red:b6', 'red:b5']);
+    expect(perPlane.layer[0].encoding.x.sort).toHaveLength(24);
   });
 });
 

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { buildReport, loadReportInput } from '../src';
-import { SYNTHETIC_DAG, writeSyntheticFolders } from './synthetic-results';
+import { SYNTHETIC_DAG, syntheticRgbSensitivity, writeSyntheticFolders, writeTinyDataset } from './synthetic-results';
 
 /**
  * The report opened in Debian's real chromium (headless, no network features): every chart must
@@ -124,5 +124,22 @@ it('opens a report with no inputs: says what is missing, no chart and no error',
   expect(await watch.page.locator('.chart').count()).toBe(0);
   expect(watch.consoleErrors).toEqual([]);
   expect(watch.failedRequests).toEqual([]);
+  await watch.page.close();
+});
+
+it('renders a colour (24-plane) sensitivity report with a text DAG', async () => {
+  writeTinyDataset(path.join(root, 'rgb-data'));
+  const input = loadReportInput({ dataset: path.join(root, 'rgb-data') }, { dag: 'data -> baseline -> sensitivity -> report' });
+  input.sensitivity = syntheticRgbSensitivity();
+  const file = path.join(root, 'rgb.html');
+  fs.writeFileSync(file, buildReport(input).html);
+  const watch = await openReport(file);
+  expect(await markCount(watch.page, 'chart-per-plane', 'symbol')).toBe(48);
+  expect(await markCount(watch.page, 'chart-cumulative', 'line')).toBe(6);
+  expect(await watch.page.locator('pre.dag-text').textContent()).toBe('data -> baseline -> sensitivity -> report');
+  expect(watch.consoleErrors).toEqual([]);
+  expect(watch.consoleWarnings).toEqual([]);
+  expect(watch.failedRequests).toEqual([]);
+  await watch.page.screenshot({ path: path.join(ARTIFACTS, 'report-rgb.png'), fullPage: true });
   await watch.page.close();
 });

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeDataset } from '@cbnn/core';
 import type { BenchResult, ModelInfo, PlanResult, SearchResult, SensitivityResult } from '../src';
 
 /**
@@ -146,4 +147,47 @@ export function writeSyntheticFolders(root: string): SyntheticFolders {
   };
   write(path.join('search', 'chosen'), 'model-info.json', { ...syntheticModelInfo('bnn', 0.9748, 0.5), planes: { grey: [7, 6, 5, 4] } });
   return folders;
+}
+
+/** A CIFAR-shaped sensitivity result: three colour channels, 24 planes, both modes. */
+export function syntheticRgbSensitivity(): SensitivityResult {
+  const base = syntheticSensitivity();
+  const rows: SensitivityResult['rows'] = [];
+  ['red', 'green', 'blue'].forEach((channel, c) => {
+    for (const row of base.rows) {
+      const drop = row.dropPoints * (0.5 + 0.25 * c);
+      const prefix = row.label.split(':')[1];
+      rows.push({ ...row, channel, label: `${channel}:${prefix}`, dropPoints: drop, accuracy: Math.max(0.1, base.baselineAccuracy - drop / 100) });
+    }
+  });
+  return { ...base, baselineAccuracy: 0.8512, rows: rows.map((r) => ({ ...r, accuracy: Math.max(0.1, r.accuracy - 0.13) })) };
+}
+
+/** A tiny real dataset artifact (core's format) so the report reads its manifest like the stage does. */
+export function writeTinyDataset(dir: string): void {
+  const classNames = Array.from({ length: 10 }, (_, i) => `class <${i}>`);
+  const counts = { train: 6, validation: 2, test: 2 };
+  const total = counts.train + counts.validation + counts.test;
+  const images = new Uint8Array(total * 4 * 4 * 3).map((_, i) => (i * 37) % 256);
+  const labels = new Uint8Array(total).map((_, i) => i % 10);
+  const perClass = (offset: number, count: number) => classNames.map((_, k) => Array.from({ length: count }, (_, j) => (offset + j) % 10).filter((l) => l === k).length);
+  writeDataset(
+    dir,
+    {
+      source: { name: 'cifar10-fixture', version: '1' },
+      shape: { height: 4, width: 4, channels: 3 },
+      channelNames: ['red', 'green', 'blue'],
+      classNames,
+      splits: {
+        train: { offset: 0, count: counts.train, perClass: perClass(0, counts.train) },
+        validation: { offset: 6, count: counts.validation, perClass: perClass(6, counts.validation) },
+        test: { offset: 8, count: counts.test, perClass: perClass(8, counts.test) },
+      },
+      splitMethod: 'fixed offsets',
+      seed: 3,
+      malformed: { count: 0, records: [] },
+    },
+    images,
+    labels,
+  );
 }
