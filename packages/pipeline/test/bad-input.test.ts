@@ -1,5 +1,5 @@
 import { InvalidInputError } from '@cbnn/core';
-import { resolvePipeline } from '@cbnn/pipeline';
+import { resolvePipeline } from '../src';
 import { registry } from './helpers';
 
 function error(yaml: string, set?: string[]): InvalidInputError {

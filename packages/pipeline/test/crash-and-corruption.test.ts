@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
-import { ArtifactStore, listFiles } from '@cbnn/pipeline';
+import { ArtifactStore, listFiles } from '../src';
 import { readOut, runnerScript, workspace, type Workspace } from './helpers';
 
 function startRunner(ws: Workspace): { child: ReturnType<typeof spawn>; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createStageRegistry, type StageHandler } from '@cbnn/core';
-import { ArtifactStore, LocalExecutor, loadPipeline, runPipeline, type RunOptions, type RunSummary } from '@cbnn/pipeline';
+import { ArtifactStore, LocalExecutor, loadPipeline, runPipeline, type RunOptions, type RunSummary } from '../src';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const testHandlers: StageHandler[] = require('./fixtures/handlers.js').handlers;

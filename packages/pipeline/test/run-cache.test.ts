@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readLockFile, planStatus, loadPipeline } from '@cbnn/pipeline';
+import { readLockFile, planStatus, loadPipeline } from '../src';
 import { readOut, registry, workspace } from './helpers';
 
 const PIPELINE = (text: string) => `
