@@ -1,0 +1,241 @@
+import { createRng, wordsForChannels } from '@cbnn/core';
+import { WasmKernelInstance, randomPackedWeights } from '@cbnn/kernels';
+import { z } from 'zod';
+
+/**
+ * Kernel benchmarks (not tests): binary XNOR-popcount kernels (WebAssembly SIMD, 1 thread) vs
+ * float32 TensorFlow.js on the wasm backend (XNNPACK, 1 thread in Node) for the same logical
+ * shapes, side by side in one process. Every figure is the median of several timed runs after
+ * warm-up, with the min and max; each run repeats the operation long enough to be timed well.
+ */
+export const kernelBenchOptionsSchema = z.object({
+  runs: z.number().int().min(1).default(7),
+  warmupRuns: z.number().int().min(0).default(2),
+  /** Each timed run repeats the operation for at least this long. */
+  minRunSeconds: z.number().positive().default(0.25),
+  widths: z.array(z.number().positive()).default([1, 0.5]),
+  height: z.number().int().positive().default(28),
+  width: z.number().int().positive().default(28),
+  planes: z.number().int().positive().default(8),
+  classes: z.number().int().min(2).default(10),
+  /** Images per conv call and rows per dense call. */
+  batch: z.number().int().positive().default(16),
+  /** Skip the TensorFlow.js side (e.g. where its wasm backend cannot load). */
+  skipTfjs: z.boolean().default(false),
+});
+export type KernelBenchOptions = z.input<typeof kernelBenchOptionsSchema>;
+
+export interface Timing {
+  medianSeconds: number;
+  minSeconds: number;
+  maxSeconds: number;
+  /** (max - min) / median */
+  spread: number;
+}
+
+export interface KernelBenchCase {
+  name: string;
+  /** e.g. 'conv3x3 same 16x28x28x64 -> 64' */
+  shape: string;
+  macs: number;
+  binary: Timing & { gBinaryMacsPerSecond: number; runtime: string };
+  float?: Timing & { gflopsPerSecond: number; runtime: string };
+  /** float median time / binary median time */
+  speedup?: number;
+}
+
+export interface KernelBenchReport {
+  cases: KernelBenchCase[];
+  options: z.output<typeof kernelBenchOptionsSchema>;
+  node: string;
+  tfjsBackend?: string;
+  notes: string[];
+}
+
+type Tf = typeof import('@tensorflow/tfjs-core');
+
+async function loadTfjs(): Promise<{ tf: Tf; backend: string }> {
+  const tf = await import('@tensorflow/tfjs-core');
+  await import('@tensorflow/tfjs-backend-wasm');
+  await tf.setBackend('wasm');
+  await tf.ready();
+  return { tf, backend: tf.getBackend() };
+}
+
+function time(fn: () => void, o: z.output<typeof kernelBenchOptionsSchema>): Timing {
+  // Calibrate repeats so one run lasts at least minRunSeconds.
+  let reps = 1;
+  for (;;) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < reps; i++) fn();
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (s >= o.minRunSeconds / 4 || reps > 1e6) {
+      reps = Math.max(1, Math.ceil((reps * o.minRunSeconds) / Math.max(s, 1e-9)));
+      break;
+    }
+    reps *= 4;
+  }
+  for (let w = 0; w < o.warmupRuns; w++) for (let i = 0; i < reps; i++) fn();
+  const samples: number[] = [];
+  for (let r = 0; r < o.runs; r++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < reps; i++) fn();
+    samples.push(Number(process.hrtime.bigint() - t0) / 1e9 / reps);
+  }
+  samples.sort((a, b) => a - b);
+  const median = samples.length % 2 ? samples[(samples.length - 1) / 2] : (samples[samples.length / 2 - 1] + samples[samples.length / 2]) / 2;
+  const min = samples[0];
+  const max = samples[samples.length - 1];
+  return { medianSeconds: median, minSeconds: min, maxSeconds: max, spread: (max - min) / median };
+}
+
+interface ConvShape {
+  kind: 'conv';
+  name: string;
+  batch: number;
+  h: number;
+  w: number;
+  inC: number;
+  outC: number;
+}
+interface GemmShape {
+  kind: 'gemm';
+  name: string;
+  m: number;
+  kBits: number;
+  n: number;
+}
+
+function vggShapes(o: z.output<typeof kernelBenchOptionsSchema>, width: number): Array<ConvShape | GemmShape> {
+  const ch = (n: number): number => Math.max(1, Math.round(n * width));
+  const { height: h, width: w, batch, planes } = o;
+  const h2 = Math.floor(h / 2);
+  const w2 = Math.floor(w / 2);
+  const h4 = Math.floor(h2 / 2);
+  const w4 = Math.floor(w2 / 2);
+  const tag = `w=${width}`;
+  return [
+    { kind: 'conv', name: `vgg ${tag} conv1 (planes)`, batch, h, w, inC: planes, outC: ch(64) },
+    { kind: 'conv', name: `vgg ${tag} conv2`, batch, h, w, inC: ch(64), outC: ch(64) },
+    { kind: 'conv', name: `vgg ${tag} conv3`, batch, h: h2, w: w2, inC: ch(64), outC: ch(128) },
+    { kind: 'conv', name: `vgg ${tag} conv4`, batch, h: h2, w: w2, inC: ch(128), outC: ch(128) },
+    { kind: 'gemm', name: `vgg ${tag} dense`, m: batch, kBits: h4 * w4 * ch(128), n: ch(512) },
+    { kind: 'gemm', name: `vgg ${tag} dense_out`, m: batch, kBits: ch(512), n: o.classes },
+  ];
+}
+
+function fillRandom(view: Uint32Array, seed: number, bits: number, rows: number): void {
+  view.set(randomPackedWeights(createRng(seed), rows, bits));
+}
+
+export async function runKernelBenchmarks(options: KernelBenchOptions = {}, log: (line: string) => void = () => undefined): Promise<KernelBenchReport> {
+  const o = kernelBenchOptionsSchema.parse(options);
+  const notes: string[] = [
+    'binary: @cbnn/kernels WebAssembly SIMD (v128 xor + i8x16.popcnt), 1 thread; float: tfjs-core 4.22 on tfjs-backend-wasm (XNNPACK, SIMD), 1 thread in Node.',
+    'MACs count all 3x3 taps (same padding borders included) for both sides; float GFLOP/s = 2 x MACs / s.',
+  ];
+  let tfjs: { tf: Tf; backend: string } | undefined;
+  if (!o.skipTfjs) {
+    try {
+      tfjs = await loadTfjs();
+    } catch (e) {
+      notes.push(`TensorFlow.js wasm backend unavailable (${(e as Error).message}); float side skipped.`);
+    }
+  }
+  const shapes: Array<ConvShape | GemmShape> = [{ kind: 'gemm', name: 'gemm', m: 256, kBits: 4096, n: 1024 }];
+  for (const w of o.widths) shapes.push(...vggShapes(o, w));
+
+  const cases: KernelBenchCase[] = [];
+  for (const [i, s] of shapes.entries()) {
+    const wasm = new WasmKernelInstance();
+    const k = wasm.exports;
+    let macs: number;
+    let shape: string;
+    let binaryFn: () => void;
+    if (s.kind === 'gemm') {
+      const kw = wordsForChannels(s.kBits);
+      const a = wasm.alloc(s.m * kw * 4);
+      const b = wasm.alloc(s.n * kw * 4);
+      const out = wasm.alloc(s.m * s.n * 4);
+      fillRandom(wasm.u32(a, s.m * kw), i * 7 + 1, s.kBits, s.m);
+      fillRandom(wasm.u32(b, s.n * kw), i * 7 + 2, s.kBits, s.n);
+      macs = s.m * s.n * s.kBits;
+      shape = `gemm M=${s.m} K=${s.kBits} bits N=${s.n}`;
+      binaryFn = () => k.gemmDots(a, s.m, s.kBits, b, s.n, out);
+    } else {
+      const wc = wordsForChannels(s.inC);
+      const inp = wasm.alloc(s.batch * s.h * s.w * wc * 4);
+      const wt = wasm.alloc(s.outC * 9 * wc * 4);
+      const thr = wasm.alloc(s.outC * 4);
+      const flip = wasm.alloc(s.outC);
+      const tapPop = wasm.alloc(s.outC * 9 * 4);
+      const pad = wasm.alloc(s.batch * (s.h + 2) * (s.w + 2) * wc * 4);
+      const out = wasm.alloc(s.batch * s.h * s.w * wordsForChannels(s.outC) * 4);
+      fillRandom(wasm.u32(inp, s.batch * s.h * s.w * wc), i * 7 + 1, s.inC, s.batch * s.h * s.w);
+      fillRandom(wasm.u32(wt, s.outC * 9 * wc), i * 7 + 2, s.inC, s.outC * 9);
+      k.tapPopcounts(wt, s.outC, wc, tapPop);
+      macs = s.batch * s.h * s.w * s.outC * 9 * s.inC;
+      shape = `conv3x3 same ${s.batch}x${s.h}x${s.w}x${s.inC} -> ${s.outC}`;
+      binaryFn = () => k.convBinary(inp, s.batch, s.h, s.w, s.inC, 1, wt, s.outC, thr, flip, tapPop, pad, out);
+    }
+    const bt = time(binaryFn, o);
+    const c: KernelBenchCase = {
+      name: s.name,
+      shape,
+      macs,
+      binary: { ...bt, gBinaryMacsPerSecond: macs / bt.medianSeconds / 1e9, runtime: 'wasm simd xnor-popcount, 1 thread' },
+    };
+    if (tfjs) {
+      const { tf } = tfjs;
+      const rng = createRng(1000 + i);
+      const rand = (n: number): Float32Array => Float32Array.from({ length: n }, () => rng.nextFloat() * 2 - 1);
+      let floatFn: () => void;
+      const keep: Array<{ dispose(): void }> = [];
+      if (s.kind === 'gemm') {
+        const a = tf.tensor2d(rand(s.m * s.kBits), [s.m, s.kBits]);
+        const b = tf.tensor2d(rand(s.kBits * s.n), [s.kBits, s.n]);
+        keep.push(a, b);
+        floatFn = () => tf.tidy(() => tf.matMul(a, b).dataSync());
+      } else {
+        const x = tf.tensor4d(rand(s.batch * s.h * s.w * s.inC), [s.batch, s.h, s.w, s.inC]);
+        const f = tf.tensor4d(rand(9 * s.inC * s.outC), [3, 3, s.inC, s.outC]);
+        keep.push(x, f);
+        floatFn = () => tf.tidy(() => tf.conv2d(x, f, 1, 'same').dataSync());
+      }
+      const ft = time(floatFn, o);
+      keep.forEach((t) => t.dispose());
+      c.float = { ...ft, gflopsPerSecond: (2 * macs) / ft.medianSeconds / 1e9, runtime: `tfjs ${tfjs.backend} float32 (XNNPACK), 1 thread` };
+      c.speedup = ft.medianSeconds / bt.medianSeconds;
+    }
+    cases.push(c);
+    log(formatCase(c));
+  }
+  return { cases, options: o, node: process.version, tfjsBackend: tfjs?.backend, notes };
+}
+
+function formatCase(c: KernelBenchCase): string {
+  const pct = (t: Timing): string => `±${((t.spread * 100) / 2).toFixed(0)}%`;
+  let line = `${c.name.padEnd(26)} ${c.shape.padEnd(38)} binary ${c.binary.gBinaryMacsPerSecond.toFixed(1).padStart(6)} G MAC/s (${pct(c.binary)})`;
+  if (c.float && c.speedup !== undefined) {
+    line += `  float ${c.float.gflopsPerSecond.toFixed(1).padStart(5)} GFLOP/s (${pct(c.float)})  speedup ${c.speedup.toFixed(1)}x`;
+  }
+  return line;
+}
+
+/** The report as a Markdown table. */
+export function formatKernelBenchReport(r: KernelBenchReport): string {
+  const lines = [
+    `Kernel benchmarks, Node ${r.node}, median of ${r.options.runs} runs (min..max), ${r.options.warmupRuns} warm-up runs.`,
+    ...r.notes.map((n) => `- ${n}`),
+    '',
+    '| case | shape | binary G MAC/s | binary ms (min..max) | float GFLOP/s | float ms (min..max) | speedup |',
+    '| --- | --- | ---: | --- | ---: | --- | ---: |',
+  ];
+  const ms = (t: Timing): string => `${(t.medianSeconds * 1e3).toFixed(3)} (${(t.minSeconds * 1e3).toFixed(3)}..${(t.maxSeconds * 1e3).toFixed(3)})`;
+  for (const c of r.cases) {
+    lines.push(
+      `| ${c.name} | ${c.shape} | ${c.binary.gBinaryMacsPerSecond.toFixed(1)} | ${ms(c.binary)} | ${c.float ? c.float.gflopsPerSecond.toFixed(1) : '-'} | ${c.float ? ms(c.float) : '-'} | ${c.speedup !== undefined ? c.speedup.toFixed(1) + 'x' : '-'} |`,
+    );
+  }
+  return lines.join('\n');
+}
