@@ -31,6 +31,13 @@ export interface Batch<X> {
   indices: Uint32Array;
 }
 
+/** Checked when the iterator is made, not at the first `next()`. */
+function checkBatchOptions(options: BatchOptions): void {
+  const { batchSize, limit } = options;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new InvalidInputError(`batchSize must be a positive integer, got ${batchSize}`, { field: 'batchSize' });
+  if (limit !== undefined && !(limit >= 0)) throw new InvalidInputError(`limit must be >= 0, got ${limit}`, { field: 'limit' });
+}
+
 /** The record order of one epoch and the batch loop around a per-record writer. */
 function* batchLoop<X extends Float32Array | Uint32Array>(
   dataset: Dataset,
@@ -40,7 +47,6 @@ function* batchLoop<X extends Float32Array | Uint32Array>(
   writeRecord: (images: Uint8Array, record: number, x: X, slot: number) => void,
 ): Generator<Batch<X>, void, undefined> {
   const { batchSize } = options;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new InvalidInputError(`batchSize must be a positive integer, got ${batchSize}`, { field: 'batchSize' });
   const split = dataset.split(options.split);
   const n = options.limit === undefined ? split.count : Math.max(0, Math.min(split.count, Math.floor(options.limit)));
   const order = new Uint32Array(n);
@@ -68,6 +74,7 @@ function* batchLoop<X extends Float32Array | Uint32Array>(
 /** Float ±1 plane batches, NHWC with the layout's planes as channels: x is B*H*W*F. */
 export function planeBatches(dataset: Dataset, options: PlaneBatchOptions): Generator<Batch<Float32Array>, void, undefined> {
   const { height, width, channels } = dataset.manifest.shape;
+  checkBatchOptions(options);
   checkLayoutChannels(options.layout, dataset.manifest.channelNames);
   const pixels = height * width;
   const features = options.layout.planes.length;
@@ -105,6 +112,7 @@ export function planeBatches(dataset: Dataset, options: PlaneBatchOptions): Gene
 /** Packed plane batches in core's layout: x is B*H*W*words(F) uint32, bit 1 = +1, padding 0. */
 export function packedPlaneBatches(dataset: Dataset, options: PlaneBatchOptions): Generator<Batch<Uint32Array>, void, undefined> {
   const { height, width, channels } = dataset.manifest.shape;
+  checkBatchOptions(options);
   checkLayoutChannels(options.layout, dataset.manifest.channelNames);
   const pixels = height * width;
   const { words, table } = packedPlaneTable(options.layout, channels);
@@ -143,6 +151,7 @@ export function packedPlaneBatches(dataset: Dataset, options: PlaneBatchOptions)
 /** Full-precision input: x is B*H*W*C float, pixel/127.5 - 1 (in [-1, 1]). */
 export function scaledPixelBatches(dataset: Dataset, options: BatchOptions): Generator<Batch<Float32Array>, void, undefined> {
   const { height, width, channels } = dataset.manifest.shape;
+  checkBatchOptions(options);
   const imageSize = height * width * channels;
   const table = SCALED_PIXEL_TABLE;
   return batchLoop(dataset, options, imageSize, (len) => new Float32Array(len), (images, record, x, slot) => {

@@ -58,34 +58,55 @@ class Scanner {
     if (this.skipSpace() !== -1) this.fail('expected the end of the file');
   }
 
-  /** A JSON number; integers take the fast path, anything else goes through Number(). */
+  /**
+   * A JSON number. Integers and plain decimals are parsed from the bytes: with up to 15 digits,
+   * (digits as an integer) / 10^k is one correctly rounded division of exact values, so it equals
+   * Number(text). Exponents and longer numbers go through Number().
+   */
   number(): number {
     const b = this.bytes;
     const start = this.pos;
     let p = start;
-    let negative = false;
-    if (b[p] === 0x2d) {
-      negative = true;
-      p++;
-    }
+    const negative = b[p] === 0x2d;
+    if (negative) p++;
     let value = 0;
-    const digitsStart = p;
+    let digits = 0;
     while (p < b.length && b[p] >= 0x30 && b[p] <= 0x39) {
       value = value * 10 + (b[p] - 0x30);
+      digits++;
       p++;
     }
-    if (p === digitsStart) this.fail('expected a number');
-    const c = b[p];
-    if (c === 0x2e || c === 0x65 || c === 0x45) {
-      while (p < b.length && ((b[p] >= 0x30 && b[p] <= 0x39) || b[p] === 0x2e || b[p] === 0x65 || b[p] === 0x45 || b[p] === 0x2b || b[p] === 0x2d)) p++;
-      const text = Buffer.from(b.subarray(start, p)).toString('latin1');
-      const parsed = Number(text);
-      if (!/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(text) || !Number.isFinite(parsed)) this.fail(`'${text}' is not a JSON number`);
-      this.pos = p;
-      return parsed;
+    if (digits === 0) this.fail('expected a number');
+    let scale = 1;
+    if (b[p] === 0x2e) {
+      p++;
+      const fractionStart = p;
+      while (p < b.length && b[p] >= 0x30 && b[p] <= 0x39) {
+        value = value * 10 + (b[p] - 0x30);
+        scale *= 10;
+        digits++;
+        p++;
+      }
+      if (p === fractionStart) {
+        this.pos = p;
+        this.fail('expected a digit after the decimal point');
+      }
     }
+    if (b[p] === 0x65 || b[p] === 0x45 || digits > 15) return this.slowNumber(start);
     this.pos = p;
-    return negative ? -value : value;
+    const v = scale === 1 ? value : value / scale;
+    return negative ? -v : v;
+  }
+
+  private slowNumber(start: number): number {
+    const b = this.bytes;
+    let p = start;
+    while (p < b.length && ((b[p] >= 0x30 && b[p] <= 0x39) || b[p] === 0x2e || b[p] === 0x65 || b[p] === 0x45 || b[p] === 0x2b || b[p] === 0x2d)) p++;
+    const text = Buffer.from(b.subarray(start, p)).toString('latin1');
+    const parsed = Number(text);
+    if (!/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(text) || !Number.isFinite(parsed)) this.fail(`'${text}' is not a JSON number`);
+    this.pos = p;
+    return parsed;
   }
 
   /** After an element: true if another follows (','), false at the closing ']'. */
