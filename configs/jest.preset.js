@@ -21,4 +21,5 @@ module.exports = {
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 60000,
+  reporters: ['default', path.join(__dirname, 'jest-summary-reporter.js')],
 };
