@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// Wall time of a fully cached `cbnn run` of a generated 50-stage pipeline (target: under 1 s).
+// Usage: node tools/bench-cached-pipeline.mjs [stages=50] [repeats=7]
+// Needs the built CLI (apps/cli/dist). Measures the whole process (node start-up included),
+// median of `repeats` runs with min/max. Numbers are noisy on a shared machine.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cli = path.join(root, 'apps', 'cli', 'dist', 'main.js');
+const stages = Number(process.argv[2] ?? 50);
+const repeats = Number(process.argv[3] ?? 7);
+if (!fs.existsSync(cli)) throw new Error(`build the CLI first (${cli} is missing)`);
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-bench-'));
+const lines = ['name: bench', 'params:', '  size: 1000', 'stages:'];
+for (let i = 0; i < stages; i++) {
+  // A layered DAG: each stage after the first five reads two earlier ones.
+  const needs = i < 5 ? '' : `\n    needs: { a: s${i - 5}, b: s${Math.floor(i / 2)} }`;
+  const body = (i < 5 ? `head -c \${params.size} /dev/zero | tr '\\\\0' x > \${outDir}/v.txt` : `cat \${inputs.a}/v.txt \${inputs.b}/v.txt | head -c 4000 > \${outDir}/v.txt`) + `; echo s${i} >> \${outDir}/v.txt`;
+  lines.push(`  s${i}:\n    cmd: ${JSON.stringify(body)}${needs}\n    outs: [v.txt]`);
+}
+const file = path.join(dir, 'bench.yaml');
+fs.writeFileSync(file, lines.join('\n') + '\n');
+
+const run = () => {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [cli, 'run', file, '--json'], { cwd: dir, encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`cbnn run failed (${r.status}):\n${r.stderr}`);
+  return { ms, summary: JSON.parse(r.stdout) };
+};
+
+const first = run();
+console.log(`first run: ${first.summary.executed} stages executed in ${(first.ms / 1000).toFixed(2)} s`);
+const times = [];
+for (let i = 0; i < repeats; i++) {
+  const { ms, summary } = run();
+  if (summary.executed !== 0 || summary.cached !== stages) throw new Error(`run ${i} was not fully cached: ${summary.executed} executed`);
+  times.push(ms);
+}
+times.sort((a, b) => a - b);
+const median = times[Math.floor(times.length / 2)];
+console.log(`fully cached run of ${stages} stages: median ${median.toFixed(0)} ms (min ${times[0].toFixed(0)}, max ${times.at(-1).toFixed(0)}, n=${repeats}) — target < 1000 ms: ${median < 1000 ? 'met' : 'NOT met'}`);
+fs.rmSync(dir, { recursive: true, force: true });
