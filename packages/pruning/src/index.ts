@@ -5,3 +5,4 @@ export * from './search-format';
 export * from './selection';
 export * from './search-candidates';
 export * from './select-stage';
+export * from './plan-stage';

@@ -14,8 +14,17 @@ export function engineFixture(root: string, o: { test?: number; validation?: num
   const classes = 4;
   const model: EngineModel = randomEngineModel({
     height: H, width: W, features: 8, classes, seed: o.seed ?? 3,
-    layers: [{ type: 'conv', outC: 16, padding: 'same' }, { type: 'maxpool2' }, { type: 'dense', outC: 32 }],
+    layers: [{ type: 'conv_real', outC: 16, padding: 'same' }, { type: 'maxpool2' }, { type: 'dense', outC: 32 }],
   });
+  // Make the real-valued first layer read pixel intensities: the weight of plane b is a random
+  // filter tap times 2^b, so (as in a trained network) the least significant planes matter least.
+  const first = model.layers[0];
+  if (first.type !== 'conv_real') throw new Error('fixture: expected a conv_real first layer');
+  const bits = model.input.layout.planes.map((p) => p.bit);
+  for (let t = 0; t < first.outC * 9; t++) {
+    const tap = first.weights[t * 8];
+    for (let k = 0; k < 8; k++) first.weights[t * 8 + k] = (tap * 2 ** bits[k]) / 128;
+  }
   const modelDir = path.join(root, 'model');
   fs.mkdirSync(modelDir, { recursive: true });
   writeEngineModel(path.join(modelDir, ENGINE_MODEL_FILE), model);
