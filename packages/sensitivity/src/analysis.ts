@@ -40,18 +40,32 @@ export function perturbedAccuracy(
   groups: readonly PlaneGroup[],
   options: PerturbedAccuracyOptions,
 ): PerturbedAccuracy {
-  const masks = perturbationMasks(groups, input.channelNames);
   const repeats = options.mode === 'zero' ? 1 : Math.max(1, options.repeats);
-  const key = planeSetKey(groups, input.channelNames);
-  const root = createRng(options.seed);
   const scratch = new Uint8Array(data.images.length);
   const accuracies: number[] = [];
   for (let r = 0; r < repeats; r++) {
-    const rng = root.fork(`${options.mode}|${key}|${r}`);
-    const perturbed = perturbPixels(data.images, input.channelNames.length, masks, options.mode, rng, scratch);
+    const perturbed = perturbedCopy(data.images, input.channelNames, groups, options.mode, options.seed, r, scratch);
     accuracies.push(classifierAccuracy(classify, input, perturbed, data.labels, options));
   }
   return { accuracy: mean(accuracies), accuracyStd: sampleStd(accuracies), repeats };
+}
+
+/**
+ * The images exactly as repeat `repeat` of `perturbedAccuracy` sees them: lets another evaluator
+ * (a TensorFlow.js model, a test) score the very same perturbed input.
+ */
+export function perturbedCopy(
+  images: Uint8Array,
+  channelNames: readonly string[],
+  groups: readonly PlaneGroup[],
+  mode: PerturbationMode,
+  seed: number,
+  repeat: number,
+  out?: Uint8Array,
+): Uint8Array {
+  const masks = perturbationMasks(groups, channelNames);
+  const rng = createRng(seed).fork(`${mode}|${planeSetKey(groups, channelNames)}|${repeat}`);
+  return perturbPixels(images, channelNames.length, masks, mode, rng, out);
 }
 
 export interface SensitivityOptions {
