@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InvalidInputError, noProgress, readDataset, silentLogger, type StageContext } from '@cbnn/core';
+import { createLogger, InvalidInputError, noProgress, readDataset, silentLogger, type StageContext } from '@cbnn/core';
 import { bitsliceDatasetStage, type DatasetParams } from '@cbnn/bitslice';
 import { tempDir, writeFashionJson } from './fixtures';
 
@@ -67,5 +67,24 @@ describe('bitslice.dataset stage', () => {
     expect(readDataset(ok.outDir).manifest.malformed.records).toEqual([{ file: '3.json', index: 1, reason: 'record has 2 values, expected 784 (28x28)' }]);
     await expect(bitsliceDatasetStage.run(context({ source: 'mnist', paths: { folder: 'x' } }))).rejects.toThrow(InvalidInputError);
     await expect(bitsliceDatasetStage.run(context({ source: 'mnist', paths: { folder: 'x' } }))).rejects.toThrow(/paths: Unrecognized key/);
+  });
+
+  it('logs every listed malformed record (file, index, reason) and stops on an aborted signal', async () => {
+    const dir = tempDir();
+    writeFashionJson(dir, Array.from({ length: 10 }, (_, c) => [new Array(784).fill(c), c === 8 ? new Array(784).fill(300) : new Array(784).fill(0)]));
+    const ctx = context({ source: 'fashion-mnist', paths: { dir }, maxMalformedFraction: 0.1 });
+    const logFile = path.join(ctx.tmpDir, 'stage.log');
+    ctx.logger = createLogger({ file: logFile, console: false });
+    await bitsliceDatasetStage.run(ctx);
+    const lines = fs.readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toContainEqual(expect.objectContaining({ level: 40, file: '8.json', index: 1, reason: 'pixel 0 is 300, expected an integer 0..255' }));
+    expect(lines).toContainEqual(expect.objectContaining({ level: 30, malformed: 1, examined: 20 }));
+
+    const aborted = context({ source: 'mnist' });
+    const controller = new AbortController();
+    controller.abort(new Error('cancelled by test'));
+    aborted.signal = controller.signal;
+    await expect(bitsliceDatasetStage.run(aborted)).rejects.toThrow(/cancelled by test/);
+    expect(fs.readdirSync(aborted.outDir)).toEqual([]);
   });
 });
