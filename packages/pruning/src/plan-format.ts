@@ -30,6 +30,16 @@ export const planSchema = z.object({
   keptPlanes: planeSelectionSchema,
   droppedPlanes: z.record(z.string(), z.array(z.number().int().min(0).max(7)).min(1)),
   steps: z.array(planStepSchema),
+  /**
+   * An addition to the contract: the kept-plane sets next to the plan's, for the search's
+   * `dropExtra` (1 = `fewer`, -1 = `more`); train.bnn reads them so it needs no pruning logic.
+   */
+  alternatives: z
+    .object({
+      fewer: z.object({ planes: planeSelectionSchema, changedPlane: z.string() }).optional(),
+      more: z.object({ planes: planeSelectionSchema, changedPlane: z.string() }).optional(),
+    })
+    .optional(),
 });
 export type Plan = z.infer<typeof planSchema>;
 

@@ -9,6 +9,7 @@ import {
   type SensitivityReport,
 } from '@cbnn/sensitivity';
 import type { Plan, PlanPolicy, PlanStep } from './plan-format';
+import { neighbourPlaneSets } from './search-candidates';
 
 /** Accuracy with every plane of `dropped` perturbed at once (the engine, re-measuring). */
 export type MeasureDropped = (dropped: PlaneGroup[]) => Promise<number> | number;
@@ -125,7 +126,7 @@ export async function planPruning(report: SensitivityReport, options: PlanOption
   const keptPlanes: PlaneSelection = {};
   for (const p of options.layout.planes) if (!droppedKeys.has(`${p.channel}:${p.bit}`)) (keptPlanes[p.channel] ??= []).push(p.bit);
   const droppedPlanes: PlaneSelection = Object.fromEntries(toGroups(dropped, options.layout.channels).map((g) => [g.channel, g.bits]));
-  return {
+  const plan: Plan = {
     format: 'cbnn.plan',
     version: 1,
     policy: options.policy,
@@ -136,6 +137,8 @@ export async function planPruning(report: SensitivityReport, options: PlanOption
     droppedPlanes,
     steps,
   };
+  plan.alternatives = neighbourPlaneSets(plan);
+  return plan;
 }
 
 function toGroups(planes: readonly Plane[], channels: readonly string[]): PlaneGroup[] {

@@ -8,6 +8,8 @@ export interface SearchCandidateSpec {
   name: string;
   /** -1: one plane fewer than the plan keeps, 0: the plan's planes, +1: one more. */
   planeDelta: -1 | 0 | 1;
+  /** The train.bnn `dropExtra` param that selects this set from plan.json (= -planeDelta). */
+  dropExtra: -1 | 0 | 1;
   /** The plane taken away (-1) or given back (+1), e.g. 'grey:b4'. */
   changedPlane?: string;
   planes: PlaneSelection;
@@ -15,44 +17,77 @@ export interface SearchCandidateSpec {
   width: number;
 }
 
-/**
- * Candidates of the compact-network search: kept-plane sets near the plan x widths.
- *  - the plan's kept planes;
- *  - one fewer: the plane the policy would have dropped next (the rejected step with the best
- *    accuracy), when there is one and more than one plane is kept;
- *  - one more: the last plane the policy accepted to drop, given back, when it dropped any.
- * Retraining often recovers more than the post-training sensitivity suggests, hence "one
- * fewer"; "one more" is the fallback when the narrow networks lose too much.
- */
-export function searchCandidates(plan: Plan, widths: readonly number[] = DEFAULT_SEARCH_WIDTHS): SearchCandidateSpec[] {
-  for (const w of widths) if (!(w > 0 && w <= 1)) throw new RangeError(`width multiplier ${w} is not in (0, 1]`);
-  const kept = plan.keptPlanes;
-  const count = (s: PlaneSelection) => Object.values(s).reduce((n, bits) => n + bits.length, 0);
-  const sets: Array<{ planeDelta: -1 | 0 | 1; changedPlane?: string; planes: PlaneSelection }> = [{ planeDelta: 0, planes: kept }];
+export interface PlaneSetAlternative {
+  planes: PlaneSelection;
+  /** The plane taken away (fewer) or given back (more), e.g. 'grey:b4'. */
+  changedPlane: string;
+}
 
+/**
+ * The kept-plane sets next to the plan's:
+ *  - fewer: the plane the policy would have dropped next (the rejected step with the best
+ *    accuracy) also dropped, when there is one and more than one plane is kept;
+ *  - more: the last plane the policy accepted to drop, given back, when it dropped any.
+ * Retraining often recovers more than post-training sensitivity suggests, hence "fewer"; "more"
+ * is the fallback when the narrow networks lose too much.
+ */
+export function neighbourPlaneSets(plan: Pick<Plan, 'keptPlanes' | 'steps'>): { fewer?: PlaneSetAlternative; more?: PlaneSetAlternative } {
+  const kept = plan.keptPlanes;
+  const out: { fewer?: PlaneSetAlternative; more?: PlaneSetAlternative } = {};
   const rejected = plan.steps.filter((s) => !s.accepted).sort((a, b) => b.accuracy - a.accuracy)[0];
-  if (rejected && count(kept) > 1) {
+  if (rejected && planeCount(kept) > 1) {
     const { channel, bit } = parsePlaneLabel(rejected.drop);
     const bits = (kept[channel] ?? []).filter((b) => b !== bit);
     const fewer: PlaneSelection = { ...kept };
     if (bits.length > 0) fewer[channel] = bits;
     else delete fewer[channel];
-    if (count(fewer) === count(kept) - 1) sets.push({ planeDelta: -1, changedPlane: rejected.drop, planes: fewer });
+    if (planeCount(fewer) === planeCount(kept) - 1) out.fewer = { planes: fewer, changedPlane: rejected.drop };
   }
   const lastAccepted = [...plan.steps].reverse().find((s) => s.accepted);
   if (lastAccepted) {
     const { channel, bit } = parsePlaneLabel(lastAccepted.drop);
-    const more: PlaneSelection = { ...kept, [channel]: [...(kept[channel] ?? []), bit].sort((a, b) => b - a) };
-    sets.push({ planeDelta: 1, changedPlane: lastAccepted.drop, planes: more });
-  }
-
-  const out: SearchCandidateSpec[] = [];
-  for (const set of sets) {
-    const planeCount = count(set.planes);
-    const tag = set.planeDelta === 0 ? `p${planeCount}` : `p${planeCount}${set.planeDelta < 0 ? 'm1' : 'p1'}`;
-    for (const width of widths) out.push({ name: `${tag}-w${width}`, planeDelta: set.planeDelta, changedPlane: set.changedPlane, planes: set.planes, planeCount, width });
+    out.more = { planes: { ...kept, [channel]: [...(kept[channel] ?? []), bit].sort((a, b) => b - a) }, changedPlane: lastAccepted.drop };
   }
   return out;
+}
+
+/**
+ * The static matrix for the search stage of a pipeline (the plan is only known at run time, so
+ * the matrix names plane sets relative to it): `dropExtra` 0 = the plan's kept planes, 1 = one
+ * plane fewer (`plan.alternatives.fewer`), -1 = one more (`plan.alternatives.more`).
+ */
+export function searchMatrix(widths: readonly number[] = DEFAULT_SEARCH_WIDTHS): { width: number[]; dropExtra: number[] } {
+  checkWidths(widths);
+  return { width: [...widths], dropExtra: [-1, 0, 1] };
+}
+
+/**
+ * Candidates of the compact-network search for a known plan: {plan's set, one fewer, one more}
+ * x widths (a set that does not exist for this plan is left out).
+ */
+export function searchCandidates(plan: Pick<Plan, 'keptPlanes' | 'steps'>, widths: readonly number[] = DEFAULT_SEARCH_WIDTHS): SearchCandidateSpec[] {
+  checkWidths(widths);
+  const { fewer, more } = neighbourPlaneSets(plan);
+  const sets: Array<{ planeDelta: -1 | 0 | 1; changedPlane?: string; planes: PlaneSelection }> = [{ planeDelta: 0, planes: plan.keptPlanes }];
+  if (fewer) sets.push({ planeDelta: -1, ...fewer });
+  if (more) sets.push({ planeDelta: 1, ...more });
+  const out: SearchCandidateSpec[] = [];
+  for (const set of sets) {
+    const count = planeCount(set.planes);
+    const tag = set.planeDelta === 0 ? `p${count}` : `p${count}${set.planeDelta < 0 ? 'm1' : 'p1'}`;
+    for (const width of widths) {
+      out.push({ name: `${tag}-w${width}`, planeDelta: set.planeDelta, dropExtra: -set.planeDelta as -1 | 0 | 1, changedPlane: set.changedPlane, planes: set.planes, planeCount: count, width });
+    }
+  }
+  return out;
+}
+
+function checkWidths(widths: readonly number[]): void {
+  for (const w of widths) if (!(w > 0 && w <= 1)) throw new RangeError(`width multiplier ${w} is not in (0, 1]`);
+}
+
+function planeCount(s: PlaneSelection): number {
+  return Object.values(s).reduce((n, bits) => n + bits.length, 0);
 }
 
 function parsePlaneLabel(label: string): { channel: string; bit: number } {

@@ -31,6 +31,11 @@ describe('lsb-first', () => {
       ['grey:b0', true], ['grey:b1', true], ['grey:b2', true], ['grey:b3', true], ['grey:b4', false],
     ]);
     expect(plan.steps[3].dropPoints).toBeCloseTo(0.9, 9);
+    // The neighbours train.bnn's dropExtra selects: one fewer (the rejected b4), one more (b3 back).
+    expect(plan.alternatives).toEqual({
+      fewer: { planes: { grey: [7, 6, 5] }, changedPlane: 'grey:b4' },
+      more: { planes: { grey: [7, 6, 5, 4, 3] }, changedPlane: 'grey:b3' },
+    });
   });
 
   it('accepts a drop exactly at the budget and rejects one just above', async () => {

@@ -1,4 +1,4 @@
-import { searchCandidates, DEFAULT_SEARCH_WIDTHS, type Plan } from '@cbnn/pruning';
+import { searchCandidates, searchMatrix, DEFAULT_SEARCH_WIDTHS, type Plan } from '@cbnn/pruning';
 
 function plan(partial: Partial<Plan>): Plan {
   return {
@@ -24,6 +24,10 @@ describe('searchCandidates', () => {
     expect(byName['p3m1-w1']).toMatchObject({ planeDelta: -1, changedPlane: 'grey:b4', planes: { grey: [7, 6, 5] }, planeCount: 3 });
     expect(byName['p5p1-w0.25']).toMatchObject({ planeDelta: 1, changedPlane: 'grey:b3', planes: { grey: [7, 6, 5, 4, 3] } });
     expect(new Set(c.map((x) => x.name)).size).toBe(c.length);
+    // dropExtra is what a pipeline's matrix passes to train.bnn for each set.
+    expect(byName['p3m1-w1'].dropExtra).toBe(1);
+    expect(byName['p5p1-w0.25'].dropExtra).toBe(-1);
+    expect(searchMatrix()).toEqual({ width: [1, 0.75, 0.5, 0.35, 0.25], dropExtra: [-1, 0, 1] });
   });
 
   it('has no "one more" when nothing was dropped and no "one fewer" when nothing was rejected', () => {
