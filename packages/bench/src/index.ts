@@ -1,1 +1,23 @@
-export {};
+export * from './statistics';
+export * from './machine';
+export * from './bench-format';
+export { benchMarkdown } from './bench-markdown';
+export { describeSide, sameSide, accuracyOf, argmaxRows, type RuntimeSide, type InferenceCall, type Classified } from './runtime-side';
+export { engineSide, ENGINE_RUNTIME, type EngineImpl } from './engine-side';
+export { tfjsSide, type TfjsInput } from './tfjs-side';
+export { onnxSide, ONNX_RUNTIME_NAME } from './onnx-side';
+export { tiledTestBatch } from './test-inputs';
+export { timeCall, calibrateCalls, runCalls, type TimingOptions, type TimingSamples } from './timing';
+export { computeRatios, orderRows, ratioLabel, type RatioSpec } from './ratios';
+export { exportOnnxModel, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME, ONNX_OPSET, ONNX_IR_VERSION, type OnnxExportOptions } from './onnx-export';
+export { resolveCompactFolder, readModelFolder as readBenchModelFolder } from './model-folders';
+export {
+  runRuntimeBenchmark,
+  runtimeBenchParamsSchema,
+  ratioSpecs,
+  writeBenchOutputs,
+  type RuntimeBenchInput,
+  type RuntimeBenchParams,
+} from './runtime-benchmark';
+export { benchRuntimeStage, headlineMetrics } from './runtime-stage';
+export * from './kernels-bench';

@@ -1,0 +1,150 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { InvalidInputError, noProgress, silentLogger } from '@cbnn/core';
+import { selectBackend } from '@cbnn/train';
+import { benchResultSchema, benchRuntimeStage, describeSide, readBenchResult, runRuntimeBenchmark, type BenchResult } from '../src';
+import { tempDir, writeBnnFolder, writeFpFolder, writeTinyDataset } from './fixtures';
+
+const root = tempDir('runtime');
+const dirs = {
+  dataset: path.join(root, 'dataset'),
+  compact: path.join(root, 'compact'),
+  search: path.join(root, 'search'),
+  baseline: path.join(root, 'baseline'),
+  fp: path.join(root, 'fp'),
+};
+const quick = { warmup: 1, runs: 3, batches: [1, 5], threads: [1, 2], minRunSeconds: 0.002, maxImages: 12 };
+
+beforeAll(async () => {
+  await selectBackend({ prefer: 'wasm', strict: true });
+  writeTinyDataset(dirs.dataset);
+  await writeBnnFolder(dirs.compact, { grey: [7, 6, 5] }, 0.0625, 1);
+  await writeBnnFolder(dirs.baseline, { grey: [7, 6, 5, 4, 3, 2, 1, 0] }, 0.125, 2);
+  await writeFpFolder(dirs.fp, 0.125, 3);
+  // A pruning.select output: search.json beside chosen/, the compact model.
+  fs.cpSync(dirs.compact, path.join(dirs.search, 'chosen'), { recursive: true });
+  fs.writeFileSync(path.join(dirs.search, 'search.json'), '{}');
+});
+
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+describe('bench.runtime stage', () => {
+  let result: BenchResult;
+  const outDir = path.join(root, 'out');
+
+  beforeAll(async () => {
+    fs.mkdirSync(outDir);
+    const metrics = await benchRuntimeStage.run({
+      stage: 'bench',
+      params: benchRuntimeStage.params.parse(quick),
+      inputs: { dataset: dirs.dataset, compact: dirs.search, baseline: dirs.baseline, fp: dirs.fp },
+      outDir,
+      tmpDir: path.join(root, 'tmp'),
+      logger: silentLogger(),
+      progress: noProgress,
+      signal: new AbortController().signal,
+      seed: 1,
+      threads: 2,
+    });
+    result = readBenchResult(path.join(outDir, 'bench.json'));
+    expect(metrics?.metrics?.speedupVsBaseline).toBeGreaterThan(0);
+  });
+
+  it('writes a bench.json that validates against the contract schema', () => {
+    const raw = JSON.parse(fs.readFileSync(path.join(outDir, 'bench.json'), 'utf8'));
+    expect(benchResultSchema.safeParse(raw).success).toBe(true);
+    expect(raw.format).toBe('cbnn.bench');
+    expect(raw.runs).toBe(3);
+    expect(raw.warmup).toBe(1);
+    expect(raw.machine.cores).toBeGreaterThanOrEqual(1);
+    expect(raw.machine.node).toBe(process.version);
+  });
+
+  it('measures every side at every batch size, single-thread rows first', () => {
+    const sides = new Set(result.rows.map((r) => describeSide(r)));
+    expect([...sides].sort()).toEqual(
+      [
+        'compact BNN, cbnn wasm-simd, 1 thread',
+        'baseline BNN, cbnn wasm-simd, 1 thread',
+        'baseline BNN, tfjs-wasm xnnpack (float ±1), 1 thread',
+        'full precision, tfjs-wasm xnnpack, 1 thread',
+        'full precision, onnxruntime cpu, 1 thread',
+        'full precision, onnxruntime cpu, 2 threads',
+      ].sort(),
+    );
+    expect(result.rows).toHaveLength(6 * 2);
+    const firstMulti = result.rows.findIndex((r) => r.threads > 1);
+    expect(result.rows.slice(firstMulti).every((r) => r.threads > 1)).toBe(true);
+    for (const r of result.rows) {
+      expect(r.latencyMs.q1).toBeLessThanOrEqual(r.latencyMs.median);
+      expect(r.latencyMs.median).toBeLessThanOrEqual(r.latencyMs.q3);
+      expect(r.imagesPerSecond.median).toBeCloseTo(r.batch / (r.latencyMs.median / 1e3), 6);
+      expect(r.modelBytes).toBeGreaterThan(0);
+      expect(r.peakRssBytes).toBeGreaterThan(0);
+    }
+  });
+
+  it('takes the compact model from the search folder and reads its real size on disk', () => {
+    const compactRow = result.rows.find((r) => r.model === 'compact')!;
+    expect(compactRow.modelBytes).toBe(fs.statSync(path.join(dirs.compact, 'model.cbnn')).size);
+    expect(result.models?.compact.dir).toBe(path.join(dirs.search, 'chosen'));
+    expect(result.models?.compact.planes).toBe(3);
+  });
+
+  it('gets the same accuracy from a model on every runtime that runs it', () => {
+    const acc = (model: string, runtime: string): number | undefined => result.rows.find((r) => r.model === model && r.runtime.startsWith(runtime))?.accuracy;
+    // The engine computes exactly what the tfjs float simulation computes; onnxruntime what tfjs computes.
+    expect(acc('baseline', 'cbnn')).toBe(acc('baseline', 'tfjs'));
+    expect(acc('fp', 'onnxruntime')).toBe(acc('fp', 'tfjs'));
+    expect(result.notes?.some((n) => n.includes('exported its TensorFlow.js model'))).toBe(true);
+  });
+
+  it('computes ratios from the same run, each naming both sides', () => {
+    expect(result.ratios).toHaveLength(8 * 2);
+    for (const q of result.ratios) {
+      expect(q.label).toContain(describeSide(q.faster));
+      expect(q.label).toContain(describeSide(q.slower));
+      expect(q.label).toContain(`batch ${q.batch}`);
+      const fast = result.rows.find((r) => r.batch === q.batch && describeSide(r) === describeSide(q.faster))!;
+      const slow = result.rows.find((r) => r.batch === q.batch && describeSide(r) === describeSide(q.slower))!;
+      expect(q.speedup).toBeCloseTo(slow.latencyMs.median / fast.latencyMs.median, 9);
+    }
+    expect(result.ratios.map((q) => `${describeSide(q.faster)} / ${describeSide(q.slower)}`)).toContain(
+      'compact BNN, cbnn wasm-simd, 1 thread / full precision, tfjs-wasm xnnpack, 1 thread',
+    );
+  });
+
+  it('writes bench.md with the table and the ratios', () => {
+    const md = fs.readFileSync(path.join(outDir, 'bench.md'), 'utf8');
+    expect(md).toContain('| model | runtime | threads | batch | latency ms | images/s |');
+    expect(md).toContain('| compact BNN | cbnn wasm-simd | 1 | 1 |');
+    expect(md).toContain('## Speedups (same run)');
+    // 2 rows (one per batch) + 4 ratios (compact and baseline vs it, per batch)
+    expect(md.split('\n').filter((l) => l.includes('onnxruntime cpu | 2 |') || l.includes('| full precision, onnxruntime cpu, 2 threads |'))).toHaveLength(6);
+  });
+});
+
+describe('runRuntimeBenchmark inputs', () => {
+  it('can leave out the tfjs and onnxruntime sides', async () => {
+    const result = await runRuntimeBenchmark(
+      { dataset: dirs.dataset, compact: dirs.compact, baseline: dirs.baseline, fp: dirs.fp },
+      { ...quick, batches: [2], tfjs: false, onnx: false, engine: 'reference' },
+    );
+    expect(result.rows.map((r) => describeSide(r))).toEqual(['compact BNN, cbnn reference (TypeScript), 1 thread', 'baseline BNN, cbnn reference (TypeScript), 1 thread']);
+    expect(result.ratios.map((q) => q.label)).toEqual(['compact BNN, cbnn reference (TypeScript), 1 thread vs baseline BNN, cbnn reference (TypeScript), 1 thread (batch 2)']);
+  });
+
+  it('rejects a compact folder that is neither a model nor a search output, naming it', async () => {
+    await expect(runRuntimeBenchmark({ dataset: dirs.dataset, compact: root, baseline: dirs.baseline, fp: dirs.fp }, quick)).rejects.toThrow(InvalidInputError);
+    await expect(runRuntimeBenchmark({ dataset: dirs.dataset, compact: root, baseline: dirs.baseline, fp: dirs.fp }, quick)).rejects.toThrow(/neither model-info.json nor chosen/);
+  });
+
+  it('rejects a full-precision folder given as the baseline', async () => {
+    await expect(runRuntimeBenchmark({ dataset: dirs.dataset, compact: dirs.compact, baseline: dirs.fp, fp: dirs.fp }, quick)).rejects.toThrow(/baseline model must be a 'bnn' model/);
+  });
+
+  it('rejects bad params by field', () => {
+    const r = benchRuntimeStage.params.safeParse({ batches: [0] });
+    expect(r.success).toBe(false);
+  });
+});
