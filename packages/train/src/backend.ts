@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Logger } from '@cbnn/core';
+import { registerBatchNormGradient } from './batch-norm-gradient';
 import { registerWasmGradientKernels } from './wasm-gradients';
 
 /** Backends in the order cbnn prefers them: native TensorFlow, then WebAssembly, then pure JS. */
@@ -81,6 +82,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     try {
       const description = await attempts[name]();
       await tf.ready();
+      registerBatchNormGradient();
       const selection = { name, description, skipped };
       options.logger?.info({ backend: name, description, skipped }, `training backend: ${description}`);
       return selection;
