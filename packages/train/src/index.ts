@@ -10,3 +10,6 @@ export * from './tfjs-files';
 export * from './schedule';
 export * from './trainer';
 export * from './engine-export';
+export * from './model-info';
+export * from './plan-file';
+export * from './train-stages';

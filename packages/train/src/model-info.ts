@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { planeSelectionSchema } from '@cbnn/core';
+import { archSchema, firstLayerSchema } from './architecture';
+
+/** `model-info.json` of `model.bnn` / `model.fp` folders (docs/contracts.md "Model artifact folders"). */
+export const MODEL_INFO_FILE = 'model-info.json';
+export const EPOCHS_FILE = 'epochs.jsonl';
+export const TFJS_DIR = 'tfjs';
+export const ONNX_FILE = 'model.onnx';
+
+const fraction = z.number().min(0).max(1);
+
+export const modelInfoSchema = z.object({
+  kind: z.enum(['bnn', 'fp']),
+  arch: archSchema,
+  width: z.number().positive(),
+  planes: z.object({
+    selection: planeSelectionSchema,
+    layout: z.object({
+      channels: z.array(z.string()),
+      planes: z.array(z.object({ channel: z.string(), channelIndex: z.number().int().min(0), bit: z.number().int().min(0).max(7) })),
+    }),
+  }),
+  firstLayer: firstLayerSchema,
+  classNames: z.array(z.string()),
+  inputShape: z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]),
+  backend: z.string(),
+  seed: z.number().int(),
+  params: z.object({ binary: z.number().int().min(0), float: z.number().int().min(0) }),
+  bytes: z.object({ packed: z.number().int().min(0), float32: z.number().int().min(0) }),
+  metrics: z.object({
+    validationAccuracy: fraction,
+    testAccuracy: fraction,
+    bestEpoch: z.number().int().min(1),
+    epochs: z.number().int().min(1),
+    samplesPerSecond: z.number().min(0),
+    stoppedEarly: z.boolean(),
+  }),
+  training: z.record(z.string(), z.unknown()),
+});
+export type ModelInfo = z.infer<typeof modelInfoSchema>;
