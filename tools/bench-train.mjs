@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// Training throughput of VGG-small (binary, w=0.5) on 28x28x8 bit planes, batch 256: samples/s of
+// full training steps (forward, backward, Adam update, latent-weight clipping), on the backend
+// @cbnn/train selects (tfjs-node > wasm > cpu). Target: >= 230 samples/s (PyTorch CPU, 2 threads,
+// on this machine kind). Numbers are noisy while other work shares the CPUs.
+//
+//   node tools/bench-train.mjs [--width 0.5] [--batch 256] [--steps 5] [--backend wasm] [--arch vgg-small]
+// Needs the built package: (cd packages/train && npx tsc -b).
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(path.join(root, 'packages/train/package.json'));
+const tf = require('@tensorflow/tfjs');
+const train = require(path.join(root, 'packages/train/dist/index.js'));
+const { createRng } = require(path.join(root, 'packages/core/dist/index.js'));
+
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((pairs, a, i, all) => (a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), []),
+);
+const width = Number(args.width ?? 0.5);
+const batch = Number(args.batch ?? 256);
+const steps = Number(args.steps ?? 5);
+const arch = args.arch ?? 'vgg-small';
+
+const backend = await train.selectBackend({ prefer: args.backend ?? 'tensorflow' });
+const inputShape = [28, 28, 8];
+const model = train.buildBinaryModel({ arch, width, inputShape, classes: 10, firstLayer: 'binary', seed: 1 });
+const rng = createRng(1);
+const x = Float32Array.from({ length: batch * 28 * 28 * 8 }, () => (rng.nextFloat() < 0.5 ? -1 : 1));
+const xs = tf.tensor4d(x, [batch, ...inputShape]);
+const ys = tf.oneHot(tf.tensor1d(Int32Array.from({ length: batch }, () => rng.int(10)), 'int32'), 10);
+const optimizer = tf.train.adam(0.001);
+const variables = model.trainableWeights.map((w) => w.read());
+
+function step() {
+  const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(ys, model.apply(xs, { training: true })), true, variables);
+  train.clipLatentWeights(model);
+  loss.dataSync();
+  loss.dispose();
+}
+
+step(); // warm-up: kernel setup, weight packing caches
+const times = [];
+let peakRss = process.memoryUsage().rss;
+for (let i = 0; i < steps; i++) {
+  const t0 = performance.now();
+  step();
+  times.push((performance.now() - t0) / 1000);
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+}
+times.sort((a, b) => a - b);
+const median = times[Math.floor(times.length / 2)];
+const rate = (t) => batch / t;
+const summary = train.summarizeModel(model);
+console.log(
+  JSON.stringify(
+    {
+      bench: 'train-throughput',
+      model: `${arch} binary w=${width}`,
+      input: '28x28x8 planes',
+      batch,
+      steps,
+      backend: backend.description,
+      binaryParams: summary.params.binary,
+      samplesPerSecond: { median: Math.round(rate(median)), best: Math.round(rate(times[0])), worst: Math.round(rate(times[times.length - 1])) },
+      stepSeconds: { median: Number(median.toFixed(3)) },
+      target: 230,
+      peakRssMB: Math.round(peakRss / 2 ** 20),
+      loadavg: os.loadavg().map((l) => Number(l.toFixed(2))),
+      cpus: os.cpus().length,
+    },
+    null,
+    2,
+  ),
+);
