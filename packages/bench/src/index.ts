@@ -20,4 +20,5 @@ export {
   type RuntimeBenchParams,
 } from './runtime-benchmark';
 export { benchRuntimeStage, headlineMetrics } from './runtime-stage';
+export { writeStandInBnn, writeStandInFp, randomizeStandInWeights, type StandInSpec } from './stand-in-models';
 export * from './kernels-bench';

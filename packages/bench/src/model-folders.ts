@@ -21,6 +21,8 @@ const modelInfoSchema = z.looseObject({
   width: z.number().positive().optional(),
   backend: z.string().optional(),
   metrics: z.looseObject({ testAccuracy: z.number().min(0).max(1).optional() }).optional(),
+  /** Written by @cbnn/bench's untrained stand-ins. */
+  standIn: z.boolean().optional(),
 });
 export type BenchModelInfo = z.infer<typeof modelInfoSchema>;
 

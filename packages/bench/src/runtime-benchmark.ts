@@ -97,6 +97,10 @@ export async function runRuntimeBenchmark(input: RuntimeBenchInput, params: Runt
   const baseline = readModelFolder(input.baseline, 'bnn', 'baseline');
   const fp = readModelFolder(input.fp, 'fp', 'full-precision');
   const maxBatch = Math.max(...p.batches, 256);
+  const standIns = [compact, baseline, fp].filter((m) => m.info.standIn).map((m) => m.dir);
+  if (standIns.length > 0) {
+    notes.push(`Untrained stand-in models (${standIns.join(', ')}): the timings hold (they do not depend on the weights), the accuracies mean nothing.`);
+  }
 
   const sides: RuntimeSide[] = [];
   const compactEngine = engineSide('compact', path.join(compact.dir, ENGINE_MODEL_FILE_NAME), dataset, { impl: p.engine, maxBatch });

@@ -1,10 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
-import { createRng, resolvePlanes, writeDataset, writeJsonAtomicSync, type PlaneSelection } from '@cbnn/core';
-import { writeEngineModel } from '@cbnn/kernels';
-import { buildBinaryModel, buildFullPrecisionModel, exportEngineModel, saveTfjsModel } from '@cbnn/train';
+import { createRng, writeDataset, type PlaneSelection } from '@cbnn/core';
+import { writeStandInBnn, writeStandInFp, type StandInSpec } from '../src/stand-in-models';
 
 /**
  * A tiny pipeline's outputs in their real formats: a grey 8x8 dataset of 3 classes, a compact and
@@ -59,61 +57,12 @@ export function writeTinyDataset(dir: string, counts = { train: 6, validation: 3
   return dir;
 }
 
-/**
- * Seeded random batch-norm statistics and weights, so that the untrained models still give
- * varied scores (with the initial statistics every image can land in one class, and a wrong
- * layout or axis would go unnoticed).
- */
-export function randomizeWeights(model: tf.LayersModel, seed: number): void {
-  const rng = createRng(seed);
-  for (const layer of model.layers) {
-    const ws = layer.getWeights();
-    if (ws.length === 0) continue;
-    const isBatchNorm = layer.getClassName() === 'BatchNormalization';
-    layer.setWeights(
-      ws.map((w, i) => {
-        // BN weights: gamma (either sign: the engine's flip), small beta and mean, variance > 0.
-        const scale = isBatchNorm ? [1, 0.2, 0.2, 1][i] : 0.3;
-        const values = Float32Array.from({ length: w.size }, () => rng.normal() * scale);
-        if (isBatchNorm && i === ws.length - 1) for (let k = 0; k < values.length; k++) values[k] = 0.5 + Math.abs(values[k]);
-        return tf.tensor(values, w.shape);
-      }),
-    );
-  }
+const spec = (dir: string, width: number, seed: number): StandInSpec => ({ dir, width, seed, height: SIZE, imageWidth: SIZE, channelNames: ['grey'], classNames: CLASS_NAMES });
+
+export function writeBnnFolder(dir: string, selection: PlaneSelection, width: number, seed: number): Promise<string> {
+  return writeStandInBnn(spec(dir, width, seed), selection);
 }
 
-const info = (kind: 'bnn' | 'fp', width: number, selection: PlaneSelection) => ({
-  kind,
-  arch: 'vgg-small',
-  width,
-  planes: { selection, layout: resolvePlanes(selection, ['grey']) },
-  firstLayer: 'binary',
-  classNames: CLASS_NAMES,
-  backend: 'fixture',
-  seed: 1,
-  params: { binary: 0, float: 0 },
-  bytes: { float32: 0 },
-  metrics: { validationAccuracy: 0.5, testAccuracy: 0.5 },
-});
-
-export async function writeBnnFolder(dir: string, selection: PlaneSelection, width: number, seed: number): Promise<string> {
-  const layout = resolvePlanes(selection, ['grey']);
-  const model = buildBinaryModel({ arch: 'vgg-small', width, inputShape: [SIZE, SIZE, layout.planes.length], classes: CLASS_NAMES.length, firstLayer: 'binary', seed });
-  randomizeWeights(model, seed + 100);
-  fs.mkdirSync(dir, { recursive: true });
-  writeEngineModel(path.join(dir, 'model.cbnn'), exportEngineModel(model, { height: SIZE, width: SIZE, layout }, CLASS_NAMES));
-  await saveTfjsModel(model, path.join(dir, 'tfjs'));
-  writeJsonAtomicSync(path.join(dir, 'model-info.json'), info('bnn', width, selection));
-  model.dispose();
-  return dir;
-}
-
-export async function writeFpFolder(dir: string, width: number, seed: number): Promise<string> {
-  const model = buildFullPrecisionModel({ arch: 'vgg-small', width, inputShape: [SIZE, SIZE, 1], classes: CLASS_NAMES.length, firstLayer: 'binary', seed });
-  randomizeWeights(model, seed + 100);
-  fs.mkdirSync(dir, { recursive: true });
-  await saveTfjsModel(model, path.join(dir, 'tfjs'));
-  writeJsonAtomicSync(path.join(dir, 'model-info.json'), info('fp', width, { grey: [7, 6, 5, 4, 3, 2, 1, 0] }));
-  model.dispose();
-  return dir;
+export function writeFpFolder(dir: string, width: number, seed: number): Promise<string> {
+  return writeStandInFp(spec(dir, width, seed));
 }

@@ -97,6 +97,7 @@ describe('bench.runtime stage', () => {
     expect(acc('baseline', 'cbnn')).toBe(acc('baseline', 'tfjs'));
     expect(acc('fp', 'onnxruntime')).toBe(acc('fp', 'tfjs'));
     expect(result.notes?.some((n) => n.includes('exported its TensorFlow.js model'))).toBe(true);
+    expect(result.notes?.some((n) => n.startsWith('Untrained stand-in models'))).toBe(true);
   });
 
   it('computes ratios from the same run, each naming both sides', () => {
