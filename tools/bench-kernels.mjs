@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Kernel benchmarks (not tests): binary WebAssembly SIMD kernels vs tfjs-wasm float32, one
 // process, one thread each. Needs the workspace built (packages/bench/dist, kernels.wasm).
-// Usage: node tools/bench-kernels.mjs [--runs N] [--quick] [--json out.json]
+// Usage: node tools/bench-kernels.mjs [--runs N] [--quick] [--no-tfjs] [--layers-only | --models-only] [--json out.json]
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
@@ -22,6 +22,9 @@ if (!fs.existsSync(entry)) {
 const { runKernelBenchmarks, formatKernelBenchReport } = require(entry);
 const options = {};
 if (flag('--runs')) options.runs = Number(flag('--runs'));
+if (args.includes('--no-tfjs')) options.skipTfjs = true;
+if (args.includes('--layers-only')) options.models = false;
+if (args.includes('--models-only')) options.layers = false;
 if (args.includes('--quick')) Object.assign(options, { runs: 3, warmupRuns: 1, minRunSeconds: 0.1 });
 const report = await runKernelBenchmarks(options, (line) => console.error(line));
 console.log(formatKernelBenchReport(report));

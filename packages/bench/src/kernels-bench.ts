@@ -1,5 +1,5 @@
 import { createRng, wordsForChannels } from '@cbnn/core';
-import { WasmKernelInstance, randomPackedWeights } from '@cbnn/kernels';
+import { WasmKernelInstance, bindIm2colConv, randomPackedWeights, type ConvLayer } from '@cbnn/kernels';
 import { z } from 'zod';
 
 /**
@@ -164,19 +164,23 @@ export async function runKernelBenchmarks(options: KernelBenchOptions = {}, log:
       binaryFn = () => k.gemmDots(a, s.m, s.kBits, b, s.n, out);
     } else {
       const wc = wordsForChannels(s.inC);
+      const rng = createRng(i * 7 + 2);
+      const layer: ConvLayer = {
+        type: 'conv',
+        inC: s.inC,
+        outC: s.outC,
+        padding: 'same',
+        weights: randomPackedWeights(rng, s.outC * 9, s.inC),
+        thresholds: Int32Array.from({ length: s.outC }, () => rng.int(9) - 4),
+        flip: Uint8Array.from({ length: s.outC }, () => rng.int(4) === 0 ? 1 : 0),
+      };
+      const conv = bindIm2colConv(wasm, layer, s.h, s.w, false);
       const inp = wasm.alloc(s.batch * s.h * s.w * wc * 4);
-      const wt = wasm.alloc(s.outC * 9 * wc * 4);
-      const thr = wasm.alloc(s.outC * 4);
-      const flip = wasm.alloc(s.outC);
-      const tapPop = wasm.alloc(s.outC * 9 * 4);
-      const pad = wasm.alloc(s.batch * (s.h + 2) * (s.w + 2) * wc * 4);
       const out = wasm.alloc(s.batch * s.h * s.w * wordsForChannels(s.outC) * 4);
       fillRandom(wasm.u32(inp, s.batch * s.h * s.w * wc), i * 7 + 1, s.inC, s.batch * s.h * s.w);
-      fillRandom(wasm.u32(wt, s.outC * 9 * wc), i * 7 + 2, s.inC, s.outC * 9);
-      k.tapPopcounts(wt, s.outC, wc, tapPop);
       macs = s.batch * s.h * s.w * s.outC * 9 * s.inC;
       shape = `conv3x3 same ${s.batch}x${s.h}x${s.w}x${s.inC} -> ${s.outC}`;
-      binaryFn = () => k.convBinary(inp, s.batch, s.h, s.w, s.inC, 1, wt, s.outC, thr, flip, tapPop, pad, out);
+      binaryFn = () => conv.run(inp, s.batch, out);
     }
     const bt = time(binaryFn, o);
     const c: KernelBenchCase = {

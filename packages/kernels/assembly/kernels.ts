@@ -12,10 +12,13 @@
 // channels, the popcount of a patch of R segments of S words each, blocked 2 items x 4 output
 // channels: per 128-bit chunk, 2 + 4 loads feed 8 xor/popcnt/add, accumulated per byte lane in
 // i8x16 registers (at most 8 per chunk, so 31 chunks fit in a byte) and reduced to scalars.
+// It serves the dense layers and the GEMM; the binary conv is in conv-im2col.ts.
 
 const MODE_DOTS: i32 = 0; // store the i32 dot product
 const MODE_BITS: i32 = 1; // threshold into packed bits: flip ? x <= t : x >= t
 const MODE_SCORES: i32 = 2; // store f32 scale*x + bias
+
+export { convIm2col } from './conv-im2col';
 
 export function heapBase(): usize {
   return __heap_base;
@@ -26,53 +29,13 @@ export function heapBase(): usize {
   return i32x4.extract_lane(t, 0) + i32x4.extract_lane(t, 1) + i32x4.extract_lane(t, 2) + i32x4.extract_lane(t, 3);
 }
 
-// Popcount of each 3x3 tap of each output channel's weights, [outC][9] i32: the correction for
-// taps that fall on the zero border of a 'same' conv (a zero input word xor w = w).
-export function tapPopcounts(wPtr: usize, outC: i32, wordsC: i32, outPtr: usize): void {
-  for (let o = 0; o < outC; o++) {
-    for (let t = 0; t < 9; t++) {
-      let s: i32 = 0;
-      const base = wPtr + (<usize>((o * 9 + t) * wordsC) << 2);
-      for (let k = 0; k < wordsC; k++) s += popcnt<i32>(load<i32>(base + (<usize>k << 2)));
-      store<i32>(outPtr + (<usize>(o * 9 + t) << 2), s);
-    }
-  }
-}
-
-// Bits of output item (x) at conv row y: valid taps and the popcount of the invalid ones.
-@inline function borderCorrection(tapPop: usize, o: i32, y: i32, x: i32, ho: i32, wo: i32): i32 {
-  let corr: i32 = 0;
-  const base = tapPop + (<usize>(o * 9) << 2);
-  for (let r = 0; r < 3; r++) {
-    const rowOut = (r == 0 && y == 0) || (r == 2 && y == ho - 1);
-    for (let c = 0; c < 3; c++) {
-      const colOut = (c == 0 && x == 0) || (c == 2 && x == wo - 1);
-      if (rowOut || colOut) corr += load<i32>(base + (<usize>(r * 3 + c) << 2));
-    }
-  }
-  return corr;
-}
-
-@inline function validTaps(y: i32, x: i32, ho: i32, wo: i32): i32 {
-  const rows = 3 - i32(y == 0) - i32(y == ho - 1);
-  const cols = 3 - i32(x == 0) - i32(x == wo - 1);
-  return rows * cols;
-}
-
 // Epilogue of one (item, output channel) popcount.
 @inline function emit(
   mode: i32, pop: i32, item: i32, o: i32,
   nBits: i32, outPtr: usize, outItemStride: usize,
   p0: usize, p1: usize,
-  border: bool, tapPop: usize, y: i32, ho: i32, wo: i32, inC: i32,
 ): void {
-  let bits = nBits;
-  let corr: i32 = 0;
-  if (border && (y == 0 || y == ho - 1 || item == 0 || item == wo - 1)) {
-    bits = validTaps(y, item, ho, wo) * inC;
-    corr = borderCorrection(tapPop, o, y, item, ho, wo);
-  }
-  const x = bits - 2 * (pop - corr);
+  const x = nBits - 2 * pop;
   const at = outPtr + <usize>item * outItemStride;
   if (mode == MODE_BITS) {
     const t = load<i32>(p0 + (<usize>o << 2));
@@ -96,7 +59,6 @@ function xnorRow(
   aBase: usize, items: i32, itemStride: usize, R: i32, aRowStride: usize, S: i32,
   wPtr: usize, n: i32,
   mode: i32, nBits: i32, outPtr: usize, outItemStride: usize, p0: usize, p1: usize,
-  border: bool, tapPop: usize, y: i32, ho: i32, inC: i32,
 ): void {
   const full = S >> 2;
   const tail = S & 3;
@@ -182,15 +144,15 @@ function xnorRow(
       s00 += hsum(c00); s01 += hsum(c01); s02 += hsum(c02); s03 += hsum(c03);
       s10 += hsum(c10); s11 += hsum(c11); s12 += hsum(c12); s13 += hsum(c13);
       // Clamped duplicates (odd item count, n not a multiple of 4) are computed but not emitted.
-      emit(mode, s00, i, o, nBits, outPtr, outItemStride, p0, p1, border, tapPop, y, ho, items, inC);
-      if (o1 != o) emit(mode, s01, i, o1, nBits, outPtr, outItemStride, p0, p1, border, tapPop, y, ho, items, inC);
-      if (o2 != o1) emit(mode, s02, i, o2, nBits, outPtr, outItemStride, p0, p1, border, tapPop, y, ho, items, inC);
-      if (o3 != o2) emit(mode, s03, i, o3, nBits, outPtr, outItemStride, p0, p1, border, tapPop, y, ho, items, inC);
+      emit(mode, s00, i, o, nBits, outPtr, outItemStride, p0, p1);
+      if (o1 != o) emit(mode, s01, i, o1, nBits, outPtr, outItemStride, p0, p1);
+      if (o2 != o1) emit(mode, s02, i, o2, nBits, outPtr, outItemStride, p0, p1);
+      if (o3 != o2) emit(mode, s03, i, o3, nBits, outPtr, outItemStride, p0, p1);
       if (i1 != i) {
-        emit(mode, s10, i1, o, nBits, outPtr, outItemStride, p0, p1, border, tapPop, y, ho, items, inC);
-        if (o1 != o) emit(mode, s11, i1, o1, nBits, outPtr, outItemStride, p0, p1, border, tapPop, y, ho, items, inC);
-        if (o2 != o1) emit(mode, s12, i1, o2, nBits, outPtr, outItemStride, p0, p1, border, tapPop, y, ho, items, inC);
-        if (o3 != o2) emit(mode, s13, i1, o3, nBits, outPtr, outItemStride, p0, p1, border, tapPop, y, ho, items, inC);
+        emit(mode, s10, i1, o, nBits, outPtr, outItemStride, p0, p1);
+        if (o1 != o) emit(mode, s11, i1, o1, nBits, outPtr, outItemStride, p0, p1);
+        if (o2 != o1) emit(mode, s12, i1, o2, nBits, outPtr, outItemStride, p0, p1);
+        if (o3 != o2) emit(mode, s13, i1, o3, nBits, outPtr, outItemStride, p0, p1);
       }
     }
   }
@@ -200,74 +162,24 @@ function xnorRow(
   return (bits + 31) >>> 5;
 }
 
-// Copy images into a zero border of one pixel: (H+2) x (W+2) x wordsC per image.
-export function padImages(inPtr: usize, batch: i32, h: i32, w: i32, wordsC: i32, outPtr: usize): void {
-  const rowIn = <usize>(w * wordsC) << 2;
-  const rowOut = <usize>((w + 2) * wordsC) << 2;
-  const imgOut = rowOut * <usize>(h + 2);
-  memory.fill(outPtr, 0, imgOut * <usize>batch);
-  for (let b = 0; b < batch; b++) {
-    const src = inPtr + <usize>(b * h) * rowIn;
-    const dst = outPtr + <usize>b * imgOut + rowOut + (<usize>wordsC << 2);
-    for (let yy = 0; yy < h; yy++) memory.copy(dst + <usize>yy * rowOut, src + <usize>yy * rowIn, rowIn);
-  }
-}
-
-// Binary conv 3x3 stride 1 with folded thresholds. For 'same', `padPtr` must hold
-// batch*(H+2)*(W+2)*wordsC words (+16 bytes) and `tapPop` the output of tapPopcounts.
-export function convBinary(
-  inPtr: usize, batch: i32, h: i32, w: i32, inC: i32, same: bool,
-  wPtr: usize, outC: i32, thrPtr: usize, flipPtr: usize, tapPop: usize, padPtr: usize, outPtr: usize,
-): void {
-  const wordsC = words(inC);
-  const outWords = words(outC);
-  let src = inPtr;
-  let inW = w;
-  let inH = h;
-  let ho = h;
-  let wo = w;
-  if (same) {
-    padImages(inPtr, batch, h, w, wordsC, padPtr);
-    src = padPtr;
-    inW = w + 2;
-    inH = h + 2;
-  } else {
-    ho = h - 2;
-    wo = w - 2;
-  }
-  const pixelBytes = <usize>wordsC << 2;
-  const inRow = <usize>inW * pixelBytes;
-  const outItem = <usize>outWords << 2;
-  memory.fill(outPtr, 0, <usize>(batch * ho * wo) * outItem);
-  for (let b = 0; b < batch; b++) {
-    const img = src + <usize>(b * inH) * inRow;
-    const outImg = outPtr + <usize>(b * ho * wo) * outItem;
-    for (let y = 0; y < ho; y++) {
-      xnorRow(img + <usize>y * inRow, wo, pixelBytes, 3, inRow, 3 * wordsC, wPtr, outC,
-        MODE_BITS, 9 * inC, outImg + <usize>(y * wo) * outItem, outItem, thrPtr, flipPtr,
-        same, tapPop, y, ho, inC);
-    }
-  }
-}
-
 // Binary dense with folded thresholds: batch rows of words(inBits) -> batch rows of words(outC).
 export function denseBinary(inPtr: usize, batch: i32, inBits: i32, wPtr: usize, outC: i32, thrPtr: usize, flipPtr: usize, outPtr: usize): void {
   const kw = words(inBits);
   const outItem = <usize>words(outC) << 2;
   memory.fill(outPtr, 0, <usize>batch * outItem);
-  xnorRow(inPtr, batch, <usize>kw << 2, 1, 0, kw, wPtr, outC, MODE_BITS, inBits, outPtr, outItem, thrPtr, flipPtr, false, 0, 0, 1, 0);
+  xnorRow(inPtr, batch, <usize>kw << 2, 1, 0, kw, wPtr, outC, MODE_BITS, inBits, outPtr, outItem, thrPtr, flipPtr);
 }
 
 // Last layer: f32 scores [batch][outC] = scale*x + bias.
 export function denseOut(inPtr: usize, batch: i32, inBits: i32, wPtr: usize, outC: i32, scalePtr: usize, biasPtr: usize, outPtr: usize): void {
   const kw = words(inBits);
-  xnorRow(inPtr, batch, <usize>kw << 2, 1, 0, kw, wPtr, outC, MODE_SCORES, inBits, outPtr, <usize>outC << 2, scalePtr, biasPtr, false, 0, 0, 1, 0);
+  xnorRow(inPtr, batch, <usize>kw << 2, 1, 0, kw, wPtr, outC, MODE_SCORES, inBits, outPtr, <usize>outC << 2, scalePtr, biasPtr);
 }
 
 // Binary GEMM: i32 dots [m][n] of a [m][words(kBits)] and b [n][words(kBits)].
 export function gemmDots(aPtr: usize, m: i32, kBits: i32, bPtr: usize, n: i32, outPtr: usize): void {
   const kw = words(kBits);
-  xnorRow(aPtr, m, <usize>kw << 2, 1, 0, kw, bPtr, n, MODE_DOTS, kBits, outPtr, <usize>n << 2, 0, 0, false, 0, 0, 1, 0);
+  xnorRow(aPtr, m, <usize>kw << 2, 1, 0, kw, bPtr, n, MODE_DOTS, kBits, outPtr, <usize>n << 2, 0, 0);
 }
 
 // 2x2 stride 2 max-pool (floor) on packed bits: OR of the four words.

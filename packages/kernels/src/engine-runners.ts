@@ -1,6 +1,7 @@
 import { wordsForChannels } from '@cbnn/core';
 import type { EnginePlan } from './engine-plan';
 import { referenceKernels } from './reference-kernels';
+import { bindIm2colConv } from './wasm-conv';
 import { WasmKernelInstance } from './wasm-kernels';
 
 /**
@@ -64,21 +65,19 @@ export function createWasmRunner(plan: EnginePlan, maxBatch: number): PlanRunner
   const calls: Array<(count: number) => void> = [];
   let src = inputPtr;
   let scoresPtr = 0;
-  for (const step of plan.steps) {
+  for (let s = 0; s < plan.steps.length; s++) {
+    const step = plan.steps[s];
     const inp = src;
     switch (step.op) {
       case 'conv': {
-        const { layer, input } = step;
-        const wordsC = wordsForChannels(layer.inC);
-        const wt = wasm.put(layer.weights);
-        const thr = wasm.put(layer.thresholds);
-        const flip = wasm.put(layer.flip);
-        const tapPop = wasm.alloc(layer.outC * 9 * 4);
-        k.tapPopcounts(wt, layer.outC, wordsC, tapPop);
-        const same = layer.padding === 'same' ? 1 : 0;
-        const pad = same ? wasm.alloc(maxBatch * (input.height + 2) * (input.width + 2) * wordsC * 4) : 0;
-        const out = wasm.alloc(maxBatch * step.outWords * 4);
-        calls.push((n) => k.convBinary(inp, n, input.height, input.width, layer.inC, same, wt, layer.outC, thr, flip, tapPop, pad, out));
+        // A 2x2 max-pool right after a conv is fused into it: the conv ORs its bits into the
+        // pooled pixel and skips the rows and columns the pool drops.
+        const next = plan.steps[s + 1];
+        const pool = next?.op === 'maxpool2';
+        const conv = bindIm2colConv(wasm, step.layer, step.input.height, step.input.width, pool);
+        const out = wasm.alloc(maxBatch * (pool ? next.outWords : step.outWords) * 4);
+        if (pool) s++;
+        calls.push((n) => conv.run(inp, n, out));
         src = out;
         break;
       }

@@ -15,3 +15,4 @@ export {
   type EvaluationResult,
 } from './engine';
 export { summary, formatSummary, type LayerSummary, type ModelSummary } from './summary';
+export { prepareIm2colConv, bindIm2colConv, im2colOutputWords, BORDER_CLASSES, type Im2colConv, type WasmConvBinding } from './wasm-conv';

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { InvalidInputError, wordsForChannels } from '@cbnn/core';
 import type { KernelSet } from './kernel-set';
 import { convOutputSize } from './kernel-set';
+import { bindIm2colConv, im2colOutputWords } from './wasm-conv';
 import type { ConvLayer, ConvRealLayer, DenseLayer, DenseOutLayer } from './model-format';
 
 /** Built by tools/build-wasm.mjs; the same path works from src/ (jest) and dist/. */
@@ -13,8 +14,7 @@ export const KERNELS_WASM_PATH = path.join(__dirname, '..', 'build', 'kernels.wa
 export interface KernelExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
-  tapPopcounts(w: number, outC: number, wordsC: number, out: number): void;
-  convBinary(inp: number, batch: number, h: number, w: number, inC: number, same: number, wt: number, outC: number, thr: number, flip: number, tapPop: number, pad: number, out: number): void;
+  convIm2col(inp: number, batch: number, h: number, w: number, inC: number, same: number, pool: number, wt: number, kChunks: number, outC: number, outCPad: number, m: number, c: number, col: number, out: number): void;
   convReal(inp: number, batch: number, h: number, w: number, inC: number, same: number, wt: number, outC: number, scale: number, bias: number, out: number): void;
   maxPool2(inp: number, batch: number, h: number, w: number, wordsC: number, out: number): void;
   flattenPacked(inp: number, batch: number, pixels: number, c: number, out: number): void;
@@ -130,19 +130,10 @@ export function createWasmKernels(): KernelSet {
     impl: 'wasm',
     convBinary(input: Uint32Array, batch: number, height: number, width: number, layer: ConvLayer, out: Uint32Array): void {
       call(() => {
-        const inWords = wordsForChannels(layer.inC);
-        const { height: ho, width: wo } = convOutputSize(height, width, layer.padding);
-        const outLen = batch * ho * wo * wordsForChannels(layer.outC);
-        const same = layer.padding === 'same';
-        const inp = wasm.put(input.subarray(0, batch * height * width * inWords));
-        const wt = wasm.put(layer.weights);
-        const thr = wasm.put(layer.thresholds);
-        const flip = wasm.put(layer.flip);
-        const tapPop = wasm.alloc(layer.outC * 9 * 4);
-        const pad = same ? wasm.alloc(batch * (height + 2) * (width + 2) * inWords * 4) : 0;
+        const outLen = batch * im2colOutputWords(height, width, layer, false);
+        const inp = wasm.put(input.subarray(0, batch * height * width * wordsForChannels(layer.inC)));
         const o = wasm.alloc(outLen * 4);
-        k.tapPopcounts(wt, layer.outC, inWords, tapPop);
-        k.convBinary(inp, batch, height, width, layer.inC, same ? 1 : 0, wt, layer.outC, thr, flip, tapPop, pad, o);
+        bindIm2colConv(wasm, layer, height, width, false).run(inp, batch, o);
         out.set(wasm.u32(o, outLen));
       });
     },

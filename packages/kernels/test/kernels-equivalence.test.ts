@@ -1,7 +1,10 @@
 import fc from 'fast-check';
 import { createRng, wordsForChannels } from '@cbnn/core';
 import {
+  WasmKernelInstance,
+  bindIm2colConv,
   createWasmKernels,
+  im2colOutputWords,
   randomPackedWeights,
   referenceKernels,
   type ConvLayer,
@@ -95,6 +98,64 @@ describe('wasm kernels equal the reference', () => {
       expect(out[0]).toBe(1);
       k.convBinary(ones, 1, 1, 1, { ...layer, thresholds: Int32Array.of(inC + 1) }, out);
       expect(out[0]).toBe(0);
+    }
+  });
+
+  it('im2col conv fused with 2x2 max-pool equals reference conv then max-pool', () => {
+    const instance = new WasmKernelInstance();
+    fc.assert(
+      fc.property(
+        fc.record({
+          batch: fc.integer({ min: 1, max: 3 }),
+          height: fc.integer({ min: 3, max: 10 }),
+          width: fc.integer({ min: 3, max: 10 }),
+          inC: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constantFrom(8, 16, 24, 64, 100, 128, 129)),
+          outC: fc.integer({ min: 1, max: 70 }),
+          padding: fc.constantFrom('same' as const, 'valid' as const),
+          seed: fc.integer({ min: 0, max: 1 << 30 }),
+        }),
+        ({ batch, height, width, inC, outC, padding, seed }) => {
+          const input = randomPacked(seed, batch * height * width, inC);
+          const layer: ConvLayer = { type: 'conv', inC, outC, padding, weights: randomPacked(seed + 1, outC * 9, inC), ...thresholdsFor(seed + 2, outC, 3 * Math.ceil(Math.sqrt(9 * inC))) };
+          const ho = padding === 'same' ? height : height - 2;
+          const wo = padding === 'same' ? width : width - 2;
+          const conv = new Uint32Array(batch * ho * wo * wordsForChannels(outC));
+          ref.convBinary(input, batch, height, width, layer, conv);
+          const expected = new Uint32Array(batch * im2colOutputWords(height, width, layer, true));
+          ref.maxPool2(conv, batch, ho, wo, outC, expected);
+
+          const mark = instance.mark();
+          const inp = instance.put(input);
+          const out = instance.alloc(expected.length * 4 + 4);
+          // garbage in the output buffer must not leak into the result
+          instance.u32(out, expected.length + 1).fill(0xdeadbeef);
+          bindIm2colConv(instance, layer, height, width, true).run(inp, batch, out);
+          expect(instance.u32(out, expected.length)).toEqual(expected);
+          // the word after the output is not written
+          expect(instance.u32(out, expected.length + 1)[expected.length]).toBe(0xdeadbeef);
+          instance.release(mark);
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+
+  it('im2col conv with a long window (more than 31 chunks per byte accumulator) and garbage padding bits', () => {
+    for (const [inC, padding] of [[500, 'same'], [448, 'valid'], [7, 'same']] as const) {
+      const batch = 2, height = 4, width = 3, outC = 6;
+      const input = randomPacked(inC, batch * height * width, inC);
+      const layer: ConvLayer = { type: 'conv', inC, outC, padding, weights: randomPacked(inC + 1, outC * 9, inC), ...thresholdsFor(inC + 2, outC, 60) };
+      const n = batch * im2colOutputWords(height, width, layer, false);
+      const a = new Uint32Array(n);
+      ref.convBinary(input, batch, height, width, layer, a);
+      // padding bits of the input's last word per pixel set: the kernel must ignore them
+      const dirty = input.slice();
+      const wc = wordsForChannels(inC);
+      if (inC % 32 !== 0) for (let i = wc - 1; i < dirty.length; i += wc) dirty[i] |= ~((1 << inC % 32) - 1);
+      const b = new Uint32Array(n);
+      wasm.convBinary(dirty, batch, height, width, layer, b);
+      expect(b).toEqual(a);
+      expect(a.some((v) => v !== 0)).toBe(true);
     }
   });
 

@@ -1,0 +1,179 @@
+// Fast binary conv 3x3 (stride 1): an im2col in bits, then a register-blocked XNOR-popcount
+// GEMM whose epilogue thresholds four output channels at once and writes packed bits.
+//
+// Why this shape: the 3x3 window of a pixel is packed densely, tap t = dy*3 + dx at bits
+// [t*inC, (t+1)*inC) of one bit vector padded with zeros to whole 128-bit chunks (K chunks).
+// Narrow inputs get dense chunks (8 planes: 72 bits = 1 chunk instead of 3 mostly empty ones;
+// 64 channels: 576 bits = 5 chunks instead of 6), and the GEMM's inner loop has no borders.
+//
+// Borders ('same'): a tap outside the image is left 0 in the column, so the raw popcount counts
+// popcount(w_tap) for it. Which taps are outside depends only on the pixel's border class
+// (top, bottom, left, right: 16 classes), so the correction is folded into per-class constants
+// prepared on the JavaScript side (src/wasm-conv.ts):
+//   bit = ((pop ^ m[o]) + c[class][o]) >= 0
+// with m = -1, c = floor(D/2) + 1 for `x >= t` and m = 0, c = -ceil(D/2) for the flipped
+// `x <= t`, where D = validBits + 2*correction - t. Padding output channels (up to a multiple
+// of 4) have m = 0, c = -(K bits + 1): never set.
+//
+// Max-pool 2x2 (floor) can be fused: the bits of the 4 pixels of a window are ORed into one
+// output pixel (max over ±1 is OR), and rows/columns the pool drops are never computed.
+
+// Sums of the 16 byte lanes of four i8x16 accumulators: i32x4 [sum c0, sum c1, sum c2, sum c3].
+// Lanes are at most 31*8 = 248, so the u16 stages cannot overflow.
+@inline function reduce4(c0: v128, c1: v128, c2: v128, c3: v128): v128 {
+  const a0 = i16x8.extadd_pairwise_i8x16_u(c0);
+  const a1 = i16x8.extadd_pairwise_i8x16_u(c1);
+  const a2 = i16x8.extadd_pairwise_i8x16_u(c2);
+  const a3 = i16x8.extadd_pairwise_i8x16_u(c3);
+  const s01 = i16x8.add(i16x8.shuffle(a0, a1, 0, 2, 4, 6, 8, 10, 12, 14), i16x8.shuffle(a0, a1, 1, 3, 5, 7, 9, 11, 13, 15));
+  const s23 = i16x8.add(i16x8.shuffle(a2, a3, 0, 2, 4, 6, 8, 10, 12, 14), i16x8.shuffle(a2, a3, 1, 3, 5, 7, 9, 11, 13, 15));
+  const s = i16x8.add(i16x8.shuffle(s01, s23, 0, 2, 4, 6, 8, 10, 12, 14), i16x8.shuffle(s01, s23, 1, 3, 5, 7, 9, 11, 13, 15));
+  return i32x4.extadd_pairwise_i16x8_u(s);
+}
+
+// Threshold 4 channels' popcounts into 4 bits (bit j = channel o+j).
+@inline function thresholdBits(pop: v128, m: v128, c: v128): i32 {
+  return ~i32x4.bitmask(i32x4.add(v128.xor(pop, m), c)) & 0xf;
+}
+
+// popcount(a_i ^ w_o) for 2 items x 4 channels over K chunks. Byte accumulators hold at most
+// 31 chunks: longer K is summed in segments of 31 into i32x4.
+// Returns via the two i32x4 globals below (AssemblyScript has no multi-value returns here).
+let popA: v128 = i32x4.splat(0);
+let popB: v128 = i32x4.splat(0);
+
+@inline function pops2x4(a0: usize, a1: usize, w0: usize, wStride: usize, kChunks: i32): void {
+  const zero = i32x4.splat(0);
+  let sA = zero, sB = zero;
+  const w1 = w0 + wStride, w2 = w1 + wStride, w3 = w2 + wStride;
+  let off: usize = 0;
+  let k = 0;
+  while (k < kChunks) {
+    const end = min<i32>(kChunks, k + 31);
+    let c00 = zero, c01 = zero, c02 = zero, c03 = zero;
+    let c10 = zero, c11 = zero, c12 = zero, c13 = zero;
+    for (; k < end; k++) {
+      const x0 = v128.load(a0 + off);
+      const x1 = v128.load(a1 + off);
+      let y = v128.load(w0 + off);
+      c00 = i8x16.add(c00, i8x16.popcnt(v128.xor(x0, y)));
+      c10 = i8x16.add(c10, i8x16.popcnt(v128.xor(x1, y)));
+      y = v128.load(w1 + off);
+      c01 = i8x16.add(c01, i8x16.popcnt(v128.xor(x0, y)));
+      c11 = i8x16.add(c11, i8x16.popcnt(v128.xor(x1, y)));
+      y = v128.load(w2 + off);
+      c02 = i8x16.add(c02, i8x16.popcnt(v128.xor(x0, y)));
+      c12 = i8x16.add(c12, i8x16.popcnt(v128.xor(x1, y)));
+      y = v128.load(w3 + off);
+      c03 = i8x16.add(c03, i8x16.popcnt(v128.xor(x0, y)));
+      c13 = i8x16.add(c13, i8x16.popcnt(v128.xor(x1, y)));
+      off += 16;
+    }
+    sA = i32x4.add(sA, reduce4(c00, c01, c02, c03));
+    sB = i32x4.add(sB, reduce4(c10, c11, c12, c13));
+  }
+  popA = sA;
+  popB = sB;
+}
+
+// Column of one output row: `items` pixels (x = x0, x0+1, ...), each kChunks*16 bytes.
+function im2colRow(
+  img: usize, h: i32, w: i32, inC: i32, pad: i32, y: i32, x0: i32, items: i32, kChunks: i32, col: usize,
+): void {
+  const wordsC = (inC + 31) >>> 5;
+  const pixelBytes = <usize>wordsC << 2;
+  const kBytes = <usize>kChunks << 4;
+  memory.fill(col, 0, <usize>items * kBytes);
+  const aligned = (inC & 31) == 0;
+  const lastMask: u32 = aligned ? 0xffffffff : ((<u32>1 << (<u32>inC & 31)) - 1);
+  for (let i = 0; i < items; i++) {
+    const x = x0 + i;
+    const dst = col + <usize>i * kBytes;
+    for (let dy = 0; dy < 3; dy++) {
+      const iy = y + dy - pad;
+      if (iy < 0 || iy >= h) continue;
+      const rowSrc = img + <usize>(iy * w) * pixelBytes;
+      for (let dx = 0; dx < 3; dx++) {
+        const ix = x + dx - pad;
+        if (ix < 0 || ix >= w) continue;
+        const src = rowSrc + <usize>ix * pixelBytes;
+        const t = dy * 3 + dx;
+        if (aligned) {
+          memory.copy(dst + <usize>(t * wordsC) * 4, src, pixelBytes);
+        } else {
+          // OR each word in at bit offset t*inC + 32*k through a 64-bit window; the column is
+          // zeroed and padded to whole chunks, so the window never leaves this pixel's K bytes
+          // except by writing back zero bits.
+          let bit = t * inC;
+          for (let k = 0; k < wordsC; k++, bit += 32) {
+            let v = load<u32>(src + (<usize>k << 2));
+            if (k == wordsC - 1) v &= lastMask;
+            const at = dst + (<usize>(bit >>> 5) << 2);
+            store<u64>(at, load<u64>(at) | (<u64>v << <u64>(bit & 31)));
+          }
+        }
+      }
+    }
+  }
+}
+
+// Binary conv 3x3 stride 1 ('same' when same != 0, else 'valid'), optionally fused with a 2x2
+// max-pool. Weights: outCPad rows of kChunks*16 bytes (src/wasm-conv.ts packs them); m: outCPad
+// i32; c: 16 classes x outCPad i32; col: scratch of (output width) x kChunks*16 bytes.
+// Output: packed bits, words(outC) per (pooled) output pixel.
+export function convIm2col(
+  inPtr: usize, batch: i32, h: i32, w: i32, inC: i32, same: i32, pool: i32,
+  wPtr: usize, kChunks: i32, outC: i32, outCPad: i32, mPtr: usize, cPtr: usize,
+  colPtr: usize, outPtr: usize,
+): void {
+  const pad = same ? 1 : 0;
+  const ho = same ? h : h - 2;
+  const wo = same ? w : w - 2;
+  const outWords = (outC + 31) >>> 5;
+  const outPixBytes = <usize>outWords << 2;
+  // Pixels actually computed per row and rows per image: pooling drops an odd last row/column.
+  const rows = pool ? (ho >> 1) << 1 : ho;
+  const cols = pool ? (wo >> 1) << 1 : wo;
+  const outH = pool ? ho >> 1 : ho;
+  const outW = pool ? wo >> 1 : wo;
+  const imgInBytes = <usize>(h * w * ((inC + 31) >>> 5)) << 2;
+  const imgOutBytes = <usize>(outH * outW) * outPixBytes;
+  const kBytes = <usize>kChunks << 4;
+  const classStride = <usize>outCPad << 2;
+  memory.fill(outPtr, 0, <usize>batch * imgOutBytes);
+  if (cols <= 0) return;
+  for (let b = 0; b < batch; b++) {
+    const img = inPtr + <usize>b * imgInBytes;
+    const outImg = outPtr + <usize>b * imgOutBytes;
+    for (let y = 0; y < rows; y++) {
+      im2colRow(img, h, w, inC, pad, y, 0, cols, kChunks, colPtr);
+      const rowClass = same ? (i32(y == 0) | (i32(y == ho - 1) << 1)) : 0;
+      const outRow = outImg + <usize>((pool ? y >> 1 : y) * outW) * outPixBytes;
+      for (let i = 0; i < cols; i += 2) {
+        const i1 = min<i32>(i + 1, cols - 1);
+        const a0 = colPtr + <usize>i * kBytes;
+        const a1 = colPtr + <usize>i1 * kBytes;
+        const cls0 = same ? rowClass | (i32(i == 0) << 2) | (i32(i == wo - 1) << 3) : 0;
+        const cls1 = same ? rowClass | (i32(i1 == 0) << 2) | (i32(i1 == wo - 1) << 3) : 0;
+        const c0Base = cPtr + <usize>cls0 * classStride;
+        const c1Base = cPtr + <usize>cls1 * classStride;
+        const q0 = outRow + <usize>(pool ? i >> 1 : i) * outPixBytes;
+        const q1 = outRow + <usize>(pool ? i1 >> 1 : i1) * outPixBytes;
+        let bits0: u32 = 0, bits1: u32 = 0;
+        for (let o = 0; o < outCPad; o += 4) {
+          pops2x4(a0, a1, wPtr + <usize>o * kBytes, kBytes, kChunks);
+          const m = v128.load(mPtr + (<usize>o << 2));
+          bits0 |= <u32>thresholdBits(popA, m, v128.load(c0Base + (<usize>o << 2))) << (<u32>o & 31);
+          bits1 |= <u32>thresholdBits(popB, m, v128.load(c1Base + (<usize>o << 2))) << (<u32>o & 31);
+          if ((o & 31) == 28 || o + 4 >= outCPad) {
+            const wq = <usize>(o >>> 5) << 2;
+            store<u32>(q0 + wq, load<u32>(q0 + wq) | bits0);
+            store<u32>(q1 + wq, load<u32>(q1 + wq) | bits1);
+            bits0 = 0;
+            bits1 = 0;
+          }
+        }
+      }
+    }
+  }
+}

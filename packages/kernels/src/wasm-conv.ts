@@ -1,0 +1,121 @@
+import { wordsForChannels } from '@cbnn/core';
+import type { ConvLayer } from './model-format';
+import type { WasmKernelInstance } from './wasm-kernels';
+
+/**
+ * A binary conv layer re-laid out for the im2col kernel (assembly/conv-im2col.ts): weights of
+ * each output channel as one dense bit vector (tap t = dy*3 + dx at bits [t*inC, (t+1)*inC)),
+ * zero-padded to whole 128-bit chunks and to a multiple of 4 output channels; and the folded
+ * thresholds as per-border-class constants, so that the kernel decides a bit with
+ * `((pop ^ m[o]) + c[class][o]) >= 0` where pop is the raw popcount of column ^ weights.
+ */
+export interface Im2colConv {
+  inC: number;
+  outC: number;
+  outCPad: number;
+  /** 128-bit chunks per column (and per weight row). */
+  kChunks: number;
+  /** outCPad rows of kChunks*4 words. */
+  weights: Uint32Array;
+  /** outCPad values: -1 for `x >= t`, 0 for the flipped `x <= t`. */
+  m: Int32Array;
+  /** 16 border classes x outCPad: class bits 1 top row, 2 bottom row, 4 left column, 8 right column. */
+  c: Int32Array;
+}
+
+export const BORDER_CLASSES = 16;
+
+export function prepareIm2colConv(layer: ConvLayer): Im2colConv {
+  const { inC, outC } = layer;
+  const wordsC = wordsForChannels(inC);
+  const kBits = 9 * inC;
+  const kChunks = Math.ceil(kBits / 128);
+  const rowWords = kChunks * 4;
+  const outCPad = Math.ceil(outC / 4) * 4;
+  const weights = new Uint32Array(outCPad * rowWords);
+  const tapPop = new Int32Array(outC * 9);
+  for (let o = 0; o < outC; o++) {
+    for (let t = 0; t < 9; t++) {
+      const src = (o * 9 + t) * wordsC;
+      for (let c = 0; c < inC; c++) {
+        if ((layer.weights[src + (c >>> 5)] >>> (c & 31)) & 1) {
+          const bit = t * inC + c;
+          weights[o * rowWords + (bit >>> 5)] |= 1 << (bit & 31);
+          tapPop[o * 9 + t]++;
+        }
+      }
+    }
+  }
+  const m = new Int32Array(outCPad);
+  const c = new Int32Array(BORDER_CLASSES * outCPad);
+  for (let cls = 0; cls < BORDER_CLASSES; cls++) {
+    const rowOut = (r: number): boolean => (r === 0 && (cls & 1) !== 0) || (r === 2 && (cls & 2) !== 0);
+    const colOut = (q: number): boolean => (q === 0 && (cls & 4) !== 0) || (q === 2 && (cls & 8) !== 0);
+    for (let o = 0; o < outCPad; o++) {
+      if (o >= outC) {
+        c[cls * outCPad + o] = -(kBits + 1); // pop + c < 0: padding channels stay 0
+        continue;
+      }
+      let valid = 0;
+      let correction = 0;
+      for (let t = 0; t < 9; t++) {
+        if (rowOut(Math.floor(t / 3)) || colOut(t % 3)) correction += tapPop[o * 9 + t];
+        else valid++;
+      }
+      // x = validBits - 2*(pop - correction) = D + t - 2*pop with D = validBits + 2*correction - t.
+      const d = valid * inC + 2 * correction - layer.thresholds[o];
+      if (layer.flip[o]) {
+        // x <= t  <=>  pop >= ceil(D/2)
+        const b = clamp(Math.ceil(d / 2), 0, kBits + 1);
+        m[o] = 0;
+        c[cls * outCPad + o] = -b;
+      } else {
+        // x >= t  <=>  pop <= floor(D/2); (pop ^ -1) = -pop - 1
+        const a = clamp(Math.floor(d / 2), -1, kBits);
+        m[o] = -1;
+        c[cls * outCPad + o] = a + 1;
+      }
+    }
+  }
+  return { inC, outC, outCPad, kChunks, weights, m, c };
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, v));
+}
+
+/** Output words per image of a conv (optionally followed by a fused 2x2 max-pool). */
+export function im2colOutputWords(height: number, width: number, layer: { outC: number; padding: 'same' | 'valid' }, pool: boolean): number {
+  let ho = layer.padding === 'same' ? height : height - 2;
+  let wo = layer.padding === 'same' ? width : width - 2;
+  if (pool) {
+    ho >>= 1;
+    wo >>= 1;
+  }
+  return Math.max(0, ho) * Math.max(0, wo) * wordsForChannels(layer.outC);
+}
+
+/**
+ * A conv layer placed in a kernels instance for inputs of height x width: weights and
+ * constants copied in once, column scratch allocated once. `run` allocates nothing.
+ */
+export interface WasmConvBinding {
+  /** Conv (then 2x2 max-pool when `pool`) of `batch` images at `inPtr` into `outPtr`. */
+  run(inPtr: number, batch: number, outPtr: number): void;
+}
+
+export function bindIm2colConv(wasm: WasmKernelInstance, layer: ConvLayer, height: number, width: number, pool: boolean): WasmConvBinding {
+  const prepared = prepareIm2colConv(layer);
+  const wt = wasm.put(prepared.weights);
+  const m = wasm.put(prepared.m);
+  const c = wasm.put(prepared.c);
+  const wo = layer.padding === 'same' ? width : width - 2;
+  const col = wasm.alloc(Math.max(1, wo) * prepared.kChunks * 16);
+  const same = layer.padding === 'same' ? 1 : 0;
+  const k = wasm.exports;
+  return {
+    run(inPtr, batch, outPtr) {
+      k.convIm2col(inPtr, batch, height, width, layer.inC, same, pool ? 1 : 0, wt, prepared.kChunks, layer.outC, prepared.outCPad, m, c, col, outPtr);
+    },
+  };
+}
