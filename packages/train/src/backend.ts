@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Logger } from '@cbnn/core';
 import { registerBatchNormGradient } from './batch-norm-gradient';
+import { registerHeapKernels } from './heap-kernels';
 import { registerWasmGradientKernels } from './wasm-gradients';
 
 /** Backends in the order cbnn prefers them: native TensorFlow, then WebAssembly, then pure JS. */
@@ -57,6 +58,7 @@ async function tryWasm(): Promise<string> {
   setWasmPathsOnDisk(wasm);
   if (!(await tf.setBackend('wasm'))) throw new Error("tf.setBackend('wasm') returned false (the .wasm file did not load)");
   registerWasmGradientKernels();
+  registerHeapKernels();
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   return `wasm (tfjs-backend-wasm ${wasm.version_wasm}${simd ? ', simd' : ''}, 1 thread)`;
 }

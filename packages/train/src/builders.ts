@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng } from '@cbnn/core';
 import { MLP_BASE_HIDDEN, VGG_SMALL_BASE, scaledWidth, type ModelSpec } from './architecture';
+import { TrainingBatchNorm } from './batch-norm-layer';
 import { QuantConv2D, QuantDense } from './quant-layers';
 
 /**
@@ -15,7 +16,7 @@ const BN_MOMENTUM = 0.9;
 const BN_EPSILON = 1e-3;
 
 function batchNorm(name: string): tf.layers.Layer {
-  return tf.layers.batchNormalization({ name, momentum: BN_MOMENTUM, epsilon: BN_EPSILON, axis: -1 });
+  return new TrainingBatchNorm({ name, momentum: BN_MOMENTUM, epsilon: BN_EPSILON, axis: -1 });
 }
 
 /** Layer seeds derived from the model seed, one stream per layer name. */

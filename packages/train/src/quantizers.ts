@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { SIGN_KERNEL, STE_GRAD_KERNEL, heapKernelsActive } from './heap-kernels';
 
 /**
  * Quantizers: pure functions from a float tensor to ±1 with a surrogate gradient.
@@ -7,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 
 /** ±1 with sign(0) = +1, no gradient of its own (callers wrap it in a customGrad). */
 export function signPlusOne(x: tf.Tensor): tf.Tensor {
+  if (heapKernelsActive() && x.dtype === 'float32') return tf.engine().runKernel(SIGN_KERNEL, { x }) as tf.Tensor;
   return tf.tidy(() => tf.sub(tf.mul(tf.cast(tf.greaterEqual(x, 0), 'float32'), 2), 1));
 }
 
@@ -18,7 +20,10 @@ export const steSign: (x: tf.Tensor) => tf.Tensor = tf.customGrad(((x: tf.Tensor
   save([x]);
   return {
     value: signPlusOne(x),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, tf.cast(tf.lessEqual(tf.abs(saved[0]), 1), 'float32')),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+      heapKernelsActive() && dy.dtype === 'float32' && saved[0].dtype === 'float32'
+        ? (tf.engine().runKernel(STE_GRAD_KERNEL, { dy, x: saved[0] }) as tf.Tensor)
+        : tf.mul(dy, tf.cast(tf.lessEqual(tf.abs(saved[0]), 1), 'float32')),
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Tensor;
 
