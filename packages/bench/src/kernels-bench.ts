@@ -1,5 +1,5 @@
 import { createRng, wordsForChannels } from '@cbnn/core';
-import { WasmKernelInstance, bindIm2colConv, randomPackedWeights, type ConvLayer } from '@cbnn/kernels';
+import { WasmKernelInstance, bindIm2colConv, createEngine, randomEngineModel, randomPackedWeights, vggSmallLayers, type ConvLayer } from '@cbnn/kernels';
 import { z } from 'zod';
 
 /**
@@ -22,6 +22,12 @@ export const kernelBenchOptionsSchema = z.object({
   batch: z.number().int().positive().default(16),
   /** Skip the TensorFlow.js side (e.g. where its wasm backend cannot load). */
   skipTfjs: z.boolean().default(false),
+  /** Per-layer cases (GEMM and each VGG-small layer). */
+  layers: z.boolean().default(true),
+  /** Whole-model cases: VGG-small on the engine vs its full-precision counterpart on tfjs. */
+  models: z.boolean().default(true),
+  modelBatches: z.array(z.number().int().positive()).default([64, 256]),
+  modelPlanes: z.array(z.number().int().positive()).default([8, 4]),
 });
 export type KernelBenchOptions = z.input<typeof kernelBenchOptionsSchema>;
 
@@ -44,8 +50,21 @@ export interface KernelBenchCase {
   speedup?: number;
 }
 
+/** One whole-model forward pass of a batch: images per second on each side. */
+export interface ModelBenchCase {
+  name: string;
+  batch: number;
+  planes: number;
+  width: number;
+  binary: Timing & { imagesPerSecond: number; runtime: string };
+  float?: Timing & { imagesPerSecond: number; runtime: string };
+  /** float median time / binary median time */
+  speedup?: number;
+}
+
 export interface KernelBenchReport {
   cases: KernelBenchCase[];
+  models: ModelBenchCase[];
   options: z.output<typeof kernelBenchOptionsSchema>;
   node: string;
   tfjsBackend?: string;
@@ -142,8 +161,11 @@ export async function runKernelBenchmarks(options: KernelBenchOptions = {}, log:
       notes.push(`TensorFlow.js wasm backend unavailable (${(e as Error).message}); float side skipped.`);
     }
   }
-  const shapes: Array<ConvShape | GemmShape> = [{ kind: 'gemm', name: 'gemm', m: 256, kBits: 4096, n: 1024 }];
-  for (const w of o.widths) shapes.push(...vggShapes(o, w));
+  const shapes: Array<ConvShape | GemmShape> = [];
+  if (o.layers) {
+    shapes.push({ kind: 'gemm', name: 'gemm', m: 256, kBits: 4096, n: 1024 });
+    for (const w of o.widths) shapes.push(...vggShapes(o, w));
+  }
 
   const cases: KernelBenchCase[] = [];
   for (const [i, s] of shapes.entries()) {
@@ -214,7 +236,86 @@ export async function runKernelBenchmarks(options: KernelBenchOptions = {}, log:
     cases.push(c);
     log(formatCase(c));
   }
-  return { cases, options: o, node: process.version, tfjsBackend: tfjs?.backend, notes };
+  const models: ModelBenchCase[] = [];
+  if (o.models) {
+    notes.push(
+      'models: VGG-small (random weights and thresholds) on the @cbnn/kernels engine (conv+maxpool fused), packed planes in, class scores out; float: the same topology in full precision (1 grey channel in, ReLU) as tfjs-core ops on the wasm backend.',
+    );
+    for (const width of o.widths) {
+      for (const batch of o.modelBatches) {
+        const floatCase = tfjs ? floatVggSmall(tfjs.tf, o, width, batch) : undefined;
+        const ft = floatCase ? time(floatCase.run, o) : undefined;
+        floatCase?.dispose();
+        for (const planes of o.modelPlanes) {
+          const model = randomEngineModel({ height: o.height, width: o.width, features: planes, classes: o.classes, layers: vggSmallLayers(width), seed: 17 });
+          const engine = createEngine(model, { maxBatch: batch });
+          const input = randomPackedWeights(createRng(batch + planes), batch * o.height * o.width, planes);
+          const scores = new Float32Array(batch * o.classes);
+          const bt = time(() => engine.predict(input, batch, scores), o);
+          const c: ModelBenchCase = {
+            name: `vgg-small w=${width} ${planes} planes`,
+            batch,
+            planes,
+            width,
+            binary: { ...bt, imagesPerSecond: batch / bt.medianSeconds, runtime: 'cbnn engine, wasm simd, 1 thread' },
+          };
+          if (ft && tfjs) {
+            c.float = { ...ft, imagesPerSecond: batch / ft.medianSeconds, runtime: `tfjs ${tfjs.backend} float32 (XNNPACK), 1 thread` };
+            c.speedup = ft.medianSeconds / bt.medianSeconds;
+          }
+          models.push(c);
+          log(formatModelCase(c));
+        }
+      }
+    }
+  }
+  return { cases, models, options: o, node: process.version, tfjsBackend: tfjs?.backend, notes };
+}
+
+/** The full-precision counterpart of VGG-small (1 grey channel in) as tfjs ops on random weights. */
+function floatVggSmall(tf: Tf, o: z.output<typeof kernelBenchOptionsSchema>, width: number, batch: number): { run: () => void; dispose: () => void } {
+  const ch = (n: number): number => Math.max(1, Math.round(n * width));
+  const rng = createRng(99);
+  const keep: Array<{ dispose(): void }> = [];
+  const tensor = (shape: number[]): ReturnType<Tf['tensor']> => {
+    const t = tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (rng.nextFloat() * 2 - 1) * 0.1), shape);
+    keep.push(t);
+    return t;
+  };
+  const filters = [
+    tensor([3, 3, 1, ch(64)]),
+    tensor([3, 3, ch(64), ch(64)]),
+    tensor([3, 3, ch(64), ch(128)]),
+    tensor([3, 3, ch(128), ch(128)]),
+  ];
+  const biases = [ch(64), ch(64), ch(128), ch(128)].map((n) => tensor([n]));
+  const flat = Math.floor(o.height / 4) * Math.floor(o.width / 4) * ch(128);
+  const dense = tensor([flat, ch(512)]);
+  const denseBias = tensor([ch(512)]);
+  const out = tensor([ch(512), o.classes]);
+  const outBias = tensor([o.classes]);
+  const x = tensor([batch, o.height, o.width, 1]);
+  const conv = (t: ReturnType<Tf['tensor']>, i: number): ReturnType<Tf['tensor']> =>
+    tf.relu(tf.add(tf.conv2d(t as never, filters[i] as never, 1, 'same'), biases[i]));
+  return {
+    run: () =>
+      tf.tidy(() => {
+        let t = conv(conv(x, 0), 1);
+        t = tf.maxPool(t as never, 2, 2, 'valid');
+        t = conv(conv(t, 2), 3);
+        t = tf.maxPool(t as never, 2, 2, 'valid');
+        const h = tf.relu(tf.add(tf.matMul(tf.reshape(t, [batch, flat]) as never, dense as never), denseBias));
+        tf.add(tf.matMul(h as never, out as never), outBias).dataSync();
+      }),
+    dispose: () => keep.forEach((t) => t.dispose()),
+  };
+}
+
+function formatModelCase(c: ModelBenchCase): string {
+  const pct = (t: Timing): string => `±${((t.spread * 100) / 2).toFixed(0)}%`;
+  let line = `${c.name.padEnd(26)} batch ${String(c.batch).padEnd(4)} binary ${c.binary.imagesPerSecond.toFixed(0).padStart(7)} img/s (${pct(c.binary)})`;
+  if (c.float && c.speedup !== undefined) line += `  float ${c.float.imagesPerSecond.toFixed(0).padStart(6)} img/s (${pct(c.float)})  speedup ${c.speedup.toFixed(1)}x`;
+  return line;
 }
 
 function formatCase(c: KernelBenchCase): string {
@@ -240,6 +341,14 @@ export function formatKernelBenchReport(r: KernelBenchReport): string {
     lines.push(
       `| ${c.name} | ${c.shape} | ${c.binary.gBinaryMacsPerSecond.toFixed(1)} | ${ms(c.binary)} | ${c.float ? c.float.gflopsPerSecond.toFixed(1) : '-'} | ${c.float ? ms(c.float) : '-'} | ${c.speedup !== undefined ? c.speedup.toFixed(1) + 'x' : '-'} |`,
     );
+  }
+  if (r.models.length > 0) {
+    lines.push('', '| model | batch | binary img/s | binary ms (min..max) | float img/s | float ms (min..max) | speedup |', '| --- | ---: | ---: | --- | ---: | --- | ---: |');
+    for (const c of r.models) {
+      lines.push(
+        `| ${c.name} | ${c.batch} | ${c.binary.imagesPerSecond.toFixed(0)} | ${ms(c.binary)} | ${c.float ? c.float.imagesPerSecond.toFixed(0) : '-'} | ${c.float ? ms(c.float) : '-'} | ${c.speedup !== undefined ? c.speedup.toFixed(1) + 'x' : '-'} |`,
+      );
+    }
   }
   return lines.join('\n');
 }
