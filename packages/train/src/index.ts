@@ -11,6 +11,8 @@ export * from './model-summary';
 export * from './tfjs-files';
 export * from './schedule';
 export * from './trainer';
+export * from './replica';
+export * from './data-parallel';
 export * from './engine-export';
 export * from './model-info';
 export * from './plan-file';

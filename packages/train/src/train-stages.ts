@@ -115,6 +115,8 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
       logger: ctx.logger,
       progress: ctx.progress,
       signal: ctx.signal,
+      threads: ctx.threads,
+      replica: { kind, spec },
     });
     const test = predictSplit(model, batches, inputShape, 'test');
     ctx.logger.info(`best epoch ${result.bestEpoch}: validation ${result.validationAccuracy.toFixed(4)}, test ${test.accuracy.toFixed(4)} (${backend.name})`);
@@ -132,7 +134,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
       firstLayer,
       classNames,
       inputShape,
-      backend: backend.description,
+      backend: result.threads > 1 ? `${backend.description}, data-parallel on ${result.threads} threads` : backend.description,
       seed: ctx.seed,
       params: summary.params,
       bytes: summary.bytes,
@@ -154,6 +156,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
         testAccuracy: test.accuracy,
         bestEpoch: result.bestEpoch,
         backend: backend.name,
+        threads: result.threads,
         samplesPerSecond: Math.round(result.samplesPerSecond),
         binaryParams: summary.params.binary,
         floatParams: summary.params.float,

@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { CancelledError, noProgress, silentLogger, type Logger, type ProgressReporter, type SplitName } from '@cbnn/core';
+import { DataParallelTrainer } from './data-parallel';
 import { clipLatentWeights } from './quant-layers';
+import type { ReplicaSpec } from './replica';
 import { learningRateAt, type Schedule } from './schedule';
 
 /** One batch from a streaming iterator (the @cbnn/bitslice `Batch` shape; buffers may be reused). */
@@ -47,6 +49,13 @@ export interface TrainOptions {
   logger?: Logger;
   progress?: ProgressReporter;
   signal?: AbortSignal;
+  /**
+   * CPU threads to train on (the stage's budget). Above 1, on the wasm or CPU backend, steps run
+   * data-parallel (data-parallel.ts) on that many threads, which needs `replica` (how to build the
+   * model in a worker). tfjs-node parallelizes inside its kernels instead. Default 1.
+   */
+  threads?: number;
+  replica?: ReplicaSpec;
 }
 
 export interface EpochMetrics {
@@ -67,6 +76,15 @@ export interface TrainResult {
   /** Training samples per second over all epochs (forward + backward + update). */
   samplesPerSecond: number;
   stoppedEarly: boolean;
+  /** Threads the training steps ran on (1: single-thread steps). */
+  threads: number;
+}
+
+/** Threads the steps will use: data-parallel needs a replica spec and a single-threaded backend. */
+export function trainingThreads(options: Pick<TrainOptions, 'threads' | 'replica'>): number {
+  const threads = Math.max(1, Math.floor(options.threads ?? 1));
+  const backend = tf.getBackend();
+  return threads > 1 && options.replica && (backend === 'wasm' || backend === 'cpu') ? threads : 1;
 }
 
 function toTensors(batch: TrainBatch, inputShape: [number, number, number], classes: number): { xs: tf.Tensor4D; ys: tf.Tensor2D } {
@@ -124,7 +142,11 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   let trainingSeconds = 0;
   let stoppedEarly = false;
   if (options.epochsFile) fs.writeFileSync(options.epochsFile, '');
-
+  const threads = trainingThreads(options);
+  const parallel =
+    threads > 1 ? await DataParallelTrainer.start({ threads, replica: options.replica!, backend: tf.getBackend() as 'wasm' | 'cpu' }) : null;
+  if (parallel) logger.info(`data-parallel training on ${threads} threads (workers: ${parallel.workerBackends.join('; ')})`);
+  try {
   for (let epoch = 1; epoch <= options.epochs; epoch++) {
     const started = performance.now();
     let lossSum = 0;
@@ -137,21 +159,28 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       if (options.signal?.aborted) throw new CancelledError('training cancelled');
       lr = learningRateAt(options.schedule, options.learningRate, step, totalSteps);
       setLearningRate(lr);
-      const { xs, ys } = toTensors(batch, inputShape, classes);
-      let hits: tf.Tensor | null = null;
-      const loss = optimizer.minimize(
-        () => {
-          const logits = model.apply(xs, { training: true }) as tf.Tensor;
-          hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), tf.argMax(ys, -1)), 'int32')));
-          return tf.losses.softmaxCrossEntropy(ys, logits) as tf.Scalar;
-        },
-        true,
-        variables,
-      );
-      if (options.clipLatent) clipLatentWeights(model);
-      lossSum += (await loss!.data())[0] * batch.count;
-      correct += (await hits!.data())[0];
-      tf.dispose([xs, ys, loss!, hits!]);
+      if (parallel) {
+        const r = await parallel.step(model, optimizer, batch);
+        lossSum += r.lossSum;
+        correct += r.hits;
+        if (options.clipLatent) clipLatentWeights(model);
+      } else {
+        const { xs, ys } = toTensors(batch, inputShape, classes);
+        let hits: tf.Tensor | null = null;
+        const loss = optimizer.minimize(
+          () => {
+            const logits = model.apply(xs, { training: true }) as tf.Tensor;
+            hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), tf.argMax(ys, -1)), 'int32')));
+            return tf.losses.softmaxCrossEntropy(ys, logits) as tf.Scalar;
+          },
+          true,
+          variables,
+        );
+        if (options.clipLatent) clipLatentWeights(model);
+        lossSum += (await loss!.data())[0] * batch.count;
+        correct += (await hits!.data())[0];
+        tf.dispose([xs, ys, loss!, hits!]);
+      }
       seen += batch.count;
       step++;
       batchIndex++;
@@ -192,6 +221,9 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       break;
     }
   }
+  } finally {
+    await parallel?.close();
+  }
   optimizer.dispose();
   if (!best) throw new Error('training ran no epoch');
   model.setWeights(best.weights);
@@ -202,5 +234,6 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     validationAccuracy: best.accuracy,
     samplesPerSecond: trainingSeconds > 0 ? trainedSamples / trainingSeconds : 0,
     stoppedEarly,
+    threads,
   };
 }
