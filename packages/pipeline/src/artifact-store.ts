@@ -50,8 +50,20 @@ export class ArtifactStore {
   private fingerprints?: Map<string, string>;
   private fingerprintsDirty = false;
 
-  constructor(root: string) {
+  /** Where this process writes temp files before renaming them in (same filesystem as objects). */
+  private readonly scratchDir?: string;
+
+  /**
+   * `scratchDir`: a queue worker sharing the store with a runner keeps its temp files out of
+   * `tmp/`, which a starting runner empties.
+   */
+  constructor(root: string, options: { scratchDir?: string } = {}) {
     this.root = path.resolve(root);
+    this.scratchDir = options.scratchDir;
+  }
+
+  private get scratch(): string {
+    return this.scratchDir ?? this.tmpRoot;
   }
 
   get objectsDir(): string { return path.join(this.root, 'objects'); }
@@ -90,8 +102,8 @@ export class ArtifactStore {
     const hash = sha256Hex(data);
     const dest = this.objectPath(hash);
     if (fs.existsSync(dest) && this.objectIntact(hash)) return hash;
-    fs.mkdirSync(this.tmpRoot, { recursive: true });
-    const tmp = path.join(this.tmpRoot, `.obj-${process.pid}-${randomBytes(6).toString('hex')}`);
+    fs.mkdirSync(this.scratch, { recursive: true });
+    const tmp = path.join(this.scratch, `.obj-${process.pid}-${randomBytes(6).toString('hex')}`);
     writeFileAtomicSync(tmp, data);
     fs.chmodSync(tmp, 0o444);
     fs.mkdirSync(path.dirname(dest), { recursive: true });
@@ -188,8 +200,8 @@ export class ArtifactStore {
     const dir = path.join(this.viewsDir, manifestHash);
     const manifest = this.readManifest(manifestHash);
     if (fs.existsSync(dir) && this.viewMatches(dir, manifest)) return dir;
-    fs.mkdirSync(this.tmpRoot, { recursive: true });
-    const tmp = path.join(this.tmpRoot, `.view-${process.pid}-${randomBytes(6).toString('hex')}`);
+    fs.mkdirSync(this.scratch, { recursive: true });
+    const tmp = path.join(this.scratch, `.view-${process.pid}-${randomBytes(6).toString('hex')}`);
     fs.mkdirSync(tmp, { recursive: true });
     for (const [rel, { hash }] of Object.entries(manifest.files)) {
       const dest = path.join(tmp, rel);
@@ -205,9 +217,23 @@ export class ArtifactStore {
       }
     }
     makeReadOnlyDirs(tmp);
-    if (fs.existsSync(dir)) removeTree(dir);
     fs.mkdirSync(this.viewsDir, { recursive: true });
-    fs.renameSync(tmp, dir);
+    // Several processes (queue workers on a shared store) may build the same view at once: a
+    // correct view someone else renamed in first is used as it is, never removed under its readers.
+    if (fs.existsSync(dir)) {
+      if (this.viewMatches(dir, manifest)) {
+        removeTree(tmp);
+        return dir;
+      }
+      removeTree(dir);
+    }
+    try {
+      fs.renameSync(tmp, dir);
+    } catch (e) {
+      removeTree(tmp);
+      if (fs.existsSync(dir) && this.viewMatches(dir, manifest)) return dir;
+      throw e;
+    }
     return dir;
   }
 

@@ -17,6 +17,13 @@ export interface StageJob {
   params: Record<string, unknown>;
   /** Read-only input folders by input name. */
   inputs: Record<string, string>;
+  /**
+   * The same inputs as output hashes (folder manifests) of the store: what a remote worker, which
+   * may mount the store elsewhere, resolves to its own paths.
+   */
+  inputHashes?: Record<string, string>;
+  /** Extra attempts the pipeline allows (`retries:`); used by executors that retry themselves. */
+  retries?: number;
   outDir: string;
   tmpDir: string;
   /** JSON-lines log of this attempt; the runner stores it with the outputs. */
@@ -27,6 +34,12 @@ export interface StageJob {
 
 export interface StageJobResult {
   metrics?: Record<string, number | string | boolean>;
+  /**
+   * Set by executors whose workers commit to the (shared) store themselves: the output folder's
+   * manifest hash and the attempt's log object. The runner then commits nothing from outDir.
+   */
+  output?: string;
+  log?: string;
 }
 
 export interface StageJobEvents {
@@ -41,6 +54,8 @@ export interface StageJobEvents {
  */
 export interface Executor {
   readonly name: string;
+  /** true: the executor retries failed attempts itself (job.retries), the runner calls run once. */
+  readonly retriesStages?: boolean;
   run(job: StageJob, events: StageJobEvents, signal: AbortSignal): Promise<StageJobResult>;
   close(): Promise<void>;
 }

@@ -17,3 +17,4 @@ export * from './status';
 export * from './store-root';
 export * from './garbage-collect';
 export * from './progress-renderer';
+export * from './distributed';

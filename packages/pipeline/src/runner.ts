@@ -158,7 +158,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
 
   const execute = async (inst: StageInstance, key: string, inputHashes: Record<string, string>): Promise<StageOutcome> => {
     const base = { id: inst.id, stage: inst.stage, key };
-    const attempts = inst.retries + 1;
+    const attempts = executor.retriesStages ? 1 : inst.retries + 1;
     const inputs: Record<string, string> = {};
     for (const [name, hash] of Object.entries(inputHashes)) inputs[name] = store.view(hash);
     let lastError = '';
@@ -175,6 +175,8 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
         cwd: pipeline.dir,
         params: inst.params,
         inputs,
+        inputHashes,
+        retries: inst.retries,
         outDir: path.join(dir, 'out'),
         tmpDir: path.join(dir, 'tmp'),
         logFile: path.join(dir, 'log.jsonl'),
@@ -196,9 +198,13 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
           progress: (u) => reporter.stageProgress?.(inst.id, u),
           log: (line) => reporter.stageLog?.(inst.id, line, false),
         }, attemptAbort.signal);
-        const metrics = { ...(result.metrics ?? {}), ...checkDeclaredOutputs(inst, job.outDir) };
-        const output = store.commitFolder(job.outDir);
-        const log = store.putBytes(fs.readFileSync(job.logFile));
+        // A remote worker has committed its output to the shared store already (result.output):
+        // it is used only when every object it lists is intact here.
+        const damaged = result.output ? store.checkOutput(result.output) : [];
+        if (damaged.length) throw new StageFailedError(inst.id, `the output the worker committed is damaged: ${damaged.map((b) => `${b.path} ${b.problem}`).join('; ')}`);
+        const metrics = { ...(result.metrics ?? {}), ...checkDeclaredOutputs(inst, result.output ? store.view(result.output) : job.outDir) };
+        const output = result.output ?? store.commitFolder(job.outDir);
+        const log = result.log ?? store.putBytes(fs.readFileSync(job.logFile));
         const endedAt = Date.now();
         store.putRun({ key, stage: inst.id, output, log, metrics, durationMs: endedAt - startedAt, createdAt: new Date().toISOString() });
         store.expose(inst.id, output);

@@ -1,0 +1,4 @@
+export * from './redis-connection';
+export * from './stage-queue';
+export * from './bullmq-executor';
+export * from './queue-worker';
