@@ -36,44 +36,341 @@
   return ~i32x4.bitmask(i32x4.add(v128.xor(pop, m), c)) & 0xf;
 }
 
-// popcount(a_i ^ w_o) for 2 items x 4 channels over K chunks. Byte accumulators hold at most
-// 31 chunks: longer K is summed in segments of 31 into i32x4.
-// Returns via the two i32x4 globals below (AssemblyScript has no multi-value returns here).
-let popA: v128 = i32x4.splat(0);
-let popB: v128 = i32x4.splat(0);
-
-@inline function pops2x4(a0: usize, a1: usize, w0: usize, wStride: usize, kChunks: i32): void {
+// One pair of columns (pixels) against all output channels, blocked 2 pixels x 4 channels:
+// popcount(a_i ^ w_o) over K chunks in byte accumulators (at most 31 chunks of at most 8 per
+// lane fit in a byte; longer K is summed in segments of 31 into i32x4), then 4 channels at a
+// time are thresholded and ORed into the pixels' output words.
+function pairAllChannels(
+  a0: usize, a1: usize, wPtr: usize, kChunks: i32, outCPad: i32, mPtr: usize,
+  c0Base: usize, c1Base: usize, q0: usize, q1: usize,
+): void {
   const zero = i32x4.splat(0);
-  let sA = zero, sB = zero;
-  const w1 = w0 + wStride, w2 = w1 + wStride, w3 = w2 + wStride;
-  let off: usize = 0;
-  let k = 0;
-  while (k < kChunks) {
-    const end = min<i32>(kChunks, k + 31);
-    let c00 = zero, c01 = zero, c02 = zero, c03 = zero;
-    let c10 = zero, c11 = zero, c12 = zero, c13 = zero;
-    for (; k < end; k++) {
-      const x0 = v128.load(a0 + off);
-      const x1 = v128.load(a1 + off);
-      let y = v128.load(w0 + off);
-      c00 = i8x16.add(c00, i8x16.popcnt(v128.xor(x0, y)));
-      c10 = i8x16.add(c10, i8x16.popcnt(v128.xor(x1, y)));
-      y = v128.load(w1 + off);
-      c01 = i8x16.add(c01, i8x16.popcnt(v128.xor(x0, y)));
-      c11 = i8x16.add(c11, i8x16.popcnt(v128.xor(x1, y)));
-      y = v128.load(w2 + off);
-      c02 = i8x16.add(c02, i8x16.popcnt(v128.xor(x0, y)));
-      c12 = i8x16.add(c12, i8x16.popcnt(v128.xor(x1, y)));
-      y = v128.load(w3 + off);
-      c03 = i8x16.add(c03, i8x16.popcnt(v128.xor(x0, y)));
-      c13 = i8x16.add(c13, i8x16.popcnt(v128.xor(x1, y)));
-      off += 16;
+  const wStride = <usize>kChunks << 4;
+  let bits0: u32 = 0, bits1: u32 = 0;
+  for (let o = 0; o < outCPad; o += 4) {
+    const w0 = wPtr + <usize>o * wStride;
+    const w1 = w0 + wStride, w2 = w1 + wStride, w3 = w2 + wStride;
+    let sA = zero, sB = zero;
+    if (kChunks <= 12) {
+      // Short windows (every VGG-small layer): the chunk loop fully unrolled, entered at the
+      // right step (fallthrough), so no loop counter, interrupt check or spill per chunk.
+      let c00 = zero, c01 = zero, c02 = zero, c03 = zero;
+      let c10 = zero, c11 = zero, c12 = zero, c13 = zero;
+      let pa0 = a0, pa1 = a1, p0 = w0, p1 = w1, p2 = w2, p3 = w3;
+      switch (12 - kChunks) {
+        case 0: {
+          const x0 = v128.load(pa0);
+          const x1 = v128.load(pa1);
+          let y = v128.load(p0);
+          c00 = i8x16.add(c00, i8x16.popcnt(v128.xor(x0, y)));
+          c10 = i8x16.add(c10, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p1);
+          c01 = i8x16.add(c01, i8x16.popcnt(v128.xor(x0, y)));
+          c11 = i8x16.add(c11, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p2);
+          c02 = i8x16.add(c02, i8x16.popcnt(v128.xor(x0, y)));
+          c12 = i8x16.add(c12, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p3);
+          c03 = i8x16.add(c03, i8x16.popcnt(v128.xor(x0, y)));
+          c13 = i8x16.add(c13, i8x16.popcnt(v128.xor(x1, y)));
+          pa0 += 16; pa1 += 16; p0 += 16; p1 += 16; p2 += 16; p3 += 16;
+        }
+        case 1: {
+          const x0 = v128.load(pa0);
+          const x1 = v128.load(pa1);
+          let y = v128.load(p0);
+          c00 = i8x16.add(c00, i8x16.popcnt(v128.xor(x0, y)));
+          c10 = i8x16.add(c10, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p1);
+          c01 = i8x16.add(c01, i8x16.popcnt(v128.xor(x0, y)));
+          c11 = i8x16.add(c11, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p2);
+          c02 = i8x16.add(c02, i8x16.popcnt(v128.xor(x0, y)));
+          c12 = i8x16.add(c12, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p3);
+          c03 = i8x16.add(c03, i8x16.popcnt(v128.xor(x0, y)));
+          c13 = i8x16.add(c13, i8x16.popcnt(v128.xor(x1, y)));
+          pa0 += 16; pa1 += 16; p0 += 16; p1 += 16; p2 += 16; p3 += 16;
+        }
+        case 2: {
+          const x0 = v128.load(pa0);
+          const x1 = v128.load(pa1);
+          let y = v128.load(p0);
+          c00 = i8x16.add(c00, i8x16.popcnt(v128.xor(x0, y)));
+          c10 = i8x16.add(c10, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p1);
+          c01 = i8x16.add(c01, i8x16.popcnt(v128.xor(x0, y)));
+          c11 = i8x16.add(c11, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p2);
+          c02 = i8x16.add(c02, i8x16.popcnt(v128.xor(x0, y)));
+          c12 = i8x16.add(c12, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p3);
+          c03 = i8x16.add(c03, i8x16.popcnt(v128.xor(x0, y)));
+          c13 = i8x16.add(c13, i8x16.popcnt(v128.xor(x1, y)));
+          pa0 += 16; pa1 += 16; p0 += 16; p1 += 16; p2 += 16; p3 += 16;
+        }
+        case 3: {
+          const x0 = v128.load(pa0);
+          const x1 = v128.load(pa1);
+          let y = v128.load(p0);
+          c00 = i8x16.add(c00, i8x16.popcnt(v128.xor(x0, y)));
+          c10 = i8x16.add(c10, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p1);
+          c01 = i8x16.add(c01, i8x16.popcnt(v128.xor(x0, y)));
+          c11 = i8x16.add(c11, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p2);
+          c02 = i8x16.add(c02, i8x16.popcnt(v128.xor(x0, y)));
+          c12 = i8x16.add(c12, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p3);
+          c03 = i8x16.add(c03, i8x16.popcnt(v128.xor(x0, y)));
+          c13 = i8x16.add(c13, i8x16.popcnt(v128.xor(x1, y)));
+          pa0 += 16; pa1 += 16; p0 += 16; p1 += 16; p2 += 16; p3 += 16;
+        }
+        case 4: {
+          const x0 = v128.load(pa0);
+          const x1 = v128.load(pa1);
+          let y = v128.load(p0);
+          c00 = i8x16.add(c00, i8x16.popcnt(v128.xor(x0, y)));
+          c10 = i8x16.add(c10, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p1);
+          c01 = i8x16.add(c01, i8x16.popcnt(v128.xor(x0, y)));
+          c11 = i8x16.add(c11, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p2);
+          c02 = i8x16.add(c02, i8x16.popcnt(v128.xor(x0, y)));
+          c12 = i8x16.add(c12, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p3);
+          c03 = i8x16.add(c03, i8x16.popcnt(v128.xor(x0, y)));
+          c13 = i8x16.add(c13, i8x16.popcnt(v128.xor(x1, y)));
+          pa0 += 16; pa1 += 16; p0 += 16; p1 += 16; p2 += 16; p3 += 16;
+        }
+        case 5: {
+          const x0 = v128.load(pa0);
+          const x1 = v128.load(pa1);
+          let y = v128.load(p0);
+          c00 = i8x16.add(c00, i8x16.popcnt(v128.xor(x0, y)));
+          c10 = i8x16.add(c10, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p1);
+          c01 = i8x16.add(c01, i8x16.popcnt(v128.xor(x0, y)));
+          c11 = i8x16.add(c11, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p2);
+          c02 = i8x16.add(c02, i8x16.popcnt(v128.xor(x0, y)));
+          c12 = i8x16.add(c12, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p3);
+          c03 = i8x16.add(c03, i8x16.popcnt(v128.xor(x0, y)));
+          c13 = i8x16.add(c13, i8x16.popcnt(v128.xor(x1, y)));
+          pa0 += 16; pa1 += 16; p0 += 16; p1 += 16; p2 += 16; p3 += 16;
+        }
+        case 6: {
+          const x0 = v128.load(pa0);
+          const x1 = v128.load(pa1);
+          let y = v128.load(p0);
+          c00 = i8x16.add(c00, i8x16.popcnt(v128.xor(x0, y)));
+          c10 = i8x16.add(c10, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p1);
+          c01 = i8x16.add(c01, i8x16.popcnt(v128.xor(x0, y)));
+          c11 = i8x16.add(c11, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p2);
+          c02 = i8x16.add(c02, i8x16.popcnt(v128.xor(x0, y)));
+          c12 = i8x16.add(c12, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p3);
+          c03 = i8x16.add(c03, i8x16.popcnt(v128.xor(x0, y)));
+          c13 = i8x16.add(c13, i8x16.popcnt(v128.xor(x1, y)));
+          pa0 += 16; pa1 += 16; p0 += 16; p1 += 16; p2 += 16; p3 += 16;
+        }
+        case 7: {
+          const x0 = v128.load(pa0);
+          const x1 = v128.load(pa1);
+          let y = v128.load(p0);
+          c00 = i8x16.add(c00, i8x16.popcnt(v128.xor(x0, y)));
+          c10 = i8x16.add(c10, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p1);
+          c01 = i8x16.add(c01, i8x16.popcnt(v128.xor(x0, y)));
+          c11 = i8x16.add(c11, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p2);
+          c02 = i8x16.add(c02, i8x16.popcnt(v128.xor(x0, y)));
+          c12 = i8x16.add(c12, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p3);
+          c03 = i8x16.add(c03, i8x16.popcnt(v128.xor(x0, y)));
+          c13 = i8x16.add(c13, i8x16.popcnt(v128.xor(x1, y)));
+          pa0 += 16; pa1 += 16; p0 += 16; p1 += 16; p2 += 16; p3 += 16;
+        }
+        case 8: {
+          const x0 = v128.load(pa0);
+          const x1 = v128.load(pa1);
+          let y = v128.load(p0);
+          c00 = i8x16.add(c00, i8x16.popcnt(v128.xor(x0, y)));
+          c10 = i8x16.add(c10, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p1);
+          c01 = i8x16.add(c01, i8x16.popcnt(v128.xor(x0, y)));
+          c11 = i8x16.add(c11, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p2);
+          c02 = i8x16.add(c02, i8x16.popcnt(v128.xor(x0, y)));
+          c12 = i8x16.add(c12, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p3);
+          c03 = i8x16.add(c03, i8x16.popcnt(v128.xor(x0, y)));
+          c13 = i8x16.add(c13, i8x16.popcnt(v128.xor(x1, y)));
+          pa0 += 16; pa1 += 16; p0 += 16; p1 += 16; p2 += 16; p3 += 16;
+        }
+        case 9: {
+          const x0 = v128.load(pa0);
+          const x1 = v128.load(pa1);
+          let y = v128.load(p0);
+          c00 = i8x16.add(c00, i8x16.popcnt(v128.xor(x0, y)));
+          c10 = i8x16.add(c10, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p1);
+          c01 = i8x16.add(c01, i8x16.popcnt(v128.xor(x0, y)));
+          c11 = i8x16.add(c11, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p2);
+          c02 = i8x16.add(c02, i8x16.popcnt(v128.xor(x0, y)));
+          c12 = i8x16.add(c12, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p3);
+          c03 = i8x16.add(c03, i8x16.popcnt(v128.xor(x0, y)));
+          c13 = i8x16.add(c13, i8x16.popcnt(v128.xor(x1, y)));
+          pa0 += 16; pa1 += 16; p0 += 16; p1 += 16; p2 += 16; p3 += 16;
+        }
+        case 10: {
+          const x0 = v128.load(pa0);
+          const x1 = v128.load(pa1);
+          let y = v128.load(p0);
+          c00 = i8x16.add(c00, i8x16.popcnt(v128.xor(x0, y)));
+          c10 = i8x16.add(c10, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p1);
+          c01 = i8x16.add(c01, i8x16.popcnt(v128.xor(x0, y)));
+          c11 = i8x16.add(c11, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p2);
+          c02 = i8x16.add(c02, i8x16.popcnt(v128.xor(x0, y)));
+          c12 = i8x16.add(c12, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p3);
+          c03 = i8x16.add(c03, i8x16.popcnt(v128.xor(x0, y)));
+          c13 = i8x16.add(c13, i8x16.popcnt(v128.xor(x1, y)));
+          pa0 += 16; pa1 += 16; p0 += 16; p1 += 16; p2 += 16; p3 += 16;
+        }
+        default: {
+          const x0 = v128.load(pa0);
+          const x1 = v128.load(pa1);
+          let y = v128.load(p0);
+          c00 = i8x16.add(c00, i8x16.popcnt(v128.xor(x0, y)));
+          c10 = i8x16.add(c10, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p1);
+          c01 = i8x16.add(c01, i8x16.popcnt(v128.xor(x0, y)));
+          c11 = i8x16.add(c11, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p2);
+          c02 = i8x16.add(c02, i8x16.popcnt(v128.xor(x0, y)));
+          c12 = i8x16.add(c12, i8x16.popcnt(v128.xor(x1, y)));
+          y = v128.load(p3);
+          c03 = i8x16.add(c03, i8x16.popcnt(v128.xor(x0, y)));
+          c13 = i8x16.add(c13, i8x16.popcnt(v128.xor(x1, y)));
+          pa0 += 16; pa1 += 16; p0 += 16; p1 += 16; p2 += 16; p3 += 16;
+        }
+      }
+      sA = reduce4(c00, c01, c02, c03);
+      sB = reduce4(c10, c11, c12, c13);
+    } else {
+    let off: usize = 0;
+    let k = 0;
+    while (k < kChunks) {
+      const end = min<i32>(kChunks, k + 31);
+      let c00 = zero, c01 = zero, c02 = zero, c03 = zero;
+      let c10 = zero, c11 = zero, c12 = zero, c13 = zero;
+      for (; k < end; k++) {
+        const x0 = v128.load(a0 + off);
+        const x1 = v128.load(a1 + off);
+        let y = v128.load(w0 + off);
+        c00 = i8x16.add(c00, i8x16.popcnt(v128.xor(x0, y)));
+        c10 = i8x16.add(c10, i8x16.popcnt(v128.xor(x1, y)));
+        y = v128.load(w1 + off);
+        c01 = i8x16.add(c01, i8x16.popcnt(v128.xor(x0, y)));
+        c11 = i8x16.add(c11, i8x16.popcnt(v128.xor(x1, y)));
+        y = v128.load(w2 + off);
+        c02 = i8x16.add(c02, i8x16.popcnt(v128.xor(x0, y)));
+        c12 = i8x16.add(c12, i8x16.popcnt(v128.xor(x1, y)));
+        y = v128.load(w3 + off);
+        c03 = i8x16.add(c03, i8x16.popcnt(v128.xor(x0, y)));
+        c13 = i8x16.add(c13, i8x16.popcnt(v128.xor(x1, y)));
+        off += 16;
+      }
+      sA = i32x4.add(sA, reduce4(c00, c01, c02, c03));
+      sB = i32x4.add(sB, reduce4(c10, c11, c12, c13));
     }
-    sA = i32x4.add(sA, reduce4(c00, c01, c02, c03));
-    sB = i32x4.add(sB, reduce4(c10, c11, c12, c13));
+    }
+    const m = v128.load(mPtr + (<usize>o << 2));
+    bits0 |= <u32>thresholdBits(sA, m, v128.load(c0Base + (<usize>o << 2))) << (<u32>o & 31);
+    bits1 |= <u32>thresholdBits(sB, m, v128.load(c1Base + (<usize>o << 2))) << (<u32>o & 31);
+    if ((o & 31) == 28 || o + 4 >= outCPad) {
+      const wq = <usize>(o >>> 5) << 2;
+      store<u32>(q0 + wq, load<u32>(q0 + wq) | bits0);
+      store<u32>(q1 + wq, load<u32>(q1 + wq) | bits1);
+      bits0 = 0;
+      bits1 = 0;
+    }
   }
-  popA = sA;
-  popB = sB;
+}
+
+// The same for a window of at most 128 bits (the first layer on bit planes: 9 taps x 8 planes
+// = 72 bits, x 4 planes = 36): scalar 64-bit popcounts are native instructions, so with one
+// chunk they beat i8x16.popcnt plus the byte-lane reduction it needs.
+function pairAllChannelsNarrow(
+  a0: usize, a1: usize, wPtr: usize, twoWords: bool, outCPad: i32, mPtr: usize,
+  c0Base: usize, c1Base: usize, q0: usize, q1: usize,
+): void {
+  const x0 = load<u64>(a0), x1 = load<u64>(a1);
+  const y0 = twoWords ? load<u64>(a0, 8) : 0;
+  const y1 = twoWords ? load<u64>(a1, 8) : 0;
+  let bits0: u32 = 0, bits1: u32 = 0;
+  let w = wPtr;
+  for (let o = 0; o < outCPad; o++) {
+    const lo = load<u64>(w);
+    const hi = load<u64>(w, 8);
+    w += 16;
+    let p0 = <i32>popcnt<u64>(x0 ^ lo);
+    let p1 = <i32>popcnt<u64>(x1 ^ lo);
+    if (twoWords) {
+      p0 += <i32>popcnt<u64>(y0 ^ hi);
+      p1 += <i32>popcnt<u64>(y1 ^ hi);
+    }
+    const at = <usize>o << 2;
+    const m = load<i32>(mPtr + at);
+    // bit = ((pop ^ m) + c) >= 0: the sign bit, inverted
+    bits0 |= (~<u32>((p0 ^ m) + load<i32>(c0Base + at)) >>> 31) << (<u32>o & 31);
+    bits1 |= (~<u32>((p1 ^ m) + load<i32>(c1Base + at)) >>> 31) << (<u32>o & 31);
+    if ((o & 31) == 31 || o + 1 == outCPad) {
+      const wq = <usize>(o >>> 5) << 2;
+      store<u32>(q0 + wq, load<u32>(q0 + wq) | bits0);
+      store<u32>(q1 + wq, load<u32>(q1 + wq) | bits1);
+      bits0 = 0;
+      bits1 = 0;
+    }
+  }
+}
+
+// im2colRow for a window of at most 128 bits (inC <= 14, one word per input pixel): the column
+// is assembled in two 64-bit registers and stored once.
+function im2colRowNarrow(img: usize, h: i32, w: i32, inC: i32, pad: i32, y: i32, x0: i32, items: i32, col: usize): void {
+  const mask: u64 = (<u64>1 << <u64>inC) - 1;
+  for (let i = 0; i < items; i++) {
+    const x = x0 + i;
+    let lo: u64 = 0, hi: u64 = 0;
+    for (let dy = 0; dy < 3; dy++) {
+      const iy = y + dy - pad;
+      if (iy < 0 || iy >= h) continue;
+      const rowSrc = img + (<usize>(iy * w) << 2);
+      for (let dx = 0; dx < 3; dx++) {
+        const ix = x + dx - pad;
+        if (ix < 0 || ix >= w) continue;
+        const v = <u64>load<u32>(rowSrc + (<usize>ix << 2)) & mask;
+        const bit = <u64>((dy * 3 + dx) * inC);
+        if (bit < 64) {
+          lo |= v << bit;
+          if (bit > 0) hi |= v >> (<u64>64 - bit); // the part that spills over (0 if none)
+        } else {
+          hi |= v << (bit - 64);
+        }
+      }
+    }
+    const dst = col + (<usize>i << 4);
+    store<u64>(dst, lo);
+    store<u64>(dst, hi, 8);
+  }
 }
 
 // Column of one output row: `items` pixels (x = x0, x0+1, ...), each kChunks*16 bytes.
@@ -83,6 +380,10 @@ function im2colRow(
   const wordsC = (inC + 31) >>> 5;
   const pixelBytes = <usize>wordsC << 2;
   const kBytes = <usize>kChunks << 4;
+  if (kChunks == 1) {
+    im2colRowNarrow(img, h, w, inC, pad, y, x0, items, col);
+    return;
+  }
   memory.fill(col, 0, <usize>items * kBytes);
   const aligned = (inC & 31) == 0;
   const lastMask: u32 = aligned ? 0xffffffff : ((<u32>1 << (<u32>inC & 31)) - 1);
@@ -139,6 +440,7 @@ export function convIm2col(
   const imgInBytes = <usize>(h * w * ((inC + 31) >>> 5)) << 2;
   const imgOutBytes = <usize>(outH * outW) * outPixBytes;
   const kBytes = <usize>kChunks << 4;
+  const kBits = 9 * inC;
   const classStride = <usize>outCPad << 2;
   memory.fill(outPtr, 0, <usize>batch * imgOutBytes);
   if (cols <= 0) return;
@@ -159,20 +461,8 @@ export function convIm2col(
         const c1Base = cPtr + <usize>cls1 * classStride;
         const q0 = outRow + <usize>(pool ? i >> 1 : i) * outPixBytes;
         const q1 = outRow + <usize>(pool ? i1 >> 1 : i1) * outPixBytes;
-        let bits0: u32 = 0, bits1: u32 = 0;
-        for (let o = 0; o < outCPad; o += 4) {
-          pops2x4(a0, a1, wPtr + <usize>o * kBytes, kBytes, kChunks);
-          const m = v128.load(mPtr + (<usize>o << 2));
-          bits0 |= <u32>thresholdBits(popA, m, v128.load(c0Base + (<usize>o << 2))) << (<u32>o & 31);
-          bits1 |= <u32>thresholdBits(popB, m, v128.load(c1Base + (<usize>o << 2))) << (<u32>o & 31);
-          if ((o & 31) == 28 || o + 4 >= outCPad) {
-            const wq = <usize>(o >>> 5) << 2;
-            store<u32>(q0 + wq, load<u32>(q0 + wq) | bits0);
-            store<u32>(q1 + wq, load<u32>(q1 + wq) | bits1);
-            bits0 = 0;
-            bits1 = 0;
-          }
-        }
+        if (kChunks == 1) pairAllChannelsNarrow(a0, a1, wPtr, kBits > 64, outCPad, mPtr, c0Base, c1Base, q0, q1);
+        else pairAllChannels(a0, a1, wPtr, kChunks, outCPad, mPtr, c0Base, c1Base, q0, q1);
       }
     }
   }
