@@ -7,11 +7,12 @@ import { registerDag } from './commands/dag';
 import { registerWhy } from './commands/why';
 import { registerVerify } from './commands/verify';
 import { registerGc } from './commands/gc';
+import { registerWorker } from './commands/worker';
 
 /**
  * Exit codes (core's ExitCode): 0 ok, 1 unexpected failure, 2 usage, 3 invalid input (pipeline
  * file, params), 4 a stage failed, 5 corrupt store (verify), 6 store busy (run --no-wait),
- * 130 cancelled.
+ * 7 Redis unavailable (--executor bullmq, worker), 130 cancelled.
  */
 export function buildProgram(): Command {
   const program = new Command('cbnn')
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerWhy(program);
   registerVerify(program);
   registerGc(program);
+  registerWorker(program);
   return program;
 }
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ExitCode, CancelledError } from '@cbnn/core';
-import { LocalExecutor, ProgressRenderer, runPipeline, type RunSummary } from '@cbnn/pipeline';
-import { collect, openPipeline, printJson, workerScript } from '../context';
+import { BullmqExecutor, LocalExecutor, ProgressRenderer, runPipeline, type Executor, type RunSummary } from '@cbnn/pipeline';
+import { collect, CommandError, openPipeline, printJson, workerScript } from '../context';
 
 export function registerRun(program: Command): void {
   program
@@ -15,7 +15,11 @@ export function registerRun(program: Command): void {
     .option('--keep-going', 'after a failure, keep running stages that do not depend on it')
     .option('--no-wait', 'refuse at once when another run holds the store (default: wait)')
     .option('--json', 'print the run summary as JSON on stdout')
-    .action(async (file: string | undefined, opts: { stage?: string[]; force?: string[]; jobs?: number; set?: string[]; store?: string; keepGoing?: boolean; wait: boolean; json?: boolean }) => {
+    .option('--executor <name>', 'local (child processes here, default) or bullmq (stages queued on Redis for `cbnn worker`s)', 'local')
+    .option('--redis <url>', 'Redis URL for --executor bullmq (default: $CBNN_REDIS_URL)')
+    .option('--queue <name>', 'queue name for --executor bullmq (default cbnn-stages)')
+    .option('--prefix <prefix>', 'Redis key prefix for --executor bullmq (default cbnn)')
+    .action(async (file: string | undefined, opts: { stage?: string[]; force?: string[]; jobs?: number; set?: string[]; store?: string; keepGoing?: boolean; wait: boolean; json?: boolean; executor: string; redis?: string; queue?: string; prefix?: string }) => {
       const { pipeline, store } = openPipeline(file, opts);
       const abort = new AbortController();
       const onSignal = (sig: NodeJS.Signals): void => {
@@ -24,13 +28,21 @@ export function registerRun(program: Command): void {
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
-      const executor = new LocalExecutor({ workerScript: workerScript() });
+      if (opts.executor !== 'local' && opts.executor !== 'bullmq') throw new CommandError(`--executor ${opts.executor}: expected local or bullmq`, ExitCode.usage);
+      const redis = opts.redis ?? process.env.CBNN_REDIS_URL;
+      if (opts.executor === 'bullmq' && !redis) throw new CommandError('--executor bullmq needs --redis URL (or $CBNN_REDIS_URL)', ExitCode.usage);
+      // Checks Redis first (reachable, authenticated, >= 5.0): exit 7 before anything is queued.
+      const bullmq = opts.executor === 'bullmq'
+        ? await BullmqExecutor.connect({ redis: redis!, store, queue: opts.queue, prefix: opts.prefix, onMessage: (m) => process.stderr.write(`${m}\n`) })
+        : undefined;
+      const executor: Executor = bullmq ?? new LocalExecutor({ workerScript: workerScript() });
       let summary: RunSummary;
       try {
         summary = await runPipeline(pipeline, {
           store,
           executor,
-          jobs: opts.jobs,
+          // With queue workers, how many stages run at once is up to the workers: queue every ready stage.
+          jobs: opts.jobs ?? (bullmq ? 256 : undefined),
           stages: opts.stage,
           force: opts.force,
           keepGoing: opts.keepGoing,
@@ -44,6 +56,7 @@ export function registerRun(program: Command): void {
         process.off('SIGTERM', onSignal);
       }
       if (opts.json) printJson(summary);
+      if (bullmq?.unavailable) throw bullmq.unavailable;
       if (summary.cancelled) throw new CancelledError('run cancelled; finished stages are kept in the store');
       if (!summary.ok) process.exitCode = ExitCode.stageFailed;
     });
