@@ -1,6 +1,12 @@
 // Fast binary conv 3x3 (stride 1): an im2col in bits, then a register-blocked XNOR-popcount
 // GEMM whose epilogue thresholds four output channels at once and writes packed bits.
 //
+// Three GEMM kernels, same results: `pairAllChannelsNarrow` for windows of at most 128 bits
+// (first layer on planes), and for wider windows `pixelAllChannelsScalar` (native 64-bit
+// popcount: the faster one on x64, where V8 lowers i8x16.popcnt to ~10 instructions) or
+// `pairAllChannels` (i8x16.popcnt: the faster one where the CPU has a vector popcount). The
+// JavaScript side picks by timing both once (src/wasm-conv.ts, fastestIm2colKernel).
+//
 // Why this shape: the 3x3 window of a pixel is packed densely, tap t = dy*3 + dx at bits
 // [t*inC, (t+1)*inC) of one bit vector padded with zeros to whole 128-bit chunks (K chunks).
 // Narrow inputs get dense chunks (8 planes: 72 bits = 1 chunk instead of 3 mostly empty ones;
@@ -318,22 +324,21 @@ function pairAllChannelsNarrow(
   const y1 = twoWords ? load<u64>(a1, 8) : 0;
   let bits0: u32 = 0, bits1: u32 = 0;
   let w = wPtr;
-  for (let o = 0; o < outCPad; o++) {
-    const lo = load<u64>(w);
-    const hi = load<u64>(w, 8);
-    w += 16;
-    let p0 = <i32>popcnt<u64>(x0 ^ lo);
-    let p1 = <i32>popcnt<u64>(x1 ^ lo);
-    if (twoWords) {
-      p0 += <i32>popcnt<u64>(y0 ^ hi);
-      p1 += <i32>popcnt<u64>(y1 ^ hi);
-    }
+  for (let o = 0; o < outCPad; o += 4) {
+    let v0 = i32x4.splat(narrowPop(x0, y0, w, twoWords));
+    let v1 = i32x4.splat(narrowPop(x1, y1, w, twoWords));
+    v0 = i32x4.replace_lane(v0, 1, narrowPop(x0, y0, w + 16, twoWords));
+    v1 = i32x4.replace_lane(v1, 1, narrowPop(x1, y1, w + 16, twoWords));
+    v0 = i32x4.replace_lane(v0, 2, narrowPop(x0, y0, w + 32, twoWords));
+    v1 = i32x4.replace_lane(v1, 2, narrowPop(x1, y1, w + 32, twoWords));
+    v0 = i32x4.replace_lane(v0, 3, narrowPop(x0, y0, w + 48, twoWords));
+    v1 = i32x4.replace_lane(v1, 3, narrowPop(x1, y1, w + 48, twoWords));
+    w += 64;
     const at = <usize>o << 2;
-    const m = load<i32>(mPtr + at);
-    // bit = ((pop ^ m) + c) >= 0: the sign bit, inverted
-    bits0 |= (~<u32>((p0 ^ m) + load<i32>(c0Base + at)) >>> 31) << (<u32>o & 31);
-    bits1 |= (~<u32>((p1 ^ m) + load<i32>(c1Base + at)) >>> 31) << (<u32>o & 31);
-    if ((o & 31) == 31 || o + 1 == outCPad) {
+    const m = v128.load(mPtr + at);
+    bits0 |= <u32>thresholdBits(v0, m, v128.load(c0Base + at)) << (<u32>o & 31);
+    bits1 |= <u32>thresholdBits(v1, m, v128.load(c1Base + at)) << (<u32>o & 31);
+    if ((o & 31) == 28 || o + 4 >= outCPad) {
       const wq = <usize>(o >>> 5) << 2;
       store<u32>(q0 + wq, load<u32>(q0 + wq) | bits0);
       store<u32>(q1 + wq, load<u32>(q1 + wq) | bits1);
@@ -341,6 +346,12 @@ function pairAllChannelsNarrow(
       bits1 = 0;
     }
   }
+}
+
+@inline function narrowPop(lo: u64, hi: u64, w: usize, twoWords: bool): i32 {
+  let p = <i32>popcnt<u64>(lo ^ load<u64>(w));
+  if (twoWords) p += <i32>popcnt<u64>(hi ^ load<u64>(w, 8));
+  return p;
 }
 
 // im2colRow for a window of at most 128 bits (inC <= 14, one word per input pixel): the column
@@ -373,6 +384,240 @@ function im2colRowNarrow(img: usize, h: i32, w: i32, inC: i32, pad: i32, y: i32,
   }
 }
 
+// im2colRow for inC a multiple of 32: taps are whole words, copied (or zeroed outside the
+// image) with plain loads and stores; memory.copy/fill per tap would cost a call each.
+function im2colRowAligned(img: usize, h: i32, w: i32, wordsC: i32, pad: i32, y: i32, x0: i32, items: i32, kChunks: i32, col: usize): void {
+  const pixelBytes = <usize>wordsC << 2;
+  const kBytes = <usize>kChunks << 4;
+  const tailStart = <usize>(9 * wordsC) << 2;
+  const even = (wordsC & 1) == 0;
+  for (let i = 0; i < items; i++) {
+    const x = x0 + i;
+    const dst = col + <usize>i * kBytes;
+    let d = dst;
+    for (let dy = 0; dy < 3; dy++) {
+      const iy = y + dy - pad;
+      const rowOk = iy >= 0 && iy < h;
+      const rowSrc = img + <usize>(iy * w) * pixelBytes;
+      for (let dx = 0; dx < 3; dx++) {
+        const ix = x + dx - pad;
+        const end = d + pixelBytes;
+        if (rowOk && ix >= 0 && ix < w) {
+          let src = rowSrc + <usize>ix * pixelBytes;
+          if (even) {
+            for (; d < end; d += 8, src += 8) store<u64>(d, load<u64>(src));
+          } else {
+            for (; d < end; d += 4, src += 4) store<u32>(d, load<u32>(src));
+          }
+        } else {
+          for (; d < end; d += 4) store<u32>(d, 0);
+        }
+      }
+    }
+    for (let t = dst + tailStart; t < dst + kBytes; t += 4) store<u32>(t, 0);
+  }
+}
+
+// One column (pixel) against all output channels with scalar 64-bit popcounts, 4 channels at a
+// time. Weights interleaved for it: [outCPad/4][kWords][4] u64.
+function pixelAllChannelsScalar(a: usize, wPtr: usize, kWords: i32, outCPad: i32, mPtr: usize, cBase: usize, q: usize): void {
+  let bits: u32 = 0;
+  let pw = wPtr;
+  for (let o = 0; o < outCPad; o += 4) {
+    let s0: u64 = 0, s1: u64 = 0, s2: u64 = 0, s3: u64 = 0;
+    let pa = a;
+    if (kWords <= 18) {
+      switch (18 - kWords) {
+        case 0: {
+          const x = load<u64>(pa);
+          s0 += popcnt<u64>(x ^ load<u64>(pw));
+          s1 += popcnt<u64>(x ^ load<u64>(pw, 8));
+          s2 += popcnt<u64>(x ^ load<u64>(pw, 16));
+          s3 += popcnt<u64>(x ^ load<u64>(pw, 24));
+          pa += 8;
+          pw += 32;
+        }
+        case 1: {
+          const x = load<u64>(pa);
+          s0 += popcnt<u64>(x ^ load<u64>(pw));
+          s1 += popcnt<u64>(x ^ load<u64>(pw, 8));
+          s2 += popcnt<u64>(x ^ load<u64>(pw, 16));
+          s3 += popcnt<u64>(x ^ load<u64>(pw, 24));
+          pa += 8;
+          pw += 32;
+        }
+        case 2: {
+          const x = load<u64>(pa);
+          s0 += popcnt<u64>(x ^ load<u64>(pw));
+          s1 += popcnt<u64>(x ^ load<u64>(pw, 8));
+          s2 += popcnt<u64>(x ^ load<u64>(pw, 16));
+          s3 += popcnt<u64>(x ^ load<u64>(pw, 24));
+          pa += 8;
+          pw += 32;
+        }
+        case 3: {
+          const x = load<u64>(pa);
+          s0 += popcnt<u64>(x ^ load<u64>(pw));
+          s1 += popcnt<u64>(x ^ load<u64>(pw, 8));
+          s2 += popcnt<u64>(x ^ load<u64>(pw, 16));
+          s3 += popcnt<u64>(x ^ load<u64>(pw, 24));
+          pa += 8;
+          pw += 32;
+        }
+        case 4: {
+          const x = load<u64>(pa);
+          s0 += popcnt<u64>(x ^ load<u64>(pw));
+          s1 += popcnt<u64>(x ^ load<u64>(pw, 8));
+          s2 += popcnt<u64>(x ^ load<u64>(pw, 16));
+          s3 += popcnt<u64>(x ^ load<u64>(pw, 24));
+          pa += 8;
+          pw += 32;
+        }
+        case 5: {
+          const x = load<u64>(pa);
+          s0 += popcnt<u64>(x ^ load<u64>(pw));
+          s1 += popcnt<u64>(x ^ load<u64>(pw, 8));
+          s2 += popcnt<u64>(x ^ load<u64>(pw, 16));
+          s3 += popcnt<u64>(x ^ load<u64>(pw, 24));
+          pa += 8;
+          pw += 32;
+        }
+        case 6: {
+          const x = load<u64>(pa);
+          s0 += popcnt<u64>(x ^ load<u64>(pw));
+          s1 += popcnt<u64>(x ^ load<u64>(pw, 8));
+          s2 += popcnt<u64>(x ^ load<u64>(pw, 16));
+          s3 += popcnt<u64>(x ^ load<u64>(pw, 24));
+          pa += 8;
+          pw += 32;
+        }
+        case 7: {
+          const x = load<u64>(pa);
+          s0 += popcnt<u64>(x ^ load<u64>(pw));
+          s1 += popcnt<u64>(x ^ load<u64>(pw, 8));
+          s2 += popcnt<u64>(x ^ load<u64>(pw, 16));
+          s3 += popcnt<u64>(x ^ load<u64>(pw, 24));
+          pa += 8;
+          pw += 32;
+        }
+        case 8: {
+          const x = load<u64>(pa);
+          s0 += popcnt<u64>(x ^ load<u64>(pw));
+          s1 += popcnt<u64>(x ^ load<u64>(pw, 8));
+          s2 += popcnt<u64>(x ^ load<u64>(pw, 16));
+          s3 += popcnt<u64>(x ^ load<u64>(pw, 24));
+          pa += 8;
+          pw += 32;
+        }
+        case 9: {
+          const x = load<u64>(pa);
+          s0 += popcnt<u64>(x ^ load<u64>(pw));
+          s1 += popcnt<u64>(x ^ load<u64>(pw, 8));
+          s2 += popcnt<u64>(x ^ load<u64>(pw, 16));
+          s3 += popcnt<u64>(x ^ load<u64>(pw, 24));
+          pa += 8;
+          pw += 32;
+        }
+        case 10: {
+          const x = load<u64>(pa);
+          s0 += popcnt<u64>(x ^ load<u64>(pw));
+          s1 += popcnt<u64>(x ^ load<u64>(pw, 8));
+          s2 += popcnt<u64>(x ^ load<u64>(pw, 16));
+          s3 += popcnt<u64>(x ^ load<u64>(pw, 24));
+          pa += 8;
+          pw += 32;
+        }
+        case 11: {
+          const x = load<u64>(pa);
+          s0 += popcnt<u64>(x ^ load<u64>(pw));
+          s1 += popcnt<u64>(x ^ load<u64>(pw, 8));
+          s2 += popcnt<u64>(x ^ load<u64>(pw, 16));
+          s3 += popcnt<u64>(x ^ load<u64>(pw, 24));
+          pa += 8;
+          pw += 32;
+        }
+        case 12: {
+          const x = load<u64>(pa);
+          s0 += popcnt<u64>(x ^ load<u64>(pw));
+          s1 += popcnt<u64>(x ^ load<u64>(pw, 8));
+          s2 += popcnt<u64>(x ^ load<u64>(pw, 16));
+          s3 += popcnt<u64>(x ^ load<u64>(pw, 24));
+          pa += 8;
+          pw += 32;
+        }
+        case 13: {
+          const x = load<u64>(pa);
+          s0 += popcnt<u64>(x ^ load<u64>(pw));
+          s1 += popcnt<u64>(x ^ load<u64>(pw, 8));
+          s2 += popcnt<u64>(x ^ load<u64>(pw, 16));
+          s3 += popcnt<u64>(x ^ load<u64>(pw, 24));
+          pa += 8;
+          pw += 32;
+        }
+        case 14: {
+          const x = load<u64>(pa);
+          s0 += popcnt<u64>(x ^ load<u64>(pw));
+          s1 += popcnt<u64>(x ^ load<u64>(pw, 8));
+          s2 += popcnt<u64>(x ^ load<u64>(pw, 16));
+          s3 += popcnt<u64>(x ^ load<u64>(pw, 24));
+          pa += 8;
+          pw += 32;
+        }
+        case 15: {
+          const x = load<u64>(pa);
+          s0 += popcnt<u64>(x ^ load<u64>(pw));
+          s1 += popcnt<u64>(x ^ load<u64>(pw, 8));
+          s2 += popcnt<u64>(x ^ load<u64>(pw, 16));
+          s3 += popcnt<u64>(x ^ load<u64>(pw, 24));
+          pa += 8;
+          pw += 32;
+        }
+        case 16: {
+          const x = load<u64>(pa);
+          s0 += popcnt<u64>(x ^ load<u64>(pw));
+          s1 += popcnt<u64>(x ^ load<u64>(pw, 8));
+          s2 += popcnt<u64>(x ^ load<u64>(pw, 16));
+          s3 += popcnt<u64>(x ^ load<u64>(pw, 24));
+          pa += 8;
+          pw += 32;
+        }
+        default: {
+          const x = load<u64>(pa);
+          s0 += popcnt<u64>(x ^ load<u64>(pw));
+          s1 += popcnt<u64>(x ^ load<u64>(pw, 8));
+          s2 += popcnt<u64>(x ^ load<u64>(pw, 16));
+          s3 += popcnt<u64>(x ^ load<u64>(pw, 24));
+          pa += 8;
+          pw += 32;
+        }
+      }
+    } else {
+      for (let k = 0; k < kWords; k++) {
+          const x = load<u64>(pa);
+          s0 += popcnt<u64>(x ^ load<u64>(pw));
+          s1 += popcnt<u64>(x ^ load<u64>(pw, 8));
+          s2 += popcnt<u64>(x ^ load<u64>(pw, 16));
+          s3 += popcnt<u64>(x ^ load<u64>(pw, 24));
+          pa += 8;
+          pw += 32;
+        }
+    }
+    const at = <usize>o << 2;
+    {
+      let v = i32x4.splat(<i32>s0);
+      v = i32x4.replace_lane(v, 1, <i32>s1);
+      v = i32x4.replace_lane(v, 2, <i32>s2);
+      v = i32x4.replace_lane(v, 3, <i32>s3);
+      bits |= <u32>thresholdBits(v, v128.load(mPtr + at), v128.load(cBase + at)) << (<u32>o & 31);
+    }
+    if ((o & 31) == 28 || o + 4 >= outCPad) {
+      const wq = q + (<usize>(o >>> 5) << 2);
+      store<u32>(wq, load<u32>(wq) | bits);
+      bits = 0;
+    }
+  }
+}
+
 // Column of one output row: `items` pixels (x = x0, x0+1, ...), each kChunks*16 bytes.
 function im2colRow(
   img: usize, h: i32, w: i32, inC: i32, pad: i32, y: i32, x0: i32, items: i32, kChunks: i32, col: usize,
@@ -384,8 +629,12 @@ function im2colRow(
     im2colRowNarrow(img, h, w, inC, pad, y, x0, items, col);
     return;
   }
-  memory.fill(col, 0, <usize>items * kBytes);
   const aligned = (inC & 31) == 0;
+  if (aligned) {
+    im2colRowAligned(img, h, w, wordsC, pad, y, x0, items, kChunks, col);
+    return;
+  }
+  memory.fill(col, 0, <usize>items * kBytes);
   const lastMask: u32 = aligned ? 0xffffffff : ((<u32>1 << (<u32>inC & 31)) - 1);
   for (let i = 0; i < items; i++) {
     const x = x0 + i;
@@ -420,12 +669,13 @@ function im2colRow(
 
 // Binary conv 3x3 stride 1 ('same' when same != 0, else 'valid'), optionally fused with a 2x2
 // max-pool. Weights: outCPad rows of kChunks*16 bytes (src/wasm-conv.ts packs them); m: outCPad
-// i32; c: 16 classes x outCPad i32; col: scratch of (output width) x kChunks*16 bytes.
+// i32; c: 16 classes x outCPad i32; col: scratch of (output width) x kChunks*16 bytes;
+// kWords > 0 selects the scalar kernel with its weights at wScalarPtr, 0 the SIMD one.
 // Output: packed bits, words(outC) per (pooled) output pixel.
 export function convIm2col(
   inPtr: usize, batch: i32, h: i32, w: i32, inC: i32, same: i32, pool: i32,
   wPtr: usize, kChunks: i32, outC: i32, outCPad: i32, mPtr: usize, cPtr: usize,
-  colPtr: usize, outPtr: usize,
+  colPtr: usize, outPtr: usize, wScalarPtr: usize, kWords: i32,
 ): void {
   const pad = same ? 1 : 0;
   const ho = same ? h : h - 2;
@@ -462,7 +712,10 @@ export function convIm2col(
         const q0 = outRow + <usize>(pool ? i >> 1 : i) * outPixBytes;
         const q1 = outRow + <usize>(pool ? i1 >> 1 : i1) * outPixBytes;
         if (kChunks == 1) pairAllChannelsNarrow(a0, a1, wPtr, kBits > 64, outCPad, mPtr, c0Base, c1Base, q0, q1);
-        else pairAllChannels(a0, a1, wPtr, kChunks, outCPad, mPtr, c0Base, c1Base, q0, q1);
+        else if (kWords > 0) {
+          pixelAllChannelsScalar(a0, wScalarPtr, kWords, outCPad, mPtr, c0Base, q0);
+          if (i1 != i) pixelAllChannelsScalar(a1, wScalarPtr, kWords, outCPad, mPtr, c1Base, q1);
+        } else pairAllChannels(a0, a1, wPtr, kChunks, outCPad, mPtr, c0Base, c1Base, q0, q1);
       }
     }
   }

@@ -1,6 +1,7 @@
-import { wordsForChannels } from '@cbnn/core';
+import { createRng, wordsForChannels } from '@cbnn/core';
 import type { ConvLayer } from './model-format';
-import type { WasmKernelInstance } from './wasm-kernels';
+import { randomPackedWeights } from './random-model';
+import { WasmKernelInstance } from './wasm-kernels';
 
 /**
  * A binary conv layer re-laid out for the im2col kernel (assembly/conv-im2col.ts): weights of
@@ -15,10 +16,14 @@ export interface Im2colConv {
   outCPad: number;
   /** 128-bit chunks per column (and per weight row). */
   kChunks: number;
-  /** outCPad rows of kChunks*4 words. */
+  /** SIMD kernel layout: outCPad rows of kChunks*4 words. */
   weights: Uint32Array;
   /** outCPad values: -1 for `x >= t`, 0 for the flipped `x <= t`. */
   m: Int32Array;
+  /** 64-bit words per window (scalar kernel). */
+  kWords: number;
+  /** Scalar kernel layout: [outCPad/4][kWords][4 channels] 64-bit words (as u32 pairs). */
+  scalarWeights: Uint32Array;
   /** 16 border classes x outCPad: class bits 1 top row, 2 bottom row, 4 left column, 8 right column. */
   c: Int32Array;
 }
@@ -77,7 +82,16 @@ export function prepareIm2colConv(layer: ConvLayer): Im2colConv {
       }
     }
   }
-  return { inC, outC, outCPad, kChunks, weights, m, c };
+  const kWords = Math.ceil(kBits / 64);
+  const scalarWeights = new Uint32Array(outCPad * kWords * 2);
+  for (let o = 0; o < outC; o++) {
+    for (let k = 0; k < kWords; k++) {
+      for (let half = 0; half < 2; half++) {
+        scalarWeights[((Math.floor(o / 4) * kWords + k) * 4 + (o % 4)) * 2 + half] = weights[o * rowWords + k * 2 + half];
+      }
+    }
+  }
+  return { inC, outC, outCPad, kChunks, weights, m, c, kWords, scalarWeights };
 }
 
 function clamp(v: number, lo: number, hi: number): number {
@@ -96,6 +110,50 @@ export function im2colOutputWords(height: number, width: number, layer: { outC: 
 }
 
 /**
+ * Which popcount the im2col GEMM uses for windows wider than 128 bits. Results are identical;
+ * speed depends on the CPU: V8 lowers i8x16.popcnt to a nibble-table sequence (about 10
+ * instructions per 128 bits) on x64 CPUs, where native scalar 64-bit popcounts win; on CPUs with
+ * a vector popcount instruction (arm64) SIMD wins. 'auto' times both once per process.
+ * Windows of at most 128 bits (first layer on planes) always use the scalar narrow kernel.
+ */
+export type Im2colKernel = 'auto' | 'scalar' | 'simd';
+
+let fastest: 'scalar' | 'simd' | undefined;
+
+/** The faster kernel on this CPU, measured once per process on a 64 -> 64 channel conv (a few ms). */
+export function fastestIm2colKernel(): 'scalar' | 'simd' {
+  if (fastest) return fastest;
+  const wasm = new WasmKernelInstance();
+  const rng = createRng(1);
+  const inC = 64;
+  const outC = 64;
+  const side = 10;
+  const batch = 2;
+  const layer: ConvLayer = {
+    type: 'conv',
+    inC,
+    outC,
+    padding: 'same',
+    weights: randomPackedWeights(rng, outC * 9, inC),
+    thresholds: new Int32Array(outC),
+    flip: new Uint8Array(outC),
+  };
+  const input = wasm.put(randomPackedWeights(rng, batch * side * side, inC));
+  const out = wasm.alloc(batch * im2colOutputWords(side, side, layer, false) * 4);
+  const kernels = { scalar: bindIm2colConv(wasm, layer, side, side, false, 'scalar'), simd: bindIm2colConv(wasm, layer, side, side, false, 'simd') };
+  const best = { scalar: Infinity, simd: Infinity };
+  for (let round = 0; round < 7; round++) {
+    for (const name of ['scalar', 'simd'] as const) {
+      const t0 = process.hrtime.bigint();
+      for (let r = 0; r < 4; r++) kernels[name].run(input, batch, out);
+      best[name] = Math.min(best[name], Number(process.hrtime.bigint() - t0));
+    }
+  }
+  fastest = best.scalar <= best.simd ? 'scalar' : 'simd';
+  return fastest;
+}
+
+/**
  * A conv layer placed in a kernels instance for inputs of height x width: weights and
  * constants copied in once, column scratch allocated once. `run` allocates nothing.
  */
@@ -104,18 +162,29 @@ export interface WasmConvBinding {
   run(inPtr: number, batch: number, outPtr: number): void;
 }
 
-export function bindIm2colConv(wasm: WasmKernelInstance, layer: ConvLayer, height: number, width: number, pool: boolean): WasmConvBinding {
+export function bindIm2colConv(
+  wasm: WasmKernelInstance,
+  layer: ConvLayer,
+  height: number,
+  width: number,
+  pool: boolean,
+  kernel: Im2colKernel = 'auto',
+): WasmConvBinding {
+  const chosen = kernel === 'auto' ? fastestIm2colKernel() : kernel;
   const prepared = prepareIm2colConv(layer);
   const wt = wasm.put(prepared.weights);
   const m = wasm.put(prepared.m);
   const c = wasm.put(prepared.c);
   const wo = layer.padding === 'same' ? width : width - 2;
+  const ws = wasm.put(prepared.scalarWeights);
+  // kWords = 0 selects the SIMD kernel in convIm2col
+  const kWords = chosen === 'scalar' ? prepared.kWords : 0;
   const col = wasm.alloc(Math.max(1, wo) * prepared.kChunks * 16);
   const same = layer.padding === 'same' ? 1 : 0;
   const k = wasm.exports;
   return {
     run(inPtr, batch, outPtr) {
-      k.convIm2col(inPtr, batch, height, width, layer.inC, same, pool ? 1 : 0, wt, prepared.kChunks, layer.outC, prepared.outCPad, m, c, col, outPtr);
+      k.convIm2col(inPtr, batch, height, width, layer.inC, same, pool ? 1 : 0, wt, prepared.kChunks, layer.outC, prepared.outCPad, m, c, col, outPtr, ws, kWords);
     },
   };
 }

@@ -112,9 +112,10 @@ describe('wasm kernels equal the reference', () => {
           inC: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constantFrom(8, 16, 24, 64, 100, 128, 129)),
           outC: fc.integer({ min: 1, max: 70 }),
           padding: fc.constantFrom('same' as const, 'valid' as const),
+          kernel: fc.constantFrom('scalar' as const, 'simd' as const),
           seed: fc.integer({ min: 0, max: 1 << 30 }),
         }),
-        ({ batch, height, width, inC, outC, padding, seed }) => {
+        ({ batch, height, width, inC, outC, padding, kernel, seed }) => {
           const input = randomPacked(seed, batch * height * width, inC);
           const layer: ConvLayer = { type: 'conv', inC, outC, padding, weights: randomPacked(seed + 1, outC * 9, inC), ...thresholdsFor(seed + 2, outC, 3 * Math.ceil(Math.sqrt(9 * inC))) };
           const ho = padding === 'same' ? height : height - 2;
@@ -129,19 +130,19 @@ describe('wasm kernels equal the reference', () => {
           const out = instance.alloc(expected.length * 4 + 4);
           // garbage in the output buffer must not leak into the result
           instance.u32(out, expected.length + 1).fill(0xdeadbeef);
-          bindIm2colConv(instance, layer, height, width, true).run(inp, batch, out);
+          bindIm2colConv(instance, layer, height, width, true, kernel).run(inp, batch, out);
           expect(instance.u32(out, expected.length)).toEqual(expected);
           // the word after the output is not written
           expect(instance.u32(out, expected.length + 1)[expected.length]).toBe(0xdeadbeef);
           instance.release(mark);
         },
       ),
-      { numRuns: 50 },
+      { numRuns: 60 },
     );
   });
 
-  it('im2col conv with a long window (more than 31 chunks per byte accumulator) and garbage padding bits', () => {
-    for (const [inC, padding] of [[500, 'same'], [448, 'valid'], [7, 'same']] as const) {
+  it('im2col conv, both GEMM kernels: long windows (more than 31 chunks, more than 18 words), unaligned channels and garbage padding bits', () => {
+    for (const [inC, padding] of [[500, 'same'], [448, 'valid'], [7, 'same'], [48, 'same'], [20, 'valid']] as const) {
       const batch = 2, height = 4, width = 3, outC = 6;
       const input = randomPacked(inC, batch * height * width, inC);
       const layer: ConvLayer = { type: 'conv', inC, outC, padding, weights: randomPacked(inC + 1, outC * 9, inC), ...thresholdsFor(inC + 2, outC, 60) };
@@ -156,6 +157,13 @@ describe('wasm kernels equal the reference', () => {
       wasm.convBinary(dirty, batch, height, width, layer, b);
       expect(b).toEqual(a);
       expect(a.some((v) => v !== 0)).toBe(true);
+      for (const kernel of ['scalar', 'simd'] as const) {
+        const instance = new WasmKernelInstance();
+        const inp = instance.put(dirty);
+        const out = instance.alloc(n * 4);
+        bindIm2colConv(instance, layer, height, width, false, kernel).run(inp, batch, out);
+        expect(instance.u32(out, n)).toEqual(a);
+      }
     }
   });
 
