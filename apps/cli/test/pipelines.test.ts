@@ -1,0 +1,103 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+// The shipped pipelines, end to end through the built `cbnn` binary, on real data: the
+// embedded MNIST digits (smoke.yaml) and a CIFAR-10 binary-format fixture (cifar10.yaml).
+const ROOT = path.join(__dirname, '..', '..', '..');
+const CLI = path.join(ROOT, 'apps', 'cli', 'dist', 'main.js');
+
+function cbnn(args: string[], cwd = ROOT): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 600_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function readJson(file: string): any {
+  return JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+
+/** CIFAR-10 binary records: 1 label byte + 1024 R + 1024 G + 1024 B. Class c is brighter in channel c % 3. */
+function writeCifarFixture(dir: string, perBatch: number): void {
+  fs.mkdirSync(dir, { recursive: true });
+  let seed = 12345;
+  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24);
+  const batch = (n: number) => {
+    const buf = Buffer.alloc(n * 3073);
+    for (let i = 0; i < n; i++) {
+      const label = i % 10;
+      buf[i * 3073] = label;
+      for (let p = 0; p < 3072; p++) {
+        const channel = Math.floor(p / 1024);
+        buf[i * 3073 + 1 + p] = (channel === label % 3 ? 128 : 0) + (rand() & 127);
+      }
+    }
+    return buf;
+  };
+  for (let b = 1; b <= 5; b++) fs.writeFileSync(path.join(dir, `data_batch_${b}.bin`), batch(perBatch));
+  fs.writeFileSync(path.join(dir, 'test_batch.bin'), batch(perBatch * 2));
+}
+
+describe('shipped pipelines through the real CLI', () => {
+  it('smoke.yaml runs the whole method end to end, then a rerun is fully cached', () => {
+    const store = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-smoke-'));
+    const first = cbnn(['run', 'pipelines/smoke.yaml', '--store', store, '--jobs', '2', '--json']);
+    expect(first.stderr).toMatch(/report\s+ran/);
+    expect(first.code).toBe(0);
+    const summary = JSON.parse(first.stdout);
+    expect(summary).toMatchObject({ ok: true, cached: 0 });
+    expect(summary.executed).toBe(10);
+
+    const out = path.join(store, 'out');
+    const search = readJson(path.join(out, 'select', 'search.json'));
+    expect(search.format).toBe('cbnn.search');
+    expect(search.candidates.length).toBe(2);
+    const bench = readJson(path.join(out, 'bench', 'bench.json'));
+    expect(bench.rows.some((r: { model: string }) => r.model === 'compact')).toBe(true);
+    expect(bench.rows.some((r: { runtime: string }) => /onnxruntime/.test(r.runtime))).toBe(true);
+    const html = fs.readFileSync(path.join(out, 'report', 'report.html'), 'utf8');
+    expect(html).toContain('Baseline BNN');
+    expect(fs.readFileSync(path.join(out, 'report', 'summary.md'), 'utf8')).toMatch(/\| Compact BNN \|/);
+    // The results table is printed at the end of the run.
+    expect(first.stderr + first.stdout).toMatch(/\| Compact BNN \|/);
+
+    const second = cbnn(['run', 'pipelines/smoke.yaml', '--store', store, '--json']);
+    expect(second.code).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ executed: 0, cached: 10 });
+    expect(cbnn(['verify', '--store', store]).code).toBe(0);
+  }, 600_000);
+
+  it('cifar10.yaml runs on a CIFAR-10 binary fixture: 24 planes, per-colour sensitivity and plan', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-cifar-'));
+    const data = path.join(dir, 'cifar-10-batches-bin');
+    writeCifarFixture(data, 20);
+    const store = path.join(dir, 'store');
+    const r = cbnn([
+      'run', 'pipelines/cifar10.yaml', '--store', store, '--jobs', '2', '--json',
+      '--set', `cifarDir=${data}`, '--set', 'epochs=1', '--set', 'searchEpochs=1', '--set', 'width=0.125',
+      '--set', 'searchWidths=[0.125]', '--set', 'repeats=1', '--set', 'benchRuns=1', '--set', 'batchSize=16',
+    ]);
+    expect(r.stderr).toMatch(/report\s+ran/);
+    expect(r.code).toBe(0);
+    const out = path.join(store, 'out');
+    const manifest = readJson(path.join(out, 'data', 'dataset.json'));
+    expect(manifest.channelNames).toEqual(['r', 'g', 'b']);
+    expect(manifest.splits.test.count).toBe(40);
+    const info = readJson(path.join(out, 'baseline', 'model-info.json'));
+    const planes = info.planes.selection ?? info.planes;
+    expect(Object.values(planes).flat()).toHaveLength(24);
+    const sensitivity = readJson(path.join(out, 'sensitivity', 'sensitivity.json'));
+    const channels = new Set(sensitivity.rows.map((row: { channel: string }) => row.channel));
+    expect([...channels].sort()).toEqual(['b', 'g', 'r']);
+    const plan = readJson(path.join(out, 'plan', 'plan.json'));
+    expect(Object.keys(plan.keptPlanes).sort()).toEqual(['b', 'g', 'r']);
+  }, 600_000);
+
+  it('a bad --set value names the param and exits non-zero without touching the store', () => {
+    const store = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-bad-'));
+    const r = cbnn(['run', 'pipelines/smoke.yaml', '--store', store, '--set', 'epochs=many']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/smoke\.yaml.*epochs/);
+    expect(fs.existsSync(path.join(store, 'objects')) ? fs.readdirSync(path.join(store, 'objects')).length : 0).toBe(0);
+  });
+});
