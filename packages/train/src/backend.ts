@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Logger } from '@cbnn/core';
 import { registerBatchNormGradient } from './batch-norm-gradient';
+import { registerBinaryConv } from './binary-conv';
 import { registerHeapKernels } from './heap-kernels';
 import { registerWasmGradientKernels } from './wasm-gradients';
 
@@ -59,8 +60,9 @@ async function tryWasm(): Promise<string> {
   if (!(await tf.setBackend('wasm'))) throw new Error("tf.setBackend('wasm') returned false (the .wasm file did not load)");
   registerWasmGradientKernels();
   registerHeapKernels();
+  const popcount = registerBinaryConv();
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-  return `wasm (tfjs-backend-wasm ${wasm.version_wasm}${simd ? ', simd' : ''}, 1 thread)`;
+  return `wasm (tfjs-backend-wasm ${wasm.version_wasm}${simd ? ', simd' : ''}, 1 thread${popcount ? ', popcount binary conv forward' : ''})`;
 }
 
 async function tryCpu(): Promise<string> {

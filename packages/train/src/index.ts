@@ -2,6 +2,7 @@ export * from './backend';
 export * from './wasm-gradients';
 export * from './batch-norm-gradient';
 export * from './heap-kernels';
+export * from './binary-conv';
 export * from './batch-norm-layer';
 export * from './quantizers';
 export * from './quant-layers';

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { binaryConv2d, binaryConvActive } from './binary-conv';
 import { quantize, type QuantizerName } from './quantizers';
 
 /**
@@ -114,6 +115,8 @@ export class QuantConv2D extends tf.layers.Layer implements QuantizedKernelLayer
     return tf.tidy(() => {
       const x = quantize(this.quant.inputQuantizer, Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
       const k = quantize(this.quant.kernelQuantizer, this.latentKernel().read()) as tf.Tensor4D;
+      // Both operands ±1 (sign quantizers): the popcount forward on tfjs-wasm (same numbers).
+      if (this.quant.inputQuantizer && this.quant.kernelQuantizer && binaryConvActive()) return binaryConv2d(x, k, this.padding);
       return tf.conv2d(x, k, 1, this.padding);
     });
   }
