@@ -356,11 +356,34 @@ function pairAllChannelsNarrow(
 
 // im2colRow for a window of at most 128 bits (inC <= 14, one word per input pixel): the column
 // is assembled in two 64-bit registers and stored once.
+@inline function windowRow(src: usize, mask: u64, c: u64): u64 {
+  const ab = load<u64>(src);
+  return (ab & mask) | (((ab >> 32) & mask) << c) | ((<u64>load<u32>(src, 8) & mask) << (2 * c));
+}
+
 function im2colRowNarrow(img: usize, h: i32, w: i32, inC: i32, pad: i32, y: i32, x0: i32, items: i32, col: usize): void {
   const mask: u64 = (<u64>1 << <u64>inC) - 1;
+  // the register fast path needs rows 0 and 1 within the low word: 6*inC <= 64
+  const rowsIn = inC <= 10 && y - pad >= 0 && y - pad + 2 < h;
+  const c = <u64>inC;
   for (let i = 0; i < items; i++) {
     const x = x0 + i;
     let lo: u64 = 0, hi: u64 = 0;
+    if (rowsIn && x - pad >= 0 && x - pad + 2 < w) {
+      // Interior: each window row is 3 consecutive words, joined into 3*inC <= 30 bits, and the
+      // three rows placed at bits 0, 3*inC and 6*inC (<= 60, so only the last one splits).
+      let src = img + (<usize>((y - pad) * w + x - pad) << 2);
+      const rowBytes = <usize>w << 2;
+      const r0 = windowRow(src, mask, c);
+      const r1 = windowRow(src + rowBytes, mask, c);
+      const r2 = windowRow(src + 2 * rowBytes, mask, c);
+      lo = r0 | (r1 << (3 * c)) | (r2 << (6 * c));
+      hi = r2 >> (64 - 6 * c);
+      const dst = col + (<usize>i << 4);
+      store<u64>(dst, lo);
+      store<u64>(dst, hi, 8);
+      continue;
+    }
     for (let dy = 0; dy < 3; dy++) {
       const iy = y + dy - pad;
       if (iy < 0 || iy >= h) continue;
@@ -391,9 +414,28 @@ function im2colRowAligned(img: usize, h: i32, w: i32, wordsC: i32, pad: i32, y: 
   const kBytes = <usize>kChunks << 4;
   const tailStart = <usize>(9 * wordsC) << 2;
   const even = (wordsC & 1) == 0;
+  // Interior pixels: each window row is 3 consecutive input pixels, copied in whole v128s.
+  // A copy may run up to 15 bytes past its segment: the next segment overwrites that, the last
+  // one is followed by a zero v128 for the column's padding (the column buffer and every input
+  // buffer have 16 bytes of slack, and later pixels are written after this one).
+  const segBytes = <usize>(3 * wordsC) << 2;
+  const rowsIn = y - pad >= 0 && y - pad + 2 < h;
+  const zero = i32x4.splat(0);
   for (let i = 0; i < items; i++) {
     const x = x0 + i;
     const dst = col + <usize>i * kBytes;
+    if (rowsIn && x - pad >= 0 && x - pad + 2 < w) {
+      let src = img + <usize>((y - pad) * w + x - pad) * pixelBytes;
+      const rowBytes = <usize>w * pixelBytes;
+      let d = dst;
+      for (let dy = 0; dy < 3; dy++) {
+        for (let off: usize = 0; off < segBytes; off += 16) v128.store(d + off, v128.load(src + off));
+        d += segBytes;
+        src += rowBytes;
+      }
+      v128.store(d, zero);
+      continue;
+    }
     let d = dst;
     for (let dy = 0; dy < 3; dy++) {
       const iy = y + dy - pad;

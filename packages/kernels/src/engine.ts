@@ -58,8 +58,11 @@ export function createEngine(model: EngineModel, options: EngineOptions = {}): E
   const features = model.input.features;
   const pixels = model.input.height * model.input.width;
   const wordsF = wordsForChannels(features);
-  // Core's packing says padding bits are 0; mask them anyway so a sloppy caller cannot change results.
-  const lastWordMask = features % 32 === 0 ? 0xffffffff : (1 << features % 32) - 1;
+  // Core's packing says padding bits are 0; mask them anyway so a sloppy caller cannot change
+  // results. Conv kernels read only the first `inC` bits of a pixel, so they need no mask.
+  const firstOp = plan.steps[0]?.op;
+  const maskInput = features % 32 !== 0 && firstOp !== 'conv' && firstOp !== 'conv_real';
+  const lastWordMask = (1 << features % 32) - 1;
   let packer: PlanePacker | undefined;
 
   function runChunk(packed: Uint32Array, start: number, n: number): Float32Array {
@@ -67,7 +70,7 @@ export function createEngine(model: EngineModel, options: EngineOptions = {}): E
     const base = start * plan.inputWords;
     const len = n * plan.inputWords;
     input.set(packed.subarray(base, base + len));
-    if (lastWordMask !== 0xffffffff) for (let i = wordsF - 1; i < len; i += wordsF) input[i] &= lastWordMask;
+    if (maskInput) for (let i = wordsF - 1; i < len; i += wordsF) input[i] &= lastWordMask;
     return runner.run(n);
   }
 

@@ -77,6 +77,24 @@ describe('engine', () => {
     }
   });
 
+  it('ignores padding bits of the packed input (conv, real-valued conv or dense first)', () => {
+    const firsts: LayerSpec[][] = [
+      [{ type: 'conv', outC: 7, padding: 'same' }, { type: 'maxpool2' }, { type: 'dense', outC: 9 }],
+      [{ type: 'conv_real', outC: 6, padding: 'valid' }, { type: 'dense', outC: 5 }],
+      [{ type: 'dense', outC: 6 }],
+    ];
+    for (const layers of firsts) {
+      const model = randomEngineModel({ height: 4, width: 5, features: 5, classes: 3, layers, seed: 3 });
+      const clean = randomInput(model, 4, 8);
+      const dirty = clean.map((w) => w | 0xffffffe0);
+      for (const impl of ['wasm', 'reference'] as const) {
+        const engine = createEngine(model, { impl, maxBatch: 4 });
+        const expected = Array.from(engine.predict(clean, 4));
+        expect(Array.from(engine.predict(dirty, 4))).toEqual(expected);
+      }
+    }
+  });
+
   it('rejects a short input buffer', () => {
     const model = randomEngineModel({ height: 4, width: 4, features: 3, classes: 2, seed: 1, layers: [] });
     const engine = createEngine(model);
