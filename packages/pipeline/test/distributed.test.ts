@@ -209,6 +209,28 @@ stages:
     expect(readEvents(p.events(1)).filter((e) => e.event === 'end')).toEqual([]);
   });
 
+  it('a worker stopped with SIGTERM hands its running stage back to the queue at once', async () => {
+    const p = project(`
+name: handback
+stages:
+  slow: { uses: test.write, with: { text: "slow", sleepMs: 1500 } }
+`);
+    const prefix = uniquePrefix();
+    const pool = await startWorkers(redisUrl, p.store, prefix, p.events);
+    const run = runDistributed(p.file, p.store, redisUrl, prefix);
+    await waitFor(() => pool.some((w) => w.started('slow')), 10000, 'slow to start');
+    const leaving = pool.find((w) => w.started('slow'))!;
+    const staying = pool.find((w) => w !== leaving)!;
+    const t0 = Date.now();
+    await leaving.stop();
+    await waitFor(() => staying.started('slow'), 5000, 'the other worker to take the stage');
+    // Well before a stall check could have noticed (lock 2 s + check every 1 s).
+    expect(Date.now() - t0).toBeLessThan(1500);
+    const { summary } = await run;
+    expect(summary.ok).toBe(true);
+    expect(leaving.events.some((e) => e.type === 'failed')).toBe(false);
+  });
+
   it('retries a failing stage through the queue, with backoff', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-dist-'));
     const counter = path.join(dir, 'counter');
