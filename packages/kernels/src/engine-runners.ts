@@ -2,6 +2,7 @@ import { wordsForChannels } from '@cbnn/core';
 import type { EnginePlan } from './engine-plan';
 import { referenceKernels } from './reference-kernels';
 import { bindIm2colConv } from './wasm-conv';
+import { bindDense, bindDenseOut } from './wasm-dense';
 import { WasmKernelInstance } from './wasm-kernels';
 
 /**
@@ -106,22 +107,16 @@ export function createWasmRunner(plan: EnginePlan, maxBatch: number): PlanRunner
         break;
       }
       case 'dense': {
-        const { layer } = step;
-        const wt = wasm.put(layer.weights);
-        const thr = wasm.put(layer.thresholds);
-        const flip = wasm.put(layer.flip);
+        const dense = bindDense(wasm, step.layer);
         const out = wasm.alloc(maxBatch * step.outWords * 4);
-        calls.push((n) => k.denseBinary(inp, n, layer.inBits, wt, layer.outC, thr, flip, out));
+        calls.push((n) => dense.run(inp, n, out));
         src = out;
         break;
       }
       case 'dense_out': {
-        const { layer } = step;
-        const wt = wasm.put(layer.weights);
-        const scale = wasm.put(layer.scale);
-        const bias = wasm.put(layer.bias);
+        const dense = bindDenseOut(wasm, step.layer);
         const out = wasm.alloc(maxBatch * step.outFloats * 4);
-        calls.push((n) => k.denseOut(inp, n, layer.inBits, wt, layer.outC, scale, bias, out));
+        calls.push((n) => dense.run(inp, n, out));
         scoresPtr = out;
         break;
       }

@@ -15,4 +15,5 @@ export {
   type EvaluationResult,
 } from './engine';
 export { summary, formatSummary, type LayerSummary, type ModelSummary } from './summary';
+export { bindDense, bindDenseOut, bindGemm, type WasmDenseBinding } from './wasm-dense';
 export { prepareIm2colConv, bindIm2colConv, fastestIm2colKernel, im2colOutputWords, BORDER_CLASSES, type Im2colConv, type Im2colKernel, type WasmConvBinding } from './wasm-conv';

@@ -1,6 +1,7 @@
 import { createRng, wordsForChannels } from '@cbnn/core';
 import type { ConvLayer } from './model-format';
 import { randomPackedWeights } from './random-model';
+import { interleave4, neverSet, thresholdConstants } from './threshold-constants';
 import { WasmKernelInstance } from './wasm-kernels';
 
 /**
@@ -58,7 +59,7 @@ export function prepareIm2colConv(layer: ConvLayer): Im2colConv {
     const colOut = (q: number): boolean => (q === 0 && (cls & 4) !== 0) || (q === 2 && (cls & 8) !== 0);
     for (let o = 0; o < outCPad; o++) {
       if (o >= outC) {
-        c[cls * outCPad + o] = -(kBits + 1); // pop + c < 0: padding channels stay 0
+        c[cls * outCPad + o] = neverSet(kBits).c; // m stays 0
         continue;
       }
       let valid = 0;
@@ -67,36 +68,15 @@ export function prepareIm2colConv(layer: ConvLayer): Im2colConv {
         if (rowOut(Math.floor(t / 3)) || colOut(t % 3)) correction += tapPop[o * 9 + t];
         else valid++;
       }
-      // x = validBits - 2*(pop - correction) = D + t - 2*pop with D = validBits + 2*correction - t.
-      const d = valid * inC + 2 * correction - layer.thresholds[o];
-      if (layer.flip[o]) {
-        // x <= t  <=>  pop >= ceil(D/2)
-        const b = clamp(Math.ceil(d / 2), 0, kBits + 1);
-        m[o] = 0;
-        c[cls * outCPad + o] = -b;
-      } else {
-        // x >= t  <=>  pop <= floor(D/2); (pop ^ -1) = -pop - 1
-        const a = clamp(Math.floor(d / 2), -1, kBits);
-        m[o] = -1;
-        c[cls * outCPad + o] = a + 1;
-      }
+      const k = thresholdConstants(valid * inC, correction, layer.thresholds[o], layer.flip[o], kBits);
+      m[o] = k.m;
+      c[cls * outCPad + o] = k.c;
     }
   }
-  const kWords = Math.ceil(kBits / 64);
-  const scalarWeights = new Uint32Array(outCPad * kWords * 2);
-  for (let o = 0; o < outC; o++) {
-    for (let k = 0; k < kWords; k++) {
-      for (let half = 0; half < 2; half++) {
-        scalarWeights[((Math.floor(o / 4) * kWords + k) * 4 + (o % 4)) * 2 + half] = weights[o * rowWords + k * 2 + half];
-      }
-    }
-  }
-  return { inC, outC, outCPad, kChunks, weights, m, c, kWords, scalarWeights };
+  const scalar = interleave4(outC, kBits, (o, w) => weights[o * rowWords + w]);
+  return { inC, outC, outCPad, kChunks, weights, m, c, kWords: scalar.kWords, scalarWeights: scalar.data };
 }
 
-function clamp(v: number, lo: number, hi: number): number {
-  return Math.min(hi, Math.max(lo, v));
-}
 
 /** Output words per image of a conv (optionally followed by a fused 2x2 max-pool). */
 export function im2colOutputWords(height: number, width: number, layer: { outC: number; padding: 'same' | 'valid' }, pool: boolean): number {

@@ -5,6 +5,7 @@ import { InvalidInputError, wordsForChannels } from '@cbnn/core';
 import type { KernelSet } from './kernel-set';
 import { convOutputSize } from './kernel-set';
 import { bindIm2colConv, im2colOutputWords } from './wasm-conv';
+import { bindDense, bindDenseOut, bindGemm } from './wasm-dense';
 import type { ConvLayer, ConvRealLayer, DenseLayer, DenseOutLayer } from './model-format';
 
 /** Built by tools/build-wasm.mjs; the same path works from src/ (jest) and dist/. */
@@ -21,6 +22,7 @@ export interface KernelExports {
   denseBinary(inp: number, batch: number, inBits: number, wt: number, outC: number, thr: number, flip: number, out: number): void;
   denseOut(inp: number, batch: number, inBits: number, wt: number, outC: number, scale: number, bias: number, out: number): void;
   gemmDots(a: number, m: number, kBits: number, b: number, n: number, out: number): void;
+  denseScalar(a: number, rows: number, rowWords: number, kBits: number, wt: number, n: number, outCPad: number, mode: number, p0: number, p1: number, out: number): void;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -173,11 +175,8 @@ export function createWasmKernels(): KernelSet {
       call(() => {
         const outLen = batch * wordsForChannels(layer.outC);
         const inp = wasm.put(input.subarray(0, batch * wordsForChannels(layer.inBits)));
-        const wt = wasm.put(layer.weights);
-        const thr = wasm.put(layer.thresholds);
-        const flip = wasm.put(layer.flip);
         const o = wasm.alloc(outLen * 4);
-        k.denseBinary(inp, batch, layer.inBits, wt, layer.outC, thr, flip, o);
+        bindDense(wasm, layer).run(inp, batch, o);
         out.set(wasm.u32(o, outLen));
       });
     },
@@ -185,21 +184,16 @@ export function createWasmKernels(): KernelSet {
       call(() => {
         const outLen = batch * layer.outC;
         const inp = wasm.put(input.subarray(0, batch * wordsForChannels(layer.inBits)));
-        const wt = wasm.put(layer.weights);
-        const scale = wasm.put(layer.scale);
-        const bias = wasm.put(layer.bias);
         const o = wasm.alloc(outLen * 4);
-        k.denseOut(inp, batch, layer.inBits, wt, layer.outC, scale, bias, o);
+        bindDenseOut(wasm, layer).run(inp, batch, o);
         out.set(wasm.f32(o, outLen));
       });
     },
     gemmDots(a: Uint32Array, m: number, kBits: number, b: Uint32Array, n: number, out: Int32Array): void {
       call(() => {
-        const words = wordsForChannels(kBits);
-        const pa = wasm.put(a.subarray(0, m * words));
-        const pb = wasm.put(b.subarray(0, n * words));
+        const pa = wasm.put(a.subarray(0, m * wordsForChannels(kBits)));
         const o = wasm.alloc(m * n * 4);
-        k.gemmDots(pa, m, kBits, pb, n, o);
+        bindGemm(wasm, b, n, kBits).run(pa, m, o);
         out.set(wasm.i32(o, m * n));
       });
     },

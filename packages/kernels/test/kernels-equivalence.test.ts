@@ -2,6 +2,9 @@ import fc from 'fast-check';
 import { createRng, wordsForChannels } from '@cbnn/core';
 import {
   WasmKernelInstance,
+  bindDense,
+  bindDenseOut,
+  bindGemm,
   bindIm2colConv,
   createWasmKernels,
   im2colOutputWords,
@@ -250,6 +253,53 @@ describe('wasm kernels equal the reference', () => {
         },
       ),
       { numRuns: 40 },
+    );
+  });
+
+  it('dense, dense_out and GEMM bindings, both kernels: odd row lengths, L1 tiles, padding channels', () => {
+    const instance = new WasmKernelInstance();
+    fc.assert(
+      fc.property(
+        fc.record({
+          rows: fc.integer({ min: 1, max: 6 }),
+          inBits: fc.oneof(fc.integer({ min: 1, max: 200 }), fc.constantFrom(32, 64, 96, 4096, 6272, 3136 + 5)),
+          outC: fc.integer({ min: 1, max: 45 }),
+          kernel: fc.constantFrom('scalar' as const, 'simd' as const),
+          seed: fc.integer({ min: 0, max: 1 << 30 }),
+        }),
+        ({ rows, inBits, outC, kernel, seed }) => {
+          const input = randomPacked(seed, rows, inBits);
+          const rng = createRng(seed + 5);
+          const dense: DenseLayer = { type: 'dense', inBits, outC, weights: randomPacked(seed + 3, outC, inBits), ...thresholdsFor(seed + 4, outC, Math.ceil(Math.sqrt(inBits)) * 2) };
+          const outLayer: DenseOutLayer = {
+            type: 'dense_out',
+            inBits,
+            outC,
+            weights: dense.weights,
+            scale: Float32Array.from({ length: outC }, () => rng.nextFloat() - 0.5),
+            bias: Float32Array.from({ length: outC }, () => rng.nextFloat() - 0.5),
+          };
+          const bits = new Uint32Array(rows * wordsForChannels(outC));
+          const scores = new Float32Array(rows * outC);
+          const dots = new Int32Array(rows * outC);
+          ref.denseBinary(input, rows, dense, bits);
+          ref.denseOut(input, rows, outLayer, scores);
+          ref.gemmDots(input, rows, inBits, dense.weights, outC, dots);
+
+          const mark = instance.mark();
+          // rows of garbage after the input: an odd row length must not read them
+          const inp = instance.put(Uint32Array.from({ length: input.length + 4 }, (_, i) => (i < input.length ? input[i] : 0xffffffff)));
+          const out = instance.alloc(rows * outC * 4);
+          bindDense(instance, dense, kernel).run(inp, rows, out);
+          expect(instance.u32(out, bits.length)).toEqual(bits);
+          bindDenseOut(instance, outLayer, kernel).run(inp, rows, out);
+          expect(instance.f32(out, scores.length)).toEqual(scores);
+          bindGemm(instance, dense.weights, outC, inBits, kernel).run(inp, rows, out);
+          expect(instance.i32(out, dots.length)).toEqual(dots);
+          instance.release(mark);
+        },
+      ),
+      { numRuns: 60 },
     );
   });
 
