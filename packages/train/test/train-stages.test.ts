@@ -15,7 +15,7 @@ beforeAll(() => {
   buildDataset(datasetDir, { source: 'mnist', seed: 1, limit: { total: 700 } });
 });
 
-function context<P>(params: P, inputs: Record<string, string>, name: string, updates: ProgressUpdate[] = []): StageContext<P> {
+function context<P>(params: P, inputs: Record<string, string>, name: string, updates: ProgressUpdate[] = [], threads = 1): StageContext<P> {
   const outDir = path.join(root, name);
   fs.mkdirSync(outDir, { recursive: true });
   return {
@@ -28,7 +28,7 @@ function context<P>(params: P, inputs: Record<string, string>, name: string, upd
     progress: { update: (u) => updates.push(u) },
     signal: new AbortController().signal,
     seed: 42,
-    threads: 1,
+    threads,
   };
 }
 
@@ -59,6 +59,19 @@ describe('train.bnn and train.fp stages', () => {
     const again = context(params, { dataset: datasetDir }, 'bnn-b');
     await trainBnnStage.run(again);
     expect(fs.readFileSync(path.join(again.outDir, 'tfjs', 'weights.bin')).equals(fs.readFileSync(path.join(ctx.outDir, 'tfjs', 'weights.bin')))).toBe(true);
+  });
+
+  it('train.bnn with a 2-thread budget trains data-parallel, deterministically, and records it', async () => {
+    const params = trainBnnStage.params.parse({ arch: 'vgg-small', width: 0.1, epochs: 1, batchSize: 32, limit: 192, backend: 'wasm' }) as TrainBnnParams;
+    const runs = [];
+    for (const name of ['bnn-dp-a', 'bnn-dp-b']) {
+      const ctx = context(params, { dataset: datasetDir }, name, [], 2);
+      const result = await trainBnnStage.run(ctx);
+      expect(result?.metrics?.threads).toBe(2);
+      expect(readInfo(ctx.outDir).backend).toMatch(/^wasm .*data-parallel on 2 threads$/);
+      runs.push(fs.readFileSync(path.join(ctx.outDir, 'tfjs', 'weights.bin')));
+    }
+    expect(runs[0].equals(runs[1])).toBe(true);
   });
 
   it('train.bnn trains on the planes a plan keeps (and its alternatives)', async () => {
