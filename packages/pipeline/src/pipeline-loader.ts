@@ -128,6 +128,13 @@ export function resolvePipeline(file: string, text: string, options: LoadOptions
     groups.set(stageName, ids);
   }
 
+  // `${pipeline.dag}` / `${pipeline.name}` in a stage's `with:` (e.g. for the report): the whole
+  // instance graph, so it is part of that stage's params and cache key like any other param.
+  const pipelineScope = { name: spec.name, dag: instanceGraph(drafts, groups) };
+  for (const d of drafts) {
+    if (d.spec.with) d.spec = { ...d.spec, with: substitutePipelineRefs(d.spec.with, pipelineScope) as Record<string, unknown> };
+  }
+
   const instances = drafts.map((d) => resolveInstance(source, d, groups, options.registry, spec.stages));
 
   // Cycles: named at the level of stages, as the user wrote them.
@@ -156,6 +163,35 @@ export function resolvePipeline(file: string, text: string, options: LoadOptions
     groups,
     lockFile: lockFileFor(file),
   };
+}
+
+interface InstanceGraph {
+  stages: Array<{ name: string; handler?: string }>;
+  edges: Array<{ from: string; to: string; input: string }>;
+}
+
+function instanceGraph(drafts: Array<{ id: string; spec: StageSpec }>, groups: Map<string, string[]>): InstanceGraph {
+  const ids = new Set(drafts.map((d) => d.id));
+  const edges: InstanceGraph['edges'] = [];
+  for (const d of drafts) {
+    for (const [input, ref] of Object.entries(d.spec.needs ?? {})) {
+      const target = ref.replace(/\[\*\]$/, '');
+      const from = groups.get(target) ?? (ids.has(target) ? [target] : []);
+      for (const f of from) edges.push({ from: f, to: d.id, input });
+    }
+  }
+  return { stages: drafts.map((d) => ({ name: d.id, handler: d.spec.uses ?? (d.spec.cmd ? 'cmd' : undefined) })), edges };
+}
+
+/** Replace whole-string `${pipeline.dag}` / `${pipeline.name}` placeholders (other strings untouched). */
+function substitutePipelineRefs(value: unknown, scope: { name: string; dag: InstanceGraph }): unknown {
+  if (value === '${pipeline.dag}') return scope.dag;
+  if (typeof value === 'string') return value.replace(/\$\{pipeline\.name\}/g, scope.name);
+  if (Array.isArray(value)) return value.map((v) => substitutePipelineRefs(v, scope));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitutePipelineRefs(v, scope)]));
+  }
+  return value;
 }
 
 function resolveInstance(

@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, CancelledError } from '@cbnn/core';
 import { BullmqExecutor, LocalExecutor, ProgressRenderer, runPipeline, type Executor, type RunSummary } from '@cbnn/pipeline';
@@ -55,11 +57,28 @@ export function registerRun(program: Command): void {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }
+      printResultSummary(summary, opts.json ? process.stderr : process.stdout);
       if (opts.json) printJson(summary);
       if (bullmq?.unavailable) throw bullmq.unavailable;
       if (summary.cancelled) throw new CancelledError('run cancelled; finished stages are kept in the store');
       if (!summary.ok) process.exitCode = ExitCode.stageFailed;
     });
+}
+
+/**
+ * A stage that leaves a `summary.md` (the report does) has it printed at the end of the run, so the
+ * results table is the last thing a user sees. The last such stage in pipeline order wins.
+ */
+function printResultSummary(summary: RunSummary, stream: NodeJS.WriteStream): void {
+  if (!summary.ok) return;
+  let found: string | undefined;
+  for (const outcome of summary.outcomes) {
+    const file = path.join(summary.store, 'out', outcome.id, 'summary.md');
+    if (fs.existsSync(file)) found = file;
+  }
+  if (!found) return;
+  stream.write(`\n${fs.readFileSync(found, 'utf8').trimEnd()}\n\n(${path.relative(process.cwd(), path.dirname(found)) || '.'}/report.html)\n`);
+  stream.write(`wall time: ${(summary.durationMs / 1000).toFixed(1)} s\n`);
 }
 
 function parsePositive(v: string, name: string): number {
