@@ -8,6 +8,8 @@ import { registerWhy } from './commands/why';
 import { registerVerify } from './commands/verify';
 import { registerGc } from './commands/gc';
 import { registerWorker } from './commands/worker';
+import { registerReport } from './commands/report';
+import { registerBench } from './commands/bench';
 
 /**
  * Exit codes (core's ExitCode): 0 ok, 1 unexpected failure, 2 usage, 3 invalid input (pipeline
@@ -27,6 +29,8 @@ export function buildProgram(): Command {
   registerVerify(program);
   registerGc(program);
   registerWorker(program);
+  registerReport(program);
+  registerBench(program);
   return program;
 }
 

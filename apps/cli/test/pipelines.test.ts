@@ -65,6 +65,20 @@ describe('shipped pipelines through the real CLI', () => {
     expect(second.code).toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({ executed: 0, cached: 10 });
     expect(cbnn(['verify', '--store', store]).code).toBe(0);
+
+    // `cbnn report` rebuilds the report from the latest results, with the pipeline graph.
+    const reportFile = path.join(store, 'again.html');
+    const report = cbnn(['report', 'pipelines/smoke.yaml', '--store', store, '--out', reportFile]);
+    expect(report.code).toBe(0);
+    expect(report.stdout).toMatch(/\| Compact BNN \|/);
+    expect(fs.readFileSync(reportFile, 'utf8')).toContain('search-d1');
+    expect(fs.existsSync(path.join(store, 'again.md'))).toBe(true);
+
+    // `cbnn bench runtime` on the same models, outside the pipeline.
+    const benchDir = path.join(store, 'bench-cli');
+    const benchCli = cbnn(['bench', 'runtime', '--dataset', path.join(out, 'data'), '--compact', path.join(out, 'select'), '--baseline', path.join(out, 'baseline'), '--fp', path.join(out, 'fp'), '--runs', '1', '--out', benchDir]);
+    expect(benchCli.code).toBe(0);
+    expect(readJson(path.join(benchDir, 'bench.json')).ratios.length).toBeGreaterThan(0);
   }, 600_000);
 
   it('cifar10.yaml runs on a CIFAR-10 binary fixture: 24 planes, per-colour sensitivity and plan', () => {

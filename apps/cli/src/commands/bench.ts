@@ -1,0 +1,43 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { createLogger } from '@cbnn/core';
+import { benchMarkdown, formatKernelBenchReport, runKernelBenchmarks, runRuntimeBenchmark } from '@cbnn/bench';
+import { printJson } from '../context';
+
+export function registerBench(program: Command): void {
+  const bench = program.command('bench').description('benchmarks (single thread first; every ratio names both sides)');
+
+  bench
+    .command('kernels')
+    .description('binary XNOR-popcount kernels (WebAssembly) vs tfjs-wasm float32 on the same logical shapes')
+    .option('--quick', 'fewer runs and shapes')
+    .option('--json', 'print the full result as JSON')
+    .action(async (opts: { quick?: boolean; json?: boolean }) => {
+      const report = await runKernelBenchmarks(opts.quick ? { runs: 3, warmupRuns: 1, minRunSeconds: 0.1 } : {}, (line) => process.stderr.write(`${line}\n`));
+      if (opts.json) printJson(report);
+      else process.stdout.write(formatKernelBenchReport(report) + '\n');
+    });
+
+  bench
+    .command('runtime')
+    .description('compact BNN vs baseline BNN vs full precision (engine, tfjs-wasm, onnxruntime), side by side')
+    .requiredOption('--dataset <dir>', 'a bitslice.dataset output folder (its test split is used)')
+    .requiredOption('--compact <dir>', 'the compact model folder (or a pruning.select output)')
+    .requiredOption('--baseline <dir>', 'the baseline BNN folder')
+    .requiredOption('--fp <dir>', 'the full-precision model folder')
+    .option('--out <dir>', 'write bench.json and bench.md here', 'bench-results')
+    .option('--runs <n>', 'timed runs per case', (v) => Number(v), 10)
+    .option('--json', 'print bench.json to stdout')
+    .action(async (opts: { dataset: string; compact: string; baseline: string; fp: string; out: string; runs: number; json?: boolean }) => {
+      const logger = createLogger({ name: 'bench' });
+      const out = path.resolve(opts.out);
+      fs.mkdirSync(out, { recursive: true });
+      const result = await runRuntimeBenchmark(
+        { dataset: path.resolve(opts.dataset), compact: path.resolve(opts.compact), baseline: path.resolve(opts.baseline), fp: path.resolve(opts.fp), outDir: out, logger },
+        { runs: opts.runs },
+      );
+      if (opts.json) printJson(result);
+      else process.stdout.write(benchMarkdown(result) + `\n\nwritten to ${out}\n`);
+    });
+}
