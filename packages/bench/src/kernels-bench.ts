@@ -231,12 +231,13 @@ export async function runKernelBenchmarks(options: KernelBenchOptions = {}, log:
         const a = tf.tensor2d(rand(s.m * s.kBits), [s.m, s.kBits]);
         const b = tf.tensor2d(rand(s.kBits * s.n), [s.kBits, s.n]);
         keep.push(a, b);
-        floatFn = () => tf.tidy(() => tf.matMul(a, b).dataSync());
+        // tidy must not return the data: it would walk every element looking for tensors
+        floatFn = () => tf.tidy(() => void tf.matMul(a, b).dataSync());
       } else {
         const x = tf.tensor4d(rand(s.batch * s.h * s.w * s.inC), [s.batch, s.h, s.w, s.inC]);
         const f = tf.tensor4d(rand(9 * s.inC * s.outC), [3, 3, s.inC, s.outC]);
         keep.push(x, f);
-        floatFn = () => tf.tidy(() => tf.conv2d(x, f, 1, 'same').dataSync());
+        floatFn = () => tf.tidy(() => void tf.conv2d(x, f, 1, 'same').dataSync());
       }
       const ft = time(floatFn, o);
       keep.forEach((t) => t.dispose());

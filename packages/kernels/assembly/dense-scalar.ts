@@ -33,21 +33,36 @@ export function denseScalar(
         let pw = wPtr + <usize>g * groupBytes;
         let pa = a;
         let s0: u64 = 0, s1: u64 = 0, s2: u64 = 0, s3: u64 = 0;
-        const last = a + (<usize>(kWords - 1) << 3);
-        while (pa < last) {
+        // all words but the last, two at a time (the load first in each xor spares a register copy)
+        const end2 = a + (<usize>((kWords - 1) & ~1) << 3);
+        while (pa < end2) {
           const x = load<u64>(pa);
-          s0 += popcnt<u64>(x ^ load<u64>(pw));
-          s1 += popcnt<u64>(x ^ load<u64>(pw, 8));
-          s2 += popcnt<u64>(x ^ load<u64>(pw, 16));
-          s3 += popcnt<u64>(x ^ load<u64>(pw, 24));
+          const z = load<u64>(pa, 8);
+          s0 += popcnt<u64>(load<u64>(pw) ^ x);
+          s1 += popcnt<u64>(load<u64>(pw, 8) ^ x);
+          s2 += popcnt<u64>(load<u64>(pw, 16) ^ x);
+          s3 += popcnt<u64>(load<u64>(pw, 24) ^ x);
+          s0 += popcnt<u64>(load<u64>(pw, 32) ^ z);
+          s1 += popcnt<u64>(load<u64>(pw, 40) ^ z);
+          s2 += popcnt<u64>(load<u64>(pw, 48) ^ z);
+          s3 += popcnt<u64>(load<u64>(pw, 56) ^ z);
+          pa += 16;
+          pw += 64;
+        }
+        if (((kWords - 1) & 1) != 0) {
+          const x = load<u64>(pa);
+          s0 += popcnt<u64>(load<u64>(pw) ^ x);
+          s1 += popcnt<u64>(load<u64>(pw, 8) ^ x);
+          s2 += popcnt<u64>(load<u64>(pw, 16) ^ x);
+          s3 += popcnt<u64>(load<u64>(pw, 24) ^ x);
           pa += 8;
           pw += 32;
         }
         const x = load<u64>(pa) & lastMask;
-        s0 += popcnt<u64>(x ^ load<u64>(pw));
-        s1 += popcnt<u64>(x ^ load<u64>(pw, 8));
-        s2 += popcnt<u64>(x ^ load<u64>(pw, 16));
-        s3 += popcnt<u64>(x ^ load<u64>(pw, 24));
+        s0 += popcnt<u64>(load<u64>(pw) ^ x);
+        s1 += popcnt<u64>(load<u64>(pw, 8) ^ x);
+        s2 += popcnt<u64>(load<u64>(pw, 16) ^ x);
+        s3 += popcnt<u64>(load<u64>(pw, 24) ^ x);
         const o = g << 2;
         if (mode == MODE_BITS) {
           let v = i32x4.splat(<i32>s0);

@@ -1,0 +1,158 @@
+// Bit im2col for the 3x3 conv (see conv-im2col.ts): the window of output pixel (y, x) as one bit
+// vector, tap t = dy*3 + dx at bits [t*inC, (t+1)*inC), taps outside the image 0, zero-padded
+// to the column stride. Padding bits of the input (channels >= inC) are masked out.
+
+// im2colRow for a window of at most 128 bits (inC <= 14, one word per input pixel): the column
+// is assembled in two 64-bit registers and stored once.
+@inline function windowRow(src: usize, mask: u64, c: u64): u64 {
+  const ab = load<u64>(src);
+  return (ab & mask) | (((ab >> 32) & mask) << c) | ((<u64>load<u32>(src, 8) & mask) << (2 * c));
+}
+
+export function im2colRowNarrow(img: usize, h: i32, w: i32, inC: i32, pad: i32, y: i32, x0: i32, items: i32, col: usize): void {
+  const mask: u64 = (<u64>1 << <u64>inC) - 1;
+  // the register fast path needs rows 0 and 1 within the low word: 6*inC <= 64
+  const rowsIn = inC <= 10 && y - pad >= 0 && y - pad + 2 < h;
+  const c = <u64>inC;
+  for (let i = 0; i < items; i++) {
+    const x = x0 + i;
+    let lo: u64 = 0, hi: u64 = 0;
+    if (rowsIn && x - pad >= 0 && x - pad + 2 < w) {
+      // Interior: each window row is 3 consecutive words, joined into 3*inC <= 30 bits, and the
+      // three rows placed at bits 0, 3*inC and 6*inC (<= 60, so only the last one splits).
+      let src = img + (<usize>((y - pad) * w + x - pad) << 2);
+      const rowBytes = <usize>w << 2;
+      const r0 = windowRow(src, mask, c);
+      const r1 = windowRow(src + rowBytes, mask, c);
+      const r2 = windowRow(src + 2 * rowBytes, mask, c);
+      lo = r0 | (r1 << (3 * c)) | (r2 << (6 * c));
+      hi = r2 >> (64 - 6 * c);
+      const dst = col + (<usize>i << 4);
+      store<u64>(dst, lo);
+      store<u64>(dst, hi, 8);
+      continue;
+    }
+    for (let dy = 0; dy < 3; dy++) {
+      const iy = y + dy - pad;
+      if (iy < 0 || iy >= h) continue;
+      const rowSrc = img + (<usize>(iy * w) << 2);
+      for (let dx = 0; dx < 3; dx++) {
+        const ix = x + dx - pad;
+        if (ix < 0 || ix >= w) continue;
+        const v = <u64>load<u32>(rowSrc + (<usize>ix << 2)) & mask;
+        const bit = <u64>((dy * 3 + dx) * inC);
+        if (bit < 64) {
+          lo |= v << bit;
+          if (bit > 0) hi |= v >> (<u64>64 - bit); // the part that spills over (0 if none)
+        } else {
+          hi |= v << (bit - 64);
+        }
+      }
+    }
+    const dst = col + (<usize>i << 4);
+    store<u64>(dst, lo);
+    store<u64>(dst, hi, 8);
+  }
+}
+
+// im2colRow for inC a multiple of 32: taps are whole words, copied (or zeroed outside the
+// image) with plain loads and stores; memory.copy/fill per tap would cost a call each.
+export function im2colRowAligned(img: usize, h: i32, w: i32, wordsC: i32, pad: i32, y: i32, x0: i32, items: i32, kChunks: i32, col: usize): void {
+  const pixelBytes = <usize>wordsC << 2;
+  const kBytes = <usize>kChunks << 4;
+  const tailStart = <usize>(9 * wordsC) << 2;
+  const even = (wordsC & 1) == 0;
+  // Interior pixels: each window row is 3 consecutive input pixels, copied in whole v128s.
+  // A copy may run up to 15 bytes past its segment: the next segment overwrites that, the last
+  // one is followed by a zero v128 for the column's padding (the column buffer and every input
+  // buffer have 16 bytes of slack, and later pixels are written after this one).
+  const segBytes = <usize>(3 * wordsC) << 2;
+  const rowsIn = y - pad >= 0 && y - pad + 2 < h;
+  const zero = i32x4.splat(0);
+  for (let i = 0; i < items; i++) {
+    const x = x0 + i;
+    const dst = col + <usize>i * kBytes;
+    if (rowsIn && x - pad >= 0 && x - pad + 2 < w) {
+      let src = img + <usize>((y - pad) * w + x - pad) * pixelBytes;
+      const rowBytes = <usize>w * pixelBytes;
+      let d = dst;
+      for (let dy = 0; dy < 3; dy++) {
+        for (let off: usize = 0; off < segBytes; off += 16) v128.store(d + off, v128.load(src + off));
+        d += segBytes;
+        src += rowBytes;
+      }
+      v128.store(d, zero);
+      continue;
+    }
+    let d = dst;
+    for (let dy = 0; dy < 3; dy++) {
+      const iy = y + dy - pad;
+      const rowOk = iy >= 0 && iy < h;
+      const rowSrc = img + <usize>(iy * w) * pixelBytes;
+      for (let dx = 0; dx < 3; dx++) {
+        const ix = x + dx - pad;
+        const end = d + pixelBytes;
+        if (rowOk && ix >= 0 && ix < w) {
+          let src = rowSrc + <usize>ix * pixelBytes;
+          if (even) {
+            for (; d < end; d += 8, src += 8) store<u64>(d, load<u64>(src));
+          } else {
+            for (; d < end; d += 4, src += 4) store<u32>(d, load<u32>(src));
+          }
+        } else {
+          for (; d < end; d += 4) store<u32>(d, 0);
+        }
+      }
+    }
+    for (let t = dst + tailStart; t < dst + kBytes; t += 4) store<u32>(t, 0);
+  }
+}
+
+// Column of one output row: `items` pixels (x = x0, x0+1, ...), each kChunks*16 bytes.
+export function im2colRow(
+  img: usize, h: i32, w: i32, inC: i32, pad: i32, y: i32, x0: i32, items: i32, kChunks: i32, col: usize,
+): void {
+  const wordsC = (inC + 31) >>> 5;
+  const pixelBytes = <usize>wordsC << 2;
+  const kBytes = <usize>kChunks << 4;
+  if (kChunks == 1) {
+    im2colRowNarrow(img, h, w, inC, pad, y, x0, items, col);
+    return;
+  }
+  const aligned = (inC & 31) == 0;
+  if (aligned) {
+    im2colRowAligned(img, h, w, wordsC, pad, y, x0, items, kChunks, col);
+    return;
+  }
+  memory.fill(col, 0, <usize>items * kBytes);
+  const lastMask: u32 = aligned ? 0xffffffff : ((<u32>1 << (<u32>inC & 31)) - 1);
+  for (let i = 0; i < items; i++) {
+    const x = x0 + i;
+    const dst = col + <usize>i * kBytes;
+    for (let dy = 0; dy < 3; dy++) {
+      const iy = y + dy - pad;
+      if (iy < 0 || iy >= h) continue;
+      const rowSrc = img + <usize>(iy * w) * pixelBytes;
+      for (let dx = 0; dx < 3; dx++) {
+        const ix = x + dx - pad;
+        if (ix < 0 || ix >= w) continue;
+        const src = rowSrc + <usize>ix * pixelBytes;
+        const t = dy * 3 + dx;
+        if (aligned) {
+          memory.copy(dst + <usize>(t * wordsC) * 4, src, pixelBytes);
+        } else {
+          // OR each word in at bit offset t*inC + 32*k through a 64-bit window; the column is
+          // zeroed and padded to whole chunks, so the window never leaves this pixel's K bytes
+          // except by writing back zero bits.
+          let bit = t * inC;
+          for (let k = 0; k < wordsC; k++, bit += 32) {
+            let v = load<u32>(src + (<usize>k << 2));
+            if (k == wordsC - 1) v &= lastMask;
+            const at = dst + (<usize>(bit >>> 5) << 2);
+            store<u64>(at, load<u64>(at) | (<u64>v << <u64>(bit & 31)));
+          }
+        }
+      }
+    }
+  }
+}
