@@ -42,9 +42,10 @@ const ys = tf.oneHot(tf.tensor1d(Int32Array.from(labels), 'int32'), 10);
 const optimizer = tf.train.adam(0.001);
 const variables = model.trainableWeights.map((w) => w.read());
 
+const waits = [];
 async function step() {
   if (parallel) {
-    await parallel.step(model, optimizer, { x, labels, count: batch });
+    waits.push((await parallel.step(model, optimizer, { x, labels, count: batch })).waitSeconds);
     train.clipLatentWeights(model);
     return;
   }
@@ -83,6 +84,7 @@ console.log(
       binaryParams: summary.params.binary,
       samplesPerSecond: { median: Math.round(rate(median)), best: Math.round(rate(times[0])), worst: Math.round(rate(times[times.length - 1])) },
       stepSeconds: { median: Number(median.toFixed(3)) },
+      ...(parallel ? { mainWaitSecondsPerStep: Number((waits.slice(1).reduce((a, b) => a + b, 0) / steps).toFixed(3)) } : {}),
       cpuSecondsPerStep: Number(((cpu.user + cpu.system) / 1e6 / steps).toFixed(3)),
       target: 230,
       // Process RSS (worker threads share the process).

@@ -146,7 +146,7 @@ export class DataParallelTrainer {
    * One training step on `batch`: shard gradients on all threads, their weighted mean applied by
    * `optimizer` to `model`, moving statistics averaged. Returns the batch's loss sum and hits.
    */
-  async step(model: tf.LayersModel, optimizer: tf.Optimizer, batch: ParallelBatch): Promise<{ lossSum: number; hits: number }> {
+  async step(model: tf.LayersModel, optimizer: tf.Optimizer, batch: ParallelBatch): Promise<{ lossSum: number; hits: number; waitSeconds: number }> {
     const { inputShape, classes } = this.options.replica.spec;
     const pixels = inputShape[0] * inputShape[1] * inputShape[2];
     const trainable = model.trainableWeights;
@@ -171,7 +171,10 @@ export class DataParallelTrainer {
     const ownGrads = flattenGradients(trainable, own.grads);
     tf.dispose(Object.values(own.grads));
     const ownState = readFlat(nonTrainable);
+    // Time the main thread idles for the workers (load balance, in benchmarks).
+    const waitStarted = performance.now();
     const results = await Promise.all(remote);
+    const waitSeconds = (performance.now() - waitStarted) / 1000;
 
     const total = batch.count;
     const grads = scaled(ownGrads, sizes[0] / total);
@@ -195,7 +198,7 @@ export class DataParallelTrainer {
       }
       optimizer.applyGradients(named);
     });
-    return { lossSum, hits };
+    return { lossSum, hits, waitSeconds };
   }
 
   async close(): Promise<void> {
