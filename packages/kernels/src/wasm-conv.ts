@@ -138,7 +138,11 @@ export function fastestIm2colKernel(): 'scalar' | 'simd' {
  * constants copied in once, column scratch allocated once. `run` allocates nothing.
  */
 export interface WasmConvBinding {
-  /** Conv (then 2x2 max-pool when `pool`) of `batch` images at `inPtr` into `outPtr`. */
+  /**
+   * Conv (then 2x2 max-pool when `pool`) of `batch` images at `inPtr` into `outPtr`. The input
+   * buffer needs the 16 bytes of slack that WasmKernelInstance.alloc leaves after every buffer:
+   * the im2col copies whole v128s.
+   */
   run(inPtr: number, batch: number, outPtr: number): void;
 }
 
