@@ -13,6 +13,13 @@ function cbnn(args: string[], cwd = ROOT): { code: number | null; stdout: string
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** A copy of a shipped pipeline in a temp folder, so its lock file is written there, not in the repo. */
+function pipelineCopy(name: string, dir: string): string {
+  const file = path.join(dir, name);
+  fs.copyFileSync(path.join(ROOT, 'pipelines', name), file);
+  return file;
+}
+
 function readJson(file: string): any {
   return JSON.parse(fs.readFileSync(file, 'utf8'));
 }
@@ -41,7 +48,8 @@ function writeCifarFixture(dir: string, perBatch: number): void {
 describe('shipped pipelines through the real CLI', () => {
   it('smoke.yaml runs the whole method end to end, then a rerun is fully cached', () => {
     const store = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-smoke-'));
-    const first = cbnn(['run', 'pipelines/smoke.yaml', '--store', store, '--jobs', '2', '--json']);
+    const smoke = pipelineCopy('smoke.yaml', store);
+    const first = cbnn(['run', smoke, '--store', store, '--jobs', '2', '--json']);
     expect(first.stderr).toMatch(/report\s+ran/);
     expect(first.code).toBe(0);
     const summary = JSON.parse(first.stdout);
@@ -61,14 +69,14 @@ describe('shipped pipelines through the real CLI', () => {
     // The results table is printed at the end of the run.
     expect(first.stderr + first.stdout).toMatch(/\| Compact BNN \|/);
 
-    const second = cbnn(['run', 'pipelines/smoke.yaml', '--store', store, '--json']);
+    const second = cbnn(['run', smoke, '--store', store, '--json']);
     expect(second.code).toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({ executed: 0, cached: 10 });
     expect(cbnn(['verify', '--store', store]).code).toBe(0);
 
     // `cbnn report` rebuilds the report from the latest results, with the pipeline graph.
     const reportFile = path.join(store, 'again.html');
-    const report = cbnn(['report', 'pipelines/smoke.yaml', '--store', store, '--out', reportFile]);
+    const report = cbnn(['report', smoke, '--store', store, '--out', reportFile]);
     expect(report.code).toBe(0);
     expect(report.stdout).toMatch(/\| Compact BNN \|/);
     expect(fs.readFileSync(reportFile, 'utf8')).toContain('search-d1');
@@ -87,7 +95,7 @@ describe('shipped pipelines through the real CLI', () => {
     writeCifarFixture(data, 20);
     const store = path.join(dir, 'store');
     const r = cbnn([
-      'run', 'pipelines/cifar10.yaml', '--store', store, '--jobs', '2', '--json',
+      'run', pipelineCopy('cifar10.yaml', dir), '--store', store, '--jobs', '2', '--json',
       '--set', `cifarDir=${data}`, '--set', 'epochs=1', '--set', 'searchEpochs=1', '--set', 'width=0.125',
       '--set', 'searchWidths=[0.125]', '--set', 'repeats=1', '--set', 'benchRuns=1', '--set', 'batchSize=16',
     ]);
@@ -109,7 +117,7 @@ describe('shipped pipelines through the real CLI', () => {
 
   it('a bad --set value names the param and exits non-zero without touching the store', () => {
     const store = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-bad-'));
-    const r = cbnn(['run', 'pipelines/smoke.yaml', '--store', store, '--set', 'epochs=many']);
+    const r = cbnn(['run', pipelineCopy('smoke.yaml', store), '--store', store, '--set', 'epochs=many']);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/smoke\.yaml.*epochs/);
     expect(fs.existsSync(path.join(store, 'objects')) ? fs.readdirSync(path.join(store, 'objects')).length : 0).toBe(0);

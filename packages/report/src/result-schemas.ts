@@ -80,7 +80,8 @@ export const searchResultSchema = z
     compression: z.object({ vsBaselinePacked: z.number().positive(), vsFullPrecisionFloat32: z.number().positive() }),
   })
   .superRefine((search, ctx) => {
-    if (!search.candidates.some((c) => c.name === search.chosen)) {
+    // pruning.select falls back to the baseline when no candidate is within the budget.
+    if (search.chosen !== search.baseline.name && !search.candidates.some((c) => c.name === search.chosen)) {
       ctx.addIssue({
         code: 'custom',
         path: ['chosen'],

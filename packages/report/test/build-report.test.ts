@@ -141,6 +141,15 @@ describe('missing parts', () => {
     expect(markdown).toMatch(/Missing from this report:\n- sensitivity analysis \(sensitivity\.json\): /);
   });
 
+  it('accepts a search whose chosen model is the baseline (no candidate within budget)', () => {
+    const search = { ...syntheticSearch(), chosen: 'baseline' };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-report-baseline-'));
+    fs.writeFileSync(path.join(dir, 'search.json'), JSON.stringify(search));
+    const { markdown } = buildReport(loadReportInput({ search: dir }));
+    expect(markdown).toContain('Chosen compact model: `baseline`');
+    expect(markdown).toMatch(/\| Compact BNN \| grey b7–b0 \(8 planes\)/);
+  });
+
   it('shows what a partial input has: bench only gives latency and speedup rows', () => {
     const { html } = buildReport({ bench: syntheticBench(), sensitivity: syntheticSensitivity() });
     expect(resultCells(html, 'fp')[8]).toBe('9.79×');
