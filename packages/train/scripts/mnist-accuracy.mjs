@@ -4,7 +4,7 @@
 // final test accuracy, wall time. For choosing the demo pipeline's training settings.
 //
 //   node packages/train/scripts/mnist-accuracy.mjs [--width 0.5] [--epochs 6] [--batch 128] [--lr 0.005]
-//        [--schedule cosine] [--threads 2] [--arch vgg-small] [--seed 1] [--source mnist|fashion-mnist] [--limit N]
+//        [--schedule cosine] [--first-layer binary|real] [--threads 2] [--arch vgg-small] [--seed 1] [--source mnist|fashion-mnist] [--limit N]
 // Prints the process's peak RSS (VmHWM: main thread and workers) too: with --source fashion-mnist
 // (70,000 images) it checks the training memory target.
 // Needs built packages (core, bitslice, kernels, train: npx tsc -b).
@@ -37,6 +37,7 @@ const params = train.trainBnnStage.params.parse({
   schedule: args.schedule ?? 'cosine',
   patience: 0,
   backend: args.backend ?? 'tensorflow',
+  firstLayer: args['first-layer'] ?? 'binary',
   ...(args.limit ? { limit: Number(args.limit) } : {}),
 });
 const outDir = path.join(root, 'out');
