@@ -1,6 +1,5 @@
-import * as fs from 'node:fs';
 import { z } from 'zod';
-import { InvalidInputError, parseOrThrow, writeJsonAtomicSync } from '@cbnn/core';
+import { parseOrThrow, writeJsonAtomicSync, readJsonFile } from '@cbnn/core';
 
 /**
  * `bench.json`, the result of `bench.runtime` (docs/contracts.md, "Result files"). The report
@@ -69,11 +68,5 @@ export function writeBenchResult(file: string, result: BenchResult): void {
 }
 
 export function readBenchResult(file: string): BenchResult {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new InvalidInputError(`cannot read the benchmark result: ${(e as Error).message}`, { file });
-  }
-  return parseOrThrow(benchResultSchema, raw, 'benchmark result', { file });
+  return readJsonFile(file, benchResultSchema, 'benchmark result', 'is this a bench.runtime output?');
 }

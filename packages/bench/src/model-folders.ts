@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { InvalidInputError, parseOrThrow } from '@cbnn/core';
+import { InvalidInputError, readJsonFile } from '@cbnn/core';
 
 /**
  * The model folders the benchmark reads (docs/contracts.md, "Model artifact folders"):
@@ -33,13 +33,7 @@ export interface ModelFolder {
 
 export function readModelFolder(dir: string, kind: 'bnn' | 'fp', role: string): ModelFolder {
   const file = path.join(dir, MODEL_INFO_FILE);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new InvalidInputError(`cannot read the ${role} model's summary: ${(e as Error).message}`, { file }, `is '${dir}' a train.${kind} output?`);
-  }
-  const info = parseOrThrow(modelInfoSchema, raw, `${role} model summary`, { file });
+  const info = readJsonFile(file, modelInfoSchema, `${role} model summary`, `is '${dir}' a train.${kind} output?`);
   if (info.kind !== kind) throw new InvalidInputError(`the ${role} model must be a '${kind}' model, found kind '${info.kind}'`, { file, field: 'kind' });
   const need = kind === 'bnn' ? ENGINE_MODEL_FILE_NAME : path.join(TFJS_DIR, 'model.json');
   if (!fs.existsSync(path.join(dir, need))) {

@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { readArtifactFile, writeArtifactFile } from './artifact-header';
 import { writeJsonAtomicSync, sha256Hex } from './atomic-file';
-import { CorruptArtifactError, InvalidInputError } from './errors';
-import { parseOrThrow } from './validation';
+import { CorruptArtifactError } from './errors';
+import { readJsonFile } from './validation';
 
 /**
  * The dataset artifact: a folder with
@@ -104,14 +104,7 @@ export function writeDataset(
 }
 
 export function readDatasetManifest(dir: string): DatasetManifest {
-  const file = path.join(dir, DATASET_MANIFEST);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new InvalidInputError(`cannot read dataset manifest: ${(e as Error).message}`, { file }, 'is this a bitslice.dataset output?');
-  }
-  return parseOrThrow(datasetManifestSchema, raw, 'dataset manifest', { file });
+  return readJsonFile(path.join(dir, DATASET_MANIFEST), datasetManifestSchema, 'dataset manifest', 'is this a bitslice.dataset output?');
 }
 
 /** Load a dataset artifact, checking both files' headers and checksums against the manifest. */

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { z } from 'zod';
 import { InvalidInputError } from './errors';
 
@@ -43,4 +44,33 @@ export function parseOrThrow<S extends z.ZodType>(
 
 function fail(message: string, location: { file?: string; field?: string }): never {
   throw new InvalidInputError(message, location);
+}
+
+/**
+ * Read a JSON file and validate it: a missing or unreadable file, broken JSON (with its line) and
+ * a value that does not fit the schema (with its field) are each an InvalidInputError naming the
+ * file. `what` names the content ("pruning plan"); `hint` says where such a file comes from.
+ */
+export function readJsonFile<S extends z.ZodType>(file: string, schema: S, what: string, hint?: string): z.output<S> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new InvalidInputError(`cannot read ${what}: ${err.code === 'ENOENT' ? 'file not found' : err.message}`, { file }, hint);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new InvalidInputError(`${what} is not valid JSON: ${(e as Error).message}`, { file, ...jsonErrorLine(text, e) }, hint);
+  }
+  return parseOrThrow(schema, raw, what, { file });
+}
+
+/** Line of a JSON.parse error, from the "position N" in V8's message, when there is one. */
+function jsonErrorLine(text: string, error: unknown): { line?: number } {
+  const match = /position (\d+)/.exec(String((error as Error)?.message ?? ''));
+  if (!match) return {};
+  return { line: text.slice(0, Number(match[1])).split('\n').length };
 }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { InvalidInputError, parseOrThrow, planeSelectionSchema, type PlaneSelection } from '@cbnn/core';
+import { InvalidInputError, planeSelectionSchema, type PlaneSelection, readJsonFile } from '@cbnn/core';
 
 /**
  * What pruning.select reads from a `model.bnn` / `model.fp` folder (docs/contracts.md, "Model
@@ -44,20 +44,7 @@ export interface ModelFolderSummary {
 }
 
 export function readModelInfo(dir: string): ModelInfo {
-  const file = path.join(dir, MODEL_INFO_FILE);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InvalidInputError(`cannot read the model summary: ${(e as Error).message}`, { file }, 'is this folder a train.bnn / train.fp output?');
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new InvalidInputError(`model summary is not valid JSON: ${(e as Error).message}`, { file });
-  }
-  return parseOrThrow(modelInfoSchema, raw, 'model summary', { file });
+  return readJsonFile(path.join(dir, MODEL_INFO_FILE), modelInfoSchema, 'model summary', 'is this folder a train.bnn / train.fp output?');
 }
 
 export function readModelFolder(dir: string, expectedKind: 'bnn' | 'fp'): ModelFolderSummary {

@@ -1,6 +1,5 @@
-import * as fs from 'node:fs';
 import { z } from 'zod';
-import { InvalidInputError, parseOrThrow, planeSelectionSchema, writeJsonAtomicSync } from '@cbnn/core';
+import { planeSelectionSchema, writeJsonAtomicSync, readJsonFile } from '@cbnn/core';
 
 /** `plan.json` (docs/contracts.md). Budgets and drops in percentage points. */
 export const PLAN_FILE = 'plan.json';
@@ -44,19 +43,7 @@ export const planSchema = z.object({
 export type Plan = z.infer<typeof planSchema>;
 
 export function readPlan(file: string): Plan {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InvalidInputError(`cannot read the pruning plan: ${(e as Error).message}`, { file }, 'is this a pruning.plan output?');
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new InvalidInputError(`pruning plan is not valid JSON: ${(e as Error).message}`, { file });
-  }
-  return parseOrThrow(planSchema, raw, 'pruning plan', { file });
+  return readJsonFile(file, planSchema, 'pruning plan', 'is this a pruning.plan output?');
 }
 
 export function writePlan(file: string, plan: Plan): void {

@@ -1,6 +1,5 @@
-import * as fs from 'node:fs';
 import { z } from 'zod';
-import { InvalidInputError, parseOrThrow, planeSelectionSchema, writeJsonAtomicSync } from '@cbnn/core';
+import { planeSelectionSchema, writeJsonAtomicSync, readJsonFile } from '@cbnn/core';
 
 /** `search.json` (docs/contracts.md); the chosen model folder is copied to `chosen/`. */
 export const SEARCH_FILE = 'search.json';
@@ -49,13 +48,7 @@ export const searchResultSchema = z.object({
 export type SearchResult = z.infer<typeof searchResultSchema>;
 
 export function readSearchResult(file: string): SearchResult {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new InvalidInputError(`cannot read the search result: ${(e as Error).message}`, { file }, 'is this a pruning.select output?');
-  }
-  return parseOrThrow(searchResultSchema, raw, 'search result', { file });
+  return readJsonFile(file, searchResultSchema, 'search result', 'is this a pruning.select output?');
 }
 
 export function writeSearchResult(file: string, result: SearchResult): void {

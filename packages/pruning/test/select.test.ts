@@ -113,7 +113,7 @@ describe('pruning.select', () => {
     await expect(runSelect(inputs)).rejects.toMatchObject({ location: { file: info, field: 'metrics.validationAccuracy' } });
 
     fs.rmSync(info);
-    await expect(runSelect(inputs)).rejects.toMatchObject({ location: { file: info }, message: expect.stringMatching(/cannot read the model summary/) });
+    await expect(runSelect(inputs)).rejects.toMatchObject({ location: { file: info }, message: expect.stringMatching(/cannot read model summary: file not found/) });
 
     const cbnn = path.join(inputs.baseline, 'model.cbnn');
     fs.rmSync(cbnn);

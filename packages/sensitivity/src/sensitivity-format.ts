@@ -1,6 +1,5 @@
-import * as fs from 'node:fs';
 import { z } from 'zod';
-import { InvalidInputError, parseOrThrow, writeFileAtomicSync, writeJsonAtomicSync } from '@cbnn/core';
+import { writeFileAtomicSync, writeJsonAtomicSync, readJsonFile } from '@cbnn/core';
 import { PERTURBATION_MODES } from './perturbation';
 
 /**
@@ -37,19 +36,7 @@ export const sensitivityReportSchema = z.object({
 export type SensitivityReport = z.infer<typeof sensitivityReportSchema>;
 
 export function readSensitivityReport(file: string): SensitivityReport {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InvalidInputError(`cannot read the sensitivity table: ${(e as Error).message}`, { file }, 'is this a sensitivity.planes output?');
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new InvalidInputError(`sensitivity table is not valid JSON: ${(e as Error).message}`, { file });
-  }
-  return parseOrThrow(sensitivityReportSchema, raw, 'sensitivity table', { file });
+  return readJsonFile(file, sensitivityReportSchema, 'sensitivity table', 'is this a sensitivity.planes output?');
 }
 
 export function writeSensitivityReport(file: string, report: SensitivityReport): void {

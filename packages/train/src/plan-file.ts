@@ -1,7 +1,6 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { InvalidInputError, parseOrThrow, planeSelectionSchema, type PlaneSelection } from '@cbnn/core';
+import { planeSelectionSchema, type PlaneSelection, readJsonFile } from '@cbnn/core';
 
 /** The part of `plan.json` (`pruning.plan`) that `train.bnn` reads. */
 export const PLAN_FILE = 'plan.json';
@@ -23,13 +22,7 @@ const planFileSchema = z.looseObject({
  */
 export function readPlanPlanes(dir: string, dropExtra: -1 | 0 | 1): { planes: PlaneSelection; source: string } {
   const file = path.join(dir, PLAN_FILE);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new InvalidInputError(`cannot read the plan: ${(e as Error).message}`, { file }, 'is the plan input a pruning.plan output?');
-  }
-  const plan = parseOrThrow(planFileSchema, raw, 'plan', { file });
+  const plan = readJsonFile(file, planFileSchema, 'plan', 'is the plan input a pruning.plan output?');
   if (dropExtra === 1 && plan.alternatives?.fewer) return { planes: plan.alternatives.fewer.planes, source: 'alternatives.fewer' };
   if (dropExtra === -1 && plan.alternatives?.more) return { planes: plan.alternatives.more.planes, source: 'alternatives.more' };
   return { planes: plan.keptPlanes, source: 'keptPlanes' };
