@@ -9,7 +9,6 @@ export { onnxSide, ONNX_RUNTIME_NAME } from './onnx-side';
 export { tiledTestBatch } from './test-inputs';
 export { timeCall, calibrateCalls, runCalls, type TimingOptions, type TimingSamples } from './timing';
 export { computeRatios, orderRows, ratioLabel, type RatioSpec } from './ratios';
-export { exportOnnxModel, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME, ONNX_OPSET, ONNX_IR_VERSION, type OnnxExportOptions } from './onnx-export';
 export { resolveCompactFolder, readModelFolder as readBenchModelFolder } from './model-folders';
 export {
   runRuntimeBenchmark,

@@ -19,7 +19,7 @@ import { engineSide } from './engine-side';
 import { machineInfo, peakRssBytes } from './machine';
 import { ENGINE_MODEL_FILE_NAME, ONNX_FILE_NAME, TFJS_DIR, readModelFolder, resolveCompactFolder } from './model-folders';
 import { onnxSide } from './onnx-side';
-import { exportOnnxModel } from './onnx-export';
+import { exportOnnxModel } from '@cbnn/train';
 import { computeRatios, orderRows, type RatioSpec } from './ratios';
 import { accuracyOf as accuracyOfClassified, type InferenceCall, type RuntimeSide } from './runtime-side';
 import { quartiles } from './statistics';
@@ -236,7 +236,7 @@ async function fullPrecisionOnnx(fpDir: string, notes: string[], logger: Logger)
   const model = await loadTfjsModel(path.join(fpDir, TFJS_DIR));
   try {
     const bytes = exportOnnxModel(model);
-    notes.push(`The full-precision folder has no ${ONNX_FILE_NAME}: the benchmark exported its TensorFlow.js model with @cbnn/bench exportOnnxModel (${bytes.length} bytes).`);
+    notes.push(`The full-precision folder has no ${ONNX_FILE_NAME}: the benchmark exported its TensorFlow.js model with @cbnn/train exportOnnxModel (${bytes.length} bytes).`);
     logger.info({ bytes: bytes.length }, 'exported the full-precision model to ONNX');
     return bytes;
   } finally {

@@ -1,9 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { createRng } from '@cbnn/core';
-import { buildFullPrecisionModel, selectBackend } from '@cbnn/train';
-import { exportOnnxModel, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from '../src/onnx-export';
-import { encodeVarint } from '../src/protobuf-writer';
+import { buildFullPrecisionModel, exportOnnxModel, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME, selectBackend } from '@cbnn/train';
 
 /** Give batch norms non-trivial statistics so a wrong axis or order would show. */
 function randomizeWeights(model: tf.LayersModel, seed: number): void {
@@ -58,13 +56,5 @@ describe('exportOnnxModel', () => {
   it('names the layer it cannot export', () => {
     const model = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [4, 4, 1], filters: 2, kernelSize: 3 }), tf.layers.globalAveragePooling2d({})] });
     expect(() => exportOnnxModel(model)).toThrow(/GlobalAveragePooling2D/);
-  });
-});
-
-describe('encodeVarint', () => {
-  it('encodes small, multi-byte and negative values as protobuf does', () => {
-    expect([...encodeVarint(1n)]).toEqual([1]);
-    expect([...encodeVarint(300n)]).toEqual([0xac, 0x02]);
-    expect([...encodeVarint(-1n)]).toEqual([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
   });
 });

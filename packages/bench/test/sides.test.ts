@@ -2,9 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readDataset, type Dataset } from '@cbnn/core';
 import { scaledPixelBatches } from '@cbnn/bitslice';
-import { selectBackend } from '@cbnn/train';
-import { engineSide, exportOnnxModel, onnxSide, tfjsSide, tiledTestBatch, type Classified } from '../src';
-import { loadTfjsModel } from '@cbnn/train';
+import { exportOnnxModel, loadTfjsModel, selectBackend } from '@cbnn/train';
+import { engineSide, onnxSide, tfjsSide, tiledTestBatch, type Classified } from '../src';
 import { SIZE, tempDir, writeBnnFolder, writeFpFolder, writeTinyDataset } from './fixtures';
 
 const root = tempDir('sides');

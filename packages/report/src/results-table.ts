@@ -39,7 +39,7 @@ export function buildResultsRows(input: ReportInput): ResultsRow[] {
   const baselineSelection = search?.baseline.planes ?? selectionOf(input.baseline?.planes);
   const compactSelection = chosen?.planes ?? selectionOf(input.compact?.planes);
   const describeInput = (selection: Record<string, number[]> | undefined) =>
-    selection ? `${formatPlaneSelection(selection)} (${planeCount(selection)} planes)` : undefined;
+    selection ? `${formatPlaneSelection(selection)} (${planeCount(selection)} plane${planeCount(selection) === 1 ? '' : 's'})` : undefined;
 
   const rows: ResultsRow[] = [
     {

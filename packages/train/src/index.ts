@@ -18,3 +18,4 @@ export * from './engine-export';
 export * from './model-info';
 export * from './plan-file';
 export * from './train-stages';
+export * from './onnx-export';

@@ -10,6 +10,7 @@ import {
   readDataset,
   resolvePlanes,
   selectionOfLayout,
+  writeFileAtomicSync,
   writeJsonAtomicSync,
   type StageContext,
 } from '@cbnn/core';
@@ -18,7 +19,8 @@ import { archSchema, firstLayerSchema, type ModelSpec } from './architecture';
 import { BACKEND_ORDER, selectBackend, type BackendName } from './backend';
 import { buildBinaryModel, buildFullPrecisionModel } from './builders';
 import { exportEngineModel } from './engine-export';
-import { EPOCHS_FILE, MODEL_INFO_FILE, TFJS_DIR, type ModelInfo } from './model-info';
+import { EPOCHS_FILE, MODEL_INFO_FILE, ONNX_FILE, TFJS_DIR, type ModelInfo } from './model-info';
+import { exportOnnxModel } from './onnx-export';
 import { formatSummary, summarizeModel } from './model-summary';
 import { readPlanPlanes } from './plan-file';
 import { scheduleSchema } from './schedule';
@@ -122,6 +124,10 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
     ctx.logger.info(`best epoch ${result.bestEpoch}: validation ${result.validationAccuracy.toFixed(4)}, test ${test.accuracy.toFixed(4)} (${backend.name})`);
 
     await saveTfjsModel(model, path.join(ctx.outDir, TFJS_DIR));
+    if (kind === 'fp') {
+      // The full-precision counterpart also as ONNX: onnxruntime is the strongest float baseline the benchmark runs.
+      writeFileAtomicSync(path.join(ctx.outDir, ONNX_FILE), exportOnnxModel(model));
+    }
     if (kind === 'bnn') {
       const engine = exportEngineModel(model, { height, width, layout }, classNames, { producer: '@cbnn/train', arch: params.arch, width: params.width, firstLayer });
       writeEngineModel(path.join(ctx.outDir, ENGINE_MODEL_FILE), engine);
@@ -182,7 +188,7 @@ export const trainBnnStage = defineStage({
 
 export const trainFpStage = defineStage({
   name: 'train.fp',
-  version: 1,
+  version: 2,
   description: 'Train the full-precision counterpart (float weights, ReLU, 8-bit pixels scaled to [-1, 1])',
   params: trainFpParamsSchema,
   inputs: { dataset: { kind: 'dataset' } },

@@ -110,5 +110,9 @@ describe('train.bnn and train.fp stages', () => {
     expect(info.inputShape).toEqual([28, 28, 1]);
     expect(fs.existsSync(path.join(ctx.outDir, 'model.cbnn'))).toBe(false);
     expect(fs.existsSync(path.join(ctx.outDir, 'tfjs', 'model.json'))).toBe(true);
+    // The ONNX export is a real ONNX protobuf (ModelProto field 1, ir_version, as a varint).
+    const onnx = fs.readFileSync(path.join(ctx.outDir, 'model.onnx'));
+    expect(onnx.length).toBeGreaterThan(1000);
+    expect(onnx[0]).toBe(0x08);
   });
 });
