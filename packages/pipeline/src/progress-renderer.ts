@@ -4,6 +4,8 @@ import type { RunReporter, RunSummary, StageOutcome } from './run-reporter';
 interface Live {
   started: number;
   progressAt?: number;
+  /** When the current phase (the progress counter's latest restart) began. */
+  phaseStarted?: number;
   update?: ProgressUpdate;
   attempt: string;
 }
@@ -40,13 +42,18 @@ export class ProgressRenderer implements RunReporter {
   stageProgress(id: string, update: ProgressUpdate): void {
     const l = this.live.get(id);
     if (!l) return;
+    // A stage's counter restarts per phase (e.g. batches of each epoch): the ETA is for the
+    // current phase, measured from when its counter last went back.
+    if (l.update?.current === undefined || update.current === undefined || update.current < l.update.current || update.total !== l.update.total) {
+      l.phaseStarted = Date.now();
+    }
     l.update = update;
     l.progressAt = Date.now();
     if (this.tty) return; // redrawn by the timer
     const last = this.lastPlain.get(id) ?? 0;
     if (Date.now() - last < 2000 && update.current !== update.total) return;
     this.lastPlain.set(id, Date.now());
-    this.print(`  ${id}: ${describe(update, l.started)}`);
+    this.print(`  ${id}: ${describe(update, l.started, l.phaseStarted)}`);
   }
 
   stageLog(id: string, line: string, replay: boolean): void {
@@ -96,19 +103,19 @@ export class ProgressRenderer implements RunReporter {
     if (!this.tty) return;
     this.clearLive();
     const width = Math.max(40, (this.out.columns ?? 100) - 1);
-    const lines = [...this.live].map(([id, l]) => `… ${id}${l.attempt}: ${l.update ? describe(l.update, l.started) : `running ${secs(Date.now() - l.started)}`}`.slice(0, width));
+    const lines = [...this.live].map(([id, l]) => `… ${id}${l.attempt}: ${l.update ? describe(l.update, l.started, l.phaseStarted) : `running ${secs(Date.now() - l.started)}`}`.slice(0, width));
     if (lines.length) this.out.write(lines.join('\n') + '\n');
     this.drawn = lines.length;
   }
 }
 
-function describe(u: ProgressUpdate, started: number): string {
+function describe(u: ProgressUpdate, started: number, phaseStarted = started): string {
   const parts: string[] = [];
   if (u.total && u.current !== undefined) {
     const frac = Math.min(1, u.current / u.total);
     const filled = Math.round(frac * 20);
     parts.push(`[${'#'.repeat(filled)}${'.'.repeat(20 - filled)}] ${u.current}/${u.total}${u.unit ? ' ' + u.unit : ''}`);
-    const elapsed = Date.now() - started;
+    const elapsed = Date.now() - phaseStarted;
     if (frac > 0 && frac < 1) parts.push(`ETA ${secs((elapsed / frac) * (1 - frac))}`);
   }
   if (u.message) parts.push(u.message);
