@@ -1,8 +1,6 @@
-import * as path from 'node:path';
 import { z } from 'zod';
-import { readInputFile } from './input-file';
 import { forEachNumberArray } from './json-number-arrays';
-import { FASHION_CLASS_NAMES, npmPackage } from './npm-package';
+import { FASHION_CLASS_NAMES, packageClassFiles } from './npm-package';
 import { RecordSetBuilder } from './record-set';
 import { defineSource } from './source';
 
@@ -29,20 +27,10 @@ export const fashionMnistSource = defineSource({
     .strict()
     .default({}),
   load(paths, ctx) {
-    const pkg = paths.dir ? { dir: paths.dir, version: 'files' } : (() => {
-      const p = npmPackage('fashion-mnist');
-      return { dir: path.join(p.dir, 'src', 'clothes'), version: p.version };
-    })();
+    const source = packageClassFiles('fashion-mnist', 'src/clothes', paths.dir, 'fashion-mnist class file');
     const builder = new RecordSetBuilder(PIXELS, 70_016);
-    const files: string[] = [];
     let examined = 0;
-    for (let label = 0; label < 10; label++) {
-      ctx.signal?.throwIfAborted();
-      const file = path.join(pkg.dir, `${label}.json`);
-      const input = readInputFile(file, `fashion-mnist class file for class ${label}`);
-      // Manifest names are machine-independent (the artifact's hash must not depend on paths).
-      const name = paths.dir ? `${label}.json` : `fashion-mnist/src/clothes/${label}.json`;
-      files.push(paths.dir ? input.fingerprint : name);
+    for (const { label, file, input, name } of source.files(ctx.signal)) {
       examined += forEachNumberArray(input.bytes, file, PIXELS, (values, length, index) => {
         if (length !== PIXELS) {
           ctx.malformed.add(name, index, `record has ${length} values, expected ${PIXELS} (28x28)`);
@@ -64,9 +52,9 @@ export const fashionMnistSource = defineSource({
     }
     return {
       name: 'fashion-mnist',
-      version: pkg.version,
+      version: source.version,
       description: DESCRIPTION,
-      files,
+      files: source.manifestFiles,
       shape: { height: SIDE, width: SIDE, channels: 1 },
       channelNames: ['grey'],
       classNames: [...FASHION_CLASS_NAMES],

@@ -1,8 +1,6 @@
-import * as path from 'node:path';
 import { z } from 'zod';
-import { readInputFile } from './input-file';
 import { readFlatNumberArray } from './json-number-arrays';
-import { DIGIT_CLASS_NAMES, npmPackage } from './npm-package';
+import { DIGIT_CLASS_NAMES, packageClassFiles } from './npm-package';
 import { RecordSetBuilder } from './record-set';
 import { defineSource } from './source';
 
@@ -49,20 +47,10 @@ export const mnistSource = defineSource({
     .strict()
     .default({}),
   load(paths, ctx) {
-    const pkg = paths.dir ? { dir: paths.dir, version: 'files' } : (() => {
-      const p = npmPackage('mnist');
-      return { dir: path.join(p.dir, 'src', 'digits'), version: p.version };
-    })();
+    const source = packageClassFiles('mnist', 'src/digits', paths.dir, 'mnist digit file');
     const builder = new RecordSetBuilder(PIXELS, 10_240);
-    const files: string[] = [];
     let examined = 0;
-    for (let label = 0; label < 10; label++) {
-      ctx.signal?.throwIfAborted();
-      const file = path.join(pkg.dir, `${label}.json`);
-      const input = readInputFile(file, `mnist digit file for class ${label}`);
-      // Manifest names are machine-independent (the artifact's hash must not depend on paths).
-      const name = paths.dir ? `${label}.json` : `mnist/src/digits/${label}.json`;
-      files.push(paths.dir ? input.fingerprint : name);
+    for (const { label, file, input, name } of source.files(ctx.signal)) {
       const values = readFlatNumberArray(input.bytes, file);
       const whole = Math.floor(values.length / PIXELS);
       for (let r = 0; r < whole; r++) {
@@ -90,9 +78,9 @@ export const mnistSource = defineSource({
     }
     return {
       name: 'mnist',
-      version: pkg.version,
+      version: source.version,
       description: DESCRIPTION,
-      files,
+      files: source.manifestFiles,
       shape: { height: SIDE, width: SIDE, channels: 1 },
       channelNames: ['grey'],
       classNames: [...DIGIT_CLASS_NAMES],
