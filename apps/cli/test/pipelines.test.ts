@@ -115,6 +115,21 @@ describe('shipped pipelines through the real CLI', () => {
     expect(Object.keys(plan.keptPlanes).sort()).toEqual(['b', 'g', 'r']);
   }, 600_000);
 
+  it('a truncated IDX file fails its stage with a message naming the file, without a stack trace', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-idx-'));
+    const images = path.join(dir, 'train-images-idx3-ubyte');
+    const labels = path.join(dir, 'train-labels-idx1-ubyte');
+    const header = (magic: number, dims: number[]) => Buffer.from(new Uint32Array([magic, ...dims]).map((v) => ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)).buffer);
+    fs.writeFileSync(images, Buffer.concat([header(0x803, [10, 28, 28]), Buffer.alloc(28 * 28 * 5)]));
+    fs.writeFileSync(labels, Buffer.concat([header(0x801, [10]), Buffer.alloc(10)]));
+    const file = path.join(dir, 'p.yaml');
+    fs.writeFileSync(file, `name: idx\nstages:\n  data:\n    uses: bitslice.dataset\n    with: { source: idx, paths: { trainImages: ${images}, trainLabels: ${labels} } }\n`);
+    const r = cbnn(['run', file, '--store', path.join(dir, 'store')]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(`${images}: header declares 10x28x28 = 7840 bytes of data but the file has 3920`);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+
   it('a bad --set value names the param and exits non-zero without touching the store', () => {
     const store = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-bad-'));
     const r = cbnn(['run', pipelineCopy('smoke.yaml', store), '--store', store, '--set', 'epochs=many']);

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import pino from 'pino';
 import type { z } from 'zod';
-import { createStageRegistry, describeZodError, type StageHandler } from '@cbnn/core';
+import { createStageRegistry, describeZodError, isCbnnError, type StageHandler } from '@cbnn/core';
 import type { ParentMessage, StageJob, StageJobResult, WorkerMessage } from './executor';
 
 const STDERR_TAIL = 20;
@@ -39,7 +39,10 @@ export function runStageWorker(handlers: Iterable<StageHandler<any>>): void {
       },
       (e: unknown) => {
         const err = e as Error & { stderrTail?: string[] };
-        send({ type: 'error', message: err.stack && !err.stderrTail ? `${err.message}\n${stackTail(err.stack)}` : err.message, stderrTail: err.stderrTail });
+        // A CbnnError is the user's to fix: its message names the file, line or field (and a hint);
+        // a stack is only useful for anything else, which is a bug.
+        const message = isCbnnError(e) ? e.userMessage() : err.stack && !err.stderrTail ? `${err.message}\n${stackTail(err.stack)}` : err.message;
+        send({ type: 'error', message, stderrTail: err.stderrTail });
         process.disconnect?.();
       },
     );
