@@ -18,6 +18,8 @@ module.exports = {
   },
   moduleNameMapper: {
     '^@cbnn/([a-z-]+)$': path.join(packagesDir, '$1', 'src', 'index.ts'),
+    // Subpath exports (a package's light entry points, e.g. @cbnn/bench/bench-format).
+    '^@cbnn/([a-z-]+)/([a-z-]+)$': path.join(packagesDir, '$1', 'src', '$2.ts'),
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 60000,

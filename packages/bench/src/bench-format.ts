@@ -2,10 +2,9 @@ import { z } from 'zod';
 import { parseOrThrow, writeJsonAtomicSync, readJsonFile } from '@cbnn/core';
 
 /**
- * `bench.json`, the result of `bench.runtime` (docs/contracts.md, "Result files"). The report
- * parses it again with its own copy of this schema, so the required fields here must stay exactly
- * those of the contract; `backends`, `notes` and `models` are optional additions the report
- * ignores.
+ * `bench.json`, the result of `bench.runtime` (docs/contracts.md, "Result files"). This module is
+ * also the package's schema-only entry point `@cbnn/bench/bench-format`, which the report reads
+ * bench.json with: keep its imports to zod and @cbnn/core (no TensorFlow.js, no onnxruntime).
  */
 export const BENCH_FILE = 'bench.json';
 export const BENCH_MARKDOWN_FILE = 'bench.md';

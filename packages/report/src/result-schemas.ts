@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { planeSelectionSchema } from '@cbnn/core';
 
 /**
- * The report's own schemas of the result files pinned in docs/contracts.md. The report does not
- * import the producing packages (layering), so it validates every file again here: a file that
- * drifts from the contract fails with the file and field named instead of a broken chart.
+ * The report's own schemas of the result files pinned in docs/contracts.md. The analysis packages
+ * sit beside the report, not below it (layering), so it validates their files again here: a file
+ * that drifts from the contract fails with the file and field named instead of a broken chart.
+ * bench.json is the exception: bench is below the report and exports its schema on its own.
  * Objects are not strict: producers may add fields without breaking older reports.
  */
 
@@ -91,40 +92,10 @@ export const searchResultSchema = z
   });
 export type SearchResult = z.infer<typeof searchResultSchema>;
 
-export const benchModelSchema = z.enum(['compact', 'baseline', 'fp']);
-export type BenchModel = z.infer<typeof benchModelSchema>;
-
-const quartilesSchema = z.object({ median: z.number().min(0), q1: z.number().min(0), q3: z.number().min(0) });
-
-export const benchRowSchema = z.object({
-  model: benchModelSchema,
-  runtime: z.string().min(1),
-  threads: z.number().int().min(1),
-  batch: z.number().int().min(1),
-  latencyMs: quartilesSchema,
-  imagesPerSecond: quartilesSchema,
-  modelBytes: z.number().int().min(0),
-  accuracy: fraction.optional(),
-  peakRssBytes: z.number().min(0),
-});
-export type BenchRow = z.infer<typeof benchRowSchema>;
-
-const benchSideSchema = z.object({ model: benchModelSchema, runtime: z.string(), threads: z.number().int().min(1) });
-export type BenchSide = z.infer<typeof benchSideSchema>;
-
-export const benchResultSchema = z.object({
-  format: z.literal('cbnn.bench'),
-  version: z.literal(1),
-  date: z.string(),
-  machine: z.object({ cpu: z.string(), cores: z.number().int().min(1), node: z.string(), os: z.string() }),
-  warmup: nonNegativeInt,
-  runs: z.number().int().min(1),
-  rows: z.array(benchRowSchema),
-  ratios: z.array(
-    z.object({ label: z.string(), faster: benchSideSchema, slower: benchSideSchema, batch: z.number().int().min(1), speedup: z.number().positive() }),
-  ),
-});
-export type BenchResult = z.infer<typeof benchResultSchema>;
+// bench.json is read with the schema its writer uses: a schema-only entry point of @cbnn/bench,
+// so the report does not load TensorFlow.js or onnxruntime.
+export { benchModelSchema, benchRowSchema, benchResultSchema } from '@cbnn/bench/bench-format';
+export type { BenchModel, BenchRow, BenchSide, BenchResult } from '@cbnn/bench/bench-format';
 
 /**
  * `model-info.json` of a model folder. The contract leaves the shape of `planes` open
