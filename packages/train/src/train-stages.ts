@@ -39,6 +39,8 @@ const commonParams = {
   schedule: scheduleSchema.default('cosine'),
   /** Stop after this many epochs without a validation improvement (0: never). */
   patience: z.number().int().min(0).default(5),
+  /** Training samples on which batch norm statistics are re-estimated before each validation (0: off). */
+  recalibrationSamples: z.number().int().min(0).default(2048),
   /** Train on the first `limit` training records only (smoke runs). */
   limit: z.number().int().positive().optional(),
   /** First backend to try (then the fallbacks): tfjs-node ('tensorflow'), 'wasm', 'cpu'. */
@@ -113,6 +115,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
       seed: ctx.seed,
       trainCount: dataset.manifest.splits.train.count,
       clipLatent: kind === 'bnn',
+      recalibrationSamples: params.recalibrationSamples,
       epochsFile: path.join(ctx.outDir, EPOCHS_FILE),
       logger: ctx.logger,
       progress: ctx.progress,
@@ -152,7 +155,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
         samplesPerSecond: result.samplesPerSecond,
         stoppedEarly: result.stoppedEarly,
       },
-      training: { epochs: params.epochs, batchSize: params.batchSize, learningRate, schedule: params.schedule, patience: params.patience, limit: params.limit ?? null, planesSource, hidden: params.hidden ?? null },
+      training: { epochs: params.epochs, batchSize: params.batchSize, learningRate, schedule: params.schedule, patience: params.patience, recalibrationSamples: params.recalibrationSamples, limit: params.limit ?? null, planesSource, hidden: params.hidden ?? null },
     };
     writeJsonAtomicSync(path.join(ctx.outDir, MODEL_INFO_FILE), info);
     if (!fs.existsSync(path.join(ctx.outDir, EPOCHS_FILE))) throw new Error('epochs.jsonl was not written');
@@ -175,7 +178,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
 
 export const trainBnnStage = defineStage({
   name: 'train.bnn',
-  version: 1,
+  version: 2,
   description: 'Train a binary network (VGG-small or MLP) on bit planes; export the engine model and the TensorFlow.js model',
   params: trainBnnParamsSchema,
   inputs: {
@@ -188,7 +191,7 @@ export const trainBnnStage = defineStage({
 
 export const trainFpStage = defineStage({
   name: 'train.fp',
-  version: 2,
+  version: 3,
   description: 'Train the full-precision counterpart (float weights, ReLU, 8-bit pixels scaled to [-1, 1])',
   params: trainFpParamsSchema,
   inputs: { dataset: { kind: 'dataset' } },

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { CancelledError, noProgress, silentLogger, type Logger, type ProgressReporter, type SplitName } from '@cbnn/core';
+import { recalibrateBatchNorm } from './batch-norm-recalibration';
 import { DataParallelTrainer } from './data-parallel';
 import { clipLatentWeights } from './quant-layers';
 import type { ReplicaSpec } from './replica';
@@ -44,6 +45,11 @@ export interface TrainOptions {
   trainCount: number;
   /** Clip latent weights after every step (binary models). */
   clipLatent: boolean;
+  /**
+   * Before each validation, re-estimate the batch norm moving statistics on this many training
+   * samples (batch-norm-recalibration.ts). 0 keeps the running averages of training.
+   */
+  recalibrationSamples?: number;
   /** Per-epoch metrics are appended here as JSON lines. */
   epochsFile?: string;
   logger?: Logger;
@@ -199,6 +205,11 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     const seconds = (performance.now() - started) / 1000;
     trainedSamples += seen;
     trainingSeconds += seconds;
+    if (options.recalibrationSamples) {
+      const recalibrationStarted = performance.now();
+      const used = recalibrateBatchNorm(model, batches, inputShape, { samples: Math.min(options.recalibrationSamples, trainCount), batchSize: options.batchSize, seed: options.seed, epoch, limit: options.limit });
+      logger.debug(`batch norm statistics re-estimated on ${used} training samples in ${((performance.now() - recalibrationStarted) / 1000).toFixed(1)} s`);
+    }
     const validation = predictSplit(model, batches, inputShape, 'validation', { batchSize: Math.max(options.batchSize, 256) });
     const metrics: EpochMetrics = {
       epoch,
