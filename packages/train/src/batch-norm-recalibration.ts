@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { batchInputTensor } from './batch-input';
 import type { BatchSource, TrainBatch } from './trainer';
 
 export interface RecalibrationOptions {
@@ -49,7 +50,6 @@ export function recalibrateBatchNorm(model: tf.LayersModel, batches: BatchSource
   const layers = model.layers.filter((layer) => layer.getClassName() === 'BatchNormalization') as unknown as BatchNormFields[];
   if (layers.length === 0 || options.samples <= 0) return 0;
   const momenta = layers.map((layer) => layer.momentum);
-  const features = inputShape[0] * inputShape[1] * inputShape[2];
   let used = 0;
   let batchIndex = 0;
   try {
@@ -59,7 +59,7 @@ export function recalibrateBatchNorm(model: tf.LayersModel, batches: BatchSource
       // batch, the moving value after n batches is the plain mean of the n batch values.
       for (const layer of layers) layer.momentum = 1 - 1 / batchIndex;
       tf.tidy(() => {
-        model.apply(tf.tensor4d(batch.x.subarray(0, batch.count * features), [batch.count, ...inputShape]), { training: true });
+        model.apply(batchInputTensor(batch.x, batch.count, inputShape), { training: true });
       });
       used += batch.count;
     }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { batchInputTensor } from './batch-input';
 import type { ModelSpec } from './architecture';
 import { buildBinaryModel, buildFullPrecisionModel } from './builders';
 
@@ -86,7 +87,7 @@ export function shardGradients(
   inputShape: [number, number, number],
   classes: number,
 ): { grads: tf.NamedTensorMap; lossSum: number; hits: number } {
-  const xs = tf.tensor4d(x.subarray(0, count * inputShape[0] * inputShape[1] * inputShape[2]), [count, ...inputShape]);
+  const xs = batchInputTensor(x, count, inputShape);
   const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from({ length: count }, (_, i) => labels[i]), 'int32'), classes));
   let hits: tf.Tensor | null = null;
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);

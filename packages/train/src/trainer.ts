@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { CancelledError, noProgress, silentLogger, type Logger, type ProgressReporter, type SplitName } from '@cbnn/core';
+import { batchInputTensor } from './batch-input';
 import { recalibrateBatchNorm } from './batch-norm-recalibration';
 import { DataParallelTrainer } from './data-parallel';
 import { clipLatentWeights } from './quant-layers';
@@ -94,7 +95,7 @@ export function trainingThreads(options: Pick<TrainOptions, 'threads' | 'replica
 }
 
 function toTensors(batch: TrainBatch, inputShape: [number, number, number], classes: number): { xs: tf.Tensor4D; ys: tf.Tensor2D } {
-  const xs = tf.tensor4d(batch.x.subarray(0, batch.count * inputShape[0] * inputShape[1] * inputShape[2]), [batch.count, ...inputShape]);
+  const xs = batchInputTensor(batch.x, batch.count, inputShape);
   const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(batch.labels.subarray(0, batch.count)), 'int32'), classes) as tf.Tensor2D);
   return { xs, ys };
 }
@@ -111,7 +112,7 @@ export function predictSplit(
   const labels: number[] = [];
   for (const batch of batches({ split, batchSize: options.batchSize ?? 256, shuffle: false, seed: options.seed ?? 0, epoch: 0, limit: options.limit })) {
     const classes = tf.tidy(() => {
-      const xs = tf.tensor4d(batch.x.subarray(0, batch.count * inputShape[0] * inputShape[1] * inputShape[2]), [batch.count, ...inputShape]);
+      const xs = batchInputTensor(batch.x, batch.count, inputShape);
       return tf.argMax(model.predict(xs) as tf.Tensor, -1);
     });
     predicted.push(...(classes.dataSync() as Int32Array));
@@ -207,7 +208,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     trainingSeconds += seconds;
     if (options.recalibrationSamples) {
       const recalibrationStarted = performance.now();
-      const used = recalibrateBatchNorm(model, batches, inputShape, { samples: Math.min(options.recalibrationSamples, trainCount), batchSize: options.batchSize, seed: options.seed, epoch, limit: options.limit });
+      const used = recalibrateBatchNorm(model, batches, inputShape, { samples: options.recalibrationSamples, batchSize: options.batchSize, seed: options.seed, epoch, limit: options.limit });
       logger.debug(`batch norm statistics re-estimated on ${used} training samples in ${((performance.now() - recalibrationStarted) / 1000).toFixed(1)} s`);
     }
     const validation = predictSplit(model, batches, inputShape, 'validation', { batchSize: Math.max(options.batchSize, 256) });
