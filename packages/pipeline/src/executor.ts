@@ -40,6 +40,10 @@ export interface StageJobResult {
    */
   output?: string;
   log?: string;
+  /** CPU seconds (user + system) the attempt's process and its waited-for children used. */
+  cpuSeconds?: number;
+  /** Which queue worker ran it. */
+  worker?: string;
 }
 
 export interface StageJobEvents {

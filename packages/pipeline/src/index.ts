@@ -18,3 +18,5 @@ export * from './store-root';
 export * from './garbage-collect';
 export * from './progress-renderer';
 export * from './distributed';
+export * from './run-records';
+export { RunRecorder, type RunRecordOptions } from './run-records/run-recorder';

@@ -16,6 +16,10 @@ export interface StageOutcome {
   note?: string;
   startedAt?: number;
   endedAt?: number;
+  /** CPU seconds of the process that executed it (as its executor reports them). */
+  cpuSeconds?: number;
+  /** The queue worker that executed it. */
+  worker?: string;
 }
 
 export interface RunSummary {
@@ -30,6 +34,8 @@ export interface RunSummary {
   skipped: number;
   durationMs: number;
   outcomes: StageOutcome[];
+  /** The run record written for this run (`cbnn exp show ID`); absent when recording is off or failed. */
+  runId?: string;
 }
 
 /** What the runner tells the user while it works (the CLI renders it; tests record it). */

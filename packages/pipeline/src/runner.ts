@@ -11,6 +11,7 @@ import type { RunReporter, RunSummary, StageOutcome } from './run-reporter';
 import { combinedManifest, hashDeps, keyMaterial, seedOfKey, stageKey, type KeyMaterial } from './stage-key';
 import { upstreamOf } from './dag';
 import { WorkspaceLock, type LockOwner } from './workspace-lock';
+import { RunRecorder, type RunRecordOptions } from './run-records/run-recorder';
 
 export interface RunOptions {
   store: ArtifactStore;
@@ -27,6 +28,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** false: refuse at once when another run holds the store (default: wait). */
   waitForLock?: boolean;
+  /** The run record (`<store>/records/<id>.json`): its name and command line; false: none. */
+  record?: RunRecordOptions | false;
 }
 
 interface Resolved {
@@ -47,6 +50,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
   const jobs = Math.max(1, options.jobs ?? os.availableParallelism());
   const selected = selectInstances(pipeline, options.stages);
   const forced = new Set(options.force?.length ? [...expandNames(pipeline, options.force, '--force')] : []);
+  const recorder = options.record === false ? undefined : new RunRecorder(pipeline, store.root, { name: executor.name, jobs }, options.record);
 
   const lock = await WorkspaceLock.acquire(store.root, {
     wait: options.waitForLock ?? true,
@@ -208,7 +212,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
         const endedAt = Date.now();
         store.putRun({ key, stage: inst.id, output, log, metrics, durationMs: endedAt - startedAt, createdAt: new Date().toISOString() });
         store.expose(inst.id, output);
-        return { ...base, status: 'ran', attempts: attempt, output, log, metrics, durationMs: endedAt - startedAt, startedAt, endedAt };
+        return { ...base, status: 'ran', attempts: attempt, output, log, metrics, durationMs: endedAt - startedAt, startedAt, endedAt, cpuSeconds: result.cpuSeconds, worker: result.worker };
       } catch (e) {
         if (e instanceof CancelledError || cancel.signal.aborted) {
           return { ...base, status: 'cancelled', attempts: attempt, durationMs: Date.now() - startedAt, note: 'cancelled' };
@@ -225,6 +229,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
   };
 
   let all: StageOutcome[];
+  let runId: string | undefined;
   try {
     try {
       all = await Promise.all(selected.map(outcomeOf));
@@ -234,6 +239,10 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
       store.saveState();
     }
     writeLock(pipeline, store, all, resolvedKeys);
+    // Under the store lock, so that a gc never sees outputs of a run whose record is not there yet.
+    const recorded = await recorder?.finish(all, resolvedKeys, cancel.signal.aborted);
+    if (recorded?.error) reporter.message?.(`the run record could not be written: ${recorded.error}`);
+    if (recorded?.file) runId = recorded.record.id;
   } finally {
     lock.release();
   }
@@ -250,6 +259,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
     skipped: count('skipped') + count('cancelled'),
     durationMs: Date.now() - started,
     outcomes: all,
+    runId,
   };
   reporter.runFinished?.(summary);
   return summary;

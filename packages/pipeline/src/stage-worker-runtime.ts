@@ -4,6 +4,7 @@ import pino from 'pino';
 import type { z } from 'zod';
 import { createStageRegistry, describeZodError, isCbnnError, type StageHandler } from '@cbnn/core';
 import type { ParentMessage, StageJob, StageJobResult, WorkerMessage } from './executor';
+import { processCpuSeconds } from './process-cpu';
 
 const STDERR_TAIL = 20;
 
@@ -34,7 +35,7 @@ export function runStageWorker(handlers: Iterable<StageHandler<any>>): void {
     if (msg.type !== 'run') return;
     runJob(msg.job, registry, abort.signal, send, (c) => (child = c)).then(
       (result) => {
-        send({ type: 'done', result });
+        send({ type: 'done', result: { ...result, cpuSeconds: processCpuSeconds() } });
         process.disconnect?.();
       },
       (e: unknown) => {

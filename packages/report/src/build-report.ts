@@ -1,14 +1,14 @@
 import { planCharts, type ChartSpec } from './charts';
 import { renderDag } from './dag-render';
 import { formatAccuracy, formatBytes, formatMs, formatPlaneSelection, formatPoints, formatRatio } from './format';
-import { escapeHtml, jsonForScript } from './html-escape';
+import { escapeHtml } from './html-escape';
+import { chartPage } from './chart-page';
 import { buildMarkdownSummary, hasData, RESULTS_COLUMNS, resultsCells } from './markdown-summary';
 import { missingParts, type MissingPart } from './missing-parts';
 import { effectiveProvenance } from './provenance';
 import { buildResultsRows, MODEL_NAMES, type ResultsRow } from './results-table';
 import type { ReportInput } from './report-input';
-import { REPORT_CSS } from './report-style';
-import { vegaBrowserScripts } from './vega-bundle';
+import type { Provenance } from './result-schemas';
 
 export interface BuiltReport {
   /** One self-contained HTML page: Vega, Vega-Lite and vega-embed are inlined. */
@@ -28,7 +28,7 @@ export function buildReport(input: ReportInput): BuiltReport {
   const markdown = buildMarkdownSummary(input, rows, missing, title);
 
   const body = [
-    `<header><h1>${escapeHtml(title)}</h1><p class="meta">Generated ${escapeHtml(generatedAt)}${datasetLine(input)}</p></header>`,
+    `<header><h1>${escapeHtml(title)}</h1><p class="meta">Generated ${escapeHtml(generatedAt)}${runLine(input)}${datasetLine(input)}</p></header>`,
     missingSection(missing),
     resultsSection(input, rows),
     chartsSection(charts, missingCharts),
@@ -38,54 +38,19 @@ export function buildReport(input: ReportInput): BuiltReport {
     provenanceSection(input),
   ].join('\n');
 
-  const chartData = charts.map((c) => ({ id: c.id, spec: c.spec }));
-  const html = `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${REPORT_CSS}</style>
-</head>
-<body>
-<main>
-${body}
-</main>
-${vegaBrowserScripts().map((code) => `<script>${code}</script>`).join('\n')}
-<script type="application/json" id="cbnn-chart-specs">${jsonForScript(chartData)}</script>
-<script>${RENDER_SCRIPT}</script>
-</body>
-</html>
-`;
+  const html = chartPage(title, body, charts);
   return { html, markdown };
 }
 
-/**
- * Renders every chart with the SVG renderer and records the outcome in `window.cbnnReport`
- * (and `data-rendered` on each container) so a browser test can wait for it. A failure is
- * printed in place of the chart and logged with console.error.
- */
-const RENDER_SCRIPT = `(function () {
-  var charts = JSON.parse(document.getElementById('cbnn-chart-specs').textContent);
-  var status = (window.cbnnReport = { total: charts.length, rendered: 0, failed: 0, errors: [] });
-  charts.forEach(function (chart) {
-    var el = document.getElementById(chart.id);
-    var fail = function (e) {
-      status.failed++;
-      status.errors.push(chart.id + ': ' + (e && e.message ? e.message : String(e)));
-      el.setAttribute('data-rendered', 'error');
-      el.textContent = 'This chart could not be rendered: ' + (e && e.message ? e.message : String(e));
-      console.error('chart ' + chart.id + ' failed', e);
-    };
-    try {
-      vegaEmbed(el, chart.spec, { renderer: 'svg', actions: false })
-        .then(function () { status.rendered++; el.setAttribute('data-rendered', 'true'); })
-        .catch(fail);
-    } catch (e) {
-      fail(e);
-    }
-  });
-})();`;
+function runLabel(run: NonNullable<Provenance['run']>): string {
+  return [run.id, run.name && `"${run.name}"`, run.startedAt && `started ${run.startedAt}`, run.status].filter(Boolean).join(' · ');
+}
+
+/** The run the results come from, so a reader can find it again: `cbnn exp show ID`. */
+function runLine(input: ReportInput): string {
+  const run = input.provenance?.run;
+  return run ? ` · run <code id="report-run">${escapeHtml(run.id)}</code>${run.name ? ` (<strong>${escapeHtml(run.name)}</strong>)` : ''}` : '';
+}
 
 function datasetLine(input: ReportInput): string {
   const d = input.dataset;
@@ -100,7 +65,7 @@ function missingSection(missing: MissingPart[]): string {
   return `<section id="missing-parts" class="notice"><h2>Missing from this report</h2><p>These inputs were not given to the report, so the parts below are left out:</p><ul>${items}</ul></section>`;
 }
 
-function table(id: string, headers: readonly string[], rows: string[][], rowAttrs: string[] = []): string {
+export function table(id: string, headers: readonly string[], rows: string[][], rowAttrs: string[] = []): string {
   const head = headers.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join('');
   const body = rows.map((cells, i) => `<tr${rowAttrs[i] ?? ''}>${cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
   return `<table id="${id}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
@@ -192,6 +157,7 @@ function dagSection(input: ReportInput): string {
 function provenanceSection(input: ReportInput): string {
   const p = effectiveProvenance(input);
   const entries: [string, string][] = [];
+  if (p.run) entries.push(['run', runLabel(p.run)]);
   if (p.gitCommit) entries.push(['git commit', `${p.gitCommit}${p.gitDirty ? ' (with uncommitted changes)' : ''}`]);
   if (p.pipeline) entries.push(['pipeline', p.pipeline]);
   if (p.command) entries.push(['command', p.command]);

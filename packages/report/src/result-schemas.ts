@@ -149,6 +149,8 @@ export const pipelineDagSchema = z.union([
 export type PipelineDag = z.infer<typeof pipelineDagSchema>;
 
 export const provenanceSchema = z.object({
+  /** The recorded run these results come from (`cbnn exp show ID`, `cbnn report --run ID`). */
+  run: z.object({ id: z.string(), name: z.string().optional(), startedAt: z.string().optional(), status: z.string().optional() }).optional(),
   gitCommit: z.string().optional(),
   gitDirty: z.boolean().optional(),
   command: z.string().optional(),

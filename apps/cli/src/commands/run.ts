@@ -16,12 +16,13 @@ export function registerRun(program: Command): void {
     .option('--store <dir>', 'artifact store folder (default: .cbnn/ in the project)')
     .option('--keep-going', 'after a failure, keep running stages that do not depend on it')
     .option('--no-wait', 'refuse at once when another run holds the store (default: wait)')
+    .option('--name <name>', 'name the run record, to find it by (cbnn exp show NAME, cbnn report --run NAME)')
     .option('--json', 'print the run summary as JSON on stdout')
     .option('--executor <name>', 'local (child processes here, default) or bullmq (stages queued on Redis for `cbnn worker`s)', 'local')
     .option('--redis <url>', 'Redis URL for --executor bullmq (default: $CBNN_REDIS_URL)')
     .option('--queue <name>', 'queue name for --executor bullmq (default cbnn-stages)')
     .option('--prefix <prefix>', 'Redis key prefix for --executor bullmq (default cbnn)')
-    .action(async (file: string | undefined, opts: { stage?: string[]; force?: string[]; jobs?: number; set?: string[]; store?: string; keepGoing?: boolean; wait: boolean; json?: boolean; executor: string; redis?: string; queue?: string; prefix?: string }) => {
+    .action(async (file: string | undefined, opts: { stage?: string[]; force?: string[]; jobs?: number; set?: string[]; store?: string; keepGoing?: boolean; wait: boolean; name?: string; json?: boolean; executor: string; redis?: string; queue?: string; prefix?: string }) => {
       const { pipeline, store } = openPipeline(file, opts);
       const abort = new AbortController();
       const onSignal = (sig: NodeJS.Signals): void => {
@@ -51,6 +52,7 @@ export function registerRun(program: Command): void {
           waitForLock: opts.wait,
           signal: abort.signal,
           reporter: new ProgressRenderer(process.stderr),
+          record: { name: opts.name, command: `cbnn ${process.argv.slice(2).join(' ')}` },
         });
       } finally {
         await executor.close();
@@ -58,6 +60,7 @@ export function registerRun(program: Command): void {
         process.off('SIGTERM', onSignal);
       }
       printResultSummary(summary, opts.json ? process.stderr : process.stdout);
+      if (summary.runId) process.stderr.write(`run recorded: ${summary.runId}${opts.name ? ` (${opts.name})` : ''} — cbnn exp show ${opts.name ?? summary.runId}\n`);
       if (opts.json) printJson(summary);
       if (bullmq?.unavailable) throw bullmq.unavailable;
       if (summary.cancelled) throw new CancelledError('run cancelled; finished stages are kept in the store');

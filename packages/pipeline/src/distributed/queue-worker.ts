@@ -155,7 +155,7 @@ export async function startStageQueueWorker(options: StageQueueWorkerOptions): P
       const log = store.putBytes(fs.readFileSync(stageJob.logFile));
       const commitMs = Date.now() - t0;
       emit({ type: 'completed', jobId: job.id!, stage: payload.stage, ms: Date.now() - startedAt });
-      return { format: 'cbnn.stage-result/1', output, log, metrics: result.metrics, worker: id, timing: { queuedAt: payload.queuedAt, startedAt, ranMs, commitMs } };
+      return { format: 'cbnn.stage-result/1', output, log, metrics: result.metrics, cpuSeconds: result.cpuSeconds, worker: id, timing: { queuedAt: payload.queuedAt, startedAt, ranMs, commitMs } };
     } catch (e) {
       if (!(e instanceof WaitingError)) emit({ type: 'failed', jobId: job.id!, stage: payload.stage, message: (e as Error).message.split('\n')[0] });
       throw e;

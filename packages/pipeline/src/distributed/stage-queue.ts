@@ -58,6 +58,7 @@ export const stageJobReturnSchema = z.strictObject({
   log: HASH,
   metrics: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
   worker: z.string(),
+  cpuSeconds: z.number().optional(),
   timing: z.strictObject({ queuedAt: z.number(), startedAt: z.number(), ranMs: z.number(), commitMs: z.number() }),
 });
 export type StageJobReturn = z.infer<typeof stageJobReturnSchema>;
