@@ -81,6 +81,21 @@ describe('shipped pipelines through the real CLI', () => {
     expect(report.stdout).toMatch(/\| Compact BNN \|/);
     expect(fs.readFileSync(reportFile, 'utf8')).toContain('search-d1');
     expect(fs.existsSync(path.join(store, 'again.md'))).toBe(true);
+    // It links the run its results come from: the second (cached) run shows the same outputs.
+    const secondId = JSON.parse(second.stdout).runId;
+    expect(fs.readFileSync(reportFile, 'utf8')).toContain(`id="report-run">${secondId}<`);
+
+    // Both runs are recorded; `report --run` rebuilds the report of either from its record.
+    const recorded = JSON.parse(cbnn(['exp', 'list', '--store', store, '--json']).stdout).runs;
+    expect(recorded.map((r: { id: string; counts: { executed: number } }) => [r.id, r.counts.executed])).toEqual([[secondId, 0], [summary.runId, 10]]);
+    const byRun = cbnn(['report', '--run', summary.runId, '--store', store, '--out', path.join(store, 'first.html')]);
+    expect(byRun.code).toBe(0);
+    expect(fs.readFileSync(path.join(store, 'first.html'), 'utf8')).toContain(`id="report-run">${summary.runId}<`);
+    // The experiments page: size vs accuracy and the baseline's curve; no param differs.
+    const plot = cbnn(['exp', 'plot', '--store', store, '--out', path.join(store, 'exp.html')]);
+    expect(plot.code).toBe(0);
+    expect(plot.stdout).toContain('2 charts of 2 runs');
+    expect(plot.stderr).toContain('not shown: Params vs metric');
 
     // `cbnn bench runtime` on the same models, outside the pipeline.
     const benchDir = path.join(store, 'bench-cli');

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { ArtifactStore } from './artifact-store';
 import { readLockFile } from './lock-file';
 import { WorkspaceLock } from './workspace-lock';
+import { readRunRecords, recordedObjects, removeRunRecord } from './run-records/run-record-store';
 
 export interface GcResult {
   lockFiles: string[];
@@ -11,15 +12,22 @@ export interface GcResult {
   removedRuns: number;
   removedViews: number;
   freedBytes: number;
+  /** Run records whose outputs were kept (default), or that stay whole after `dropRecords`. */
+  keptRecords: number;
+  /** With `dropRecords`: records removed because they referenced what went. */
+  removedRecords: number;
   dryRun: boolean;
 }
 
 /**
  * Drop everything no lock file references: objects, run-cache entries, views and `out/` links.
  * The lock files are the ones runs registered with this store (plus `extraLockFiles`); a lock
- * file that no longer exists keeps nothing. Takes the store's run lock.
+ * file that no longer exists keeps nothing. Run records keep what they reference too (so
+ * `cbnn report --run` works for any recorded run), unless `dropRecords`: then only lock files
+ * count, and the records that referenced anything removed are removed with it. Takes the store's
+ * run lock.
  */
-export async function garbageCollect(store: ArtifactStore, options: { dryRun?: boolean; extraLockFiles?: string[]; wait?: boolean } = {}): Promise<GcResult> {
+export async function garbageCollect(store: ArtifactStore, options: { dryRun?: boolean; extraLockFiles?: string[]; wait?: boolean; dropRecords?: boolean } = {}): Promise<GcResult> {
   const lock = await WorkspaceLock.acquire(store.root, { wait: options.wait ?? false });
   try {
     const lockFiles = [...new Set([...store.lockFiles(), ...(options.extraLockFiles ?? [])])].filter((f) => fs.existsSync(f));
@@ -33,6 +41,17 @@ export async function garbageCollect(store: ArtifactStore, options: { dryRun?: b
         if (e.log) keep.add(e.log);
       }
     }
+    const { runs } = readRunRecords(store.root);
+    if (!options.dropRecords) {
+      const recorded = recordedObjects(runs);
+      for (const o of recorded.outputs) {
+        keepOutputs.add(o);
+        keep.add(o);
+      }
+      for (const l of recorded.logs) keep.add(l);
+    }
+    const doomedRecords = options.dropRecords ? runs.filter((r) => r.stages.some((s) => (s.output && !keepOutputs.has(s.output)) || (s.log && !keep.has(s.log)))) : [];
+    if (!options.dryRun) for (const r of doomedRecords) removeRunRecord(store.root, r.id);
     for (const out of keepOutputs) {
       try {
         for (const { hash } of Object.values(store.readManifest(out).files)) keep.add(hash);
@@ -68,7 +87,7 @@ export async function garbageCollect(store: ArtifactStore, options: { dryRun?: b
       }
       store.saveState();
     }
-    return { lockFiles, keptObjects: keep.size, removedObjects, removedRuns, removedViews, freedBytes, dryRun: !!options.dryRun };
+    return { lockFiles, keptObjects: keep.size, removedObjects, removedRuns, removedViews, freedBytes, keptRecords: runs.length - doomedRecords.length, removedRecords: doomedRecords.length, dryRun: !!options.dryRun };
   } finally {
     lock.release();
   }

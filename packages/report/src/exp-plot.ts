@@ -93,6 +93,8 @@ function formatValue(v: PlotValue): string {
 interface ModelPoint {
   run: string;
   pipeline: string;
+  /** The run's params other than seeds: models agree on these to count as seeds of one configuration. */
+  settings: string;
   config: string;
   name: string;
   role: 'baseline' | 'candidate' | 'chosen';
@@ -135,6 +137,7 @@ export function sizeAccuracyChart(input: ExpPlotInput): ChartSpec | string {
       points.push({
         run: runLabel(run),
         pipeline: run.pipeline,
+        settings: settingsOf(run),
         config: `${planes} · w${c.width}`,
         name: c.name,
         role: c.name === s.baseline.name ? 'baseline' : c.name === s.chosen ? 'chosen' : 'candidate',
@@ -192,10 +195,15 @@ export function sizeAccuracyChart(input: ExpPlotInput): ChartSpec | string {
   };
 }
 
-export function groupConfigs(points: readonly Pick<ModelPoint, 'pipeline' | 'config' | 'bytes' | 'accuracy'>[]): ConfigGroup[] {
+/** A run's params without those named like a seed, as one comparable string. */
+function settingsOf(run: ExpPlotRun): string {
+  return JSON.stringify(Object.entries(run.params).filter(([k]) => !/seed/i.test(k)).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+export function groupConfigs(points: readonly Pick<ModelPoint, 'pipeline' | 'settings' | 'config' | 'bytes' | 'accuracy'>[]): ConfigGroup[] {
   const byConfig = new Map<string, typeof points[number][]>();
   for (const p of points) {
-    const k = `${p.pipeline}\u0000${p.config}`;
+    const k = `${p.pipeline}\u0000${p.settings}\u0000${p.config}`;
     byConfig.set(k, [...(byConfig.get(k) ?? []), p]);
   }
   return [...byConfig.values()].map((ps) => {

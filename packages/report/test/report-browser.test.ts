@@ -1,9 +1,8 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { buildReport, loadReportInput } from '../src';
+import { ARTIFACTS, launchBrowser, markCount, openChartPage, type Browser } from './browser-page';
 import { SYNTHETIC_DAG, syntheticRgbSensitivity, writeSyntheticFolders, writeTinyDataset } from './synthetic-results';
 
 /**
@@ -11,64 +10,22 @@ import { SYNTHETIC_DAG, syntheticRgbSensitivity, writeSyntheticFolders, writeTin
  * render its marks from the inlined Vega builds, with no console error and no failed or remote
  * request. The screenshot is kept in test-artifacts/ for a human to look at.
  */
-const CHROMIUM = process.env.CBNN_CHROMIUM ?? '/usr/bin/chromium';
-const ARTIFACTS = path.join(__dirname, '..', 'test-artifacts');
-
 jest.setTimeout(120_000);
 
+let browser: Browser;
 let root: string;
 let context: BrowserContext;
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`chromium is not installed at ${CHROMIUM}: the browser test needs it. Install it with 'apt-get update && apt-get install -y chromium' (the CI script does), or set CBNN_CHROMIUM to its path.`);
-  }
-  root = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-report-browser-'));
-  context = await chromium.launchPersistentContext(path.join(root, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1360, height: 900 },
-  });
+  browser = await launchBrowser('cbnn-report-browser-');
+  ({ root, context } = browser);
 });
 
 afterAll(async () => {
-  await context?.close();
-  if (root) fs.rmSync(root, { recursive: true, force: true });
+  await browser?.close();
 });
 
-interface PageWatch {
-  page: Page;
-  consoleErrors: string[];
-  consoleWarnings: string[];
-  failedRequests: string[];
-  remoteRequests: string[];
-}
-
-async function openReport(file: string): Promise<PageWatch> {
-  const page = await context.newPage();
-  const watch: PageWatch = { page, consoleErrors: [], consoleWarnings: [], failedRequests: [], remoteRequests: [] };
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') watch.consoleErrors.push(msg.text());
-    if (msg.type() === 'warning') watch.consoleWarnings.push(msg.text());
-  });
-  page.on('pageerror', (err) => watch.consoleErrors.push(`page error: ${err.message}`));
-  page.on('requestfailed', (req) => watch.failedRequests.push(`${req.url()}: ${req.failure()?.errorText}`));
-  page.on('request', (req) => {
-    if (!req.url().startsWith('file:') && !req.url().startsWith('data:')) watch.remoteRequests.push(req.url());
-  });
-  await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
-  await page.waitForFunction(() => {
-    const s = (window as unknown as { cbnnReport?: { total: number; rendered: number; failed: number } }).cbnnReport;
-    return s !== undefined && s.rendered + s.failed === s.total;
-  }, undefined, { timeout: 60_000 });
-  return watch;
-}
-
-/** Data marks (not axes or legends) of one kind inside a chart container. */
-async function markCount(page: Page, chartId: string, mark: 'symbol' | 'rect' | 'line' | 'rule' | 'text'): Promise<number> {
-  return page.locator(`#${chartId} svg g.mark-${mark}.role-mark > *`).count();
-}
+const openReport = (file: string) => openChartPage(context, file);
 
 it('renders every chart, the results table and the DAG in chromium, offline and without errors', async () => {
   const input = loadReportInput(writeSyntheticFolders(path.join(root, 'results')), {
