@@ -146,7 +146,7 @@ describe('run records', () => {
     expect(diffRuns(ra, other).note).toContain("different pipelines ('records-test' and 'another')");
 
     const all = buildRunTable([ra, rb, rc]);
-    expect(all.columns.map((c) => c.name)).toEqual(['nested.depth', 'text', 'left.chars', 'left.length']);
+    expect(all.columns.map((c) => c.name)).toEqual(['nested.depth', 'text', 'left.chars', 'left.length', 'right.chars']);
     const changed = buildRunTable([ra, rb, rc], { onlyChanged: true });
     expect(changed.columns.map((c) => c.name)).toEqual(['text', 'left.chars', 'left.length']);
     expect(changed.rows.map((r) => r.values.text)).toEqual(['L', 'LL', 'L']);
