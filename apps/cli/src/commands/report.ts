@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { writeFileAtomicSync } from '@cbnn/core';
-import { buildReport, collectProvenance, loadReportInput, type ReportFolders } from '@cbnn/report';
+import type { ReportFolders } from '@cbnn/report';
 import type { ResolvedPipeline } from '@cbnn/pipeline';
 import { CommandError, collect, openPipeline } from '../context';
 
@@ -35,7 +35,8 @@ export function registerReport(program: Command): void {
     .option('--title <text>', 'report title')
     .option('--set <key=value>', 'override a top-level param (as given to run); repeatable', collect)
     .option('--store <dir>', 'artifact store folder (default: .cbnn/ in the project)')
-    .action((file: string | undefined, opts: { out?: string; title?: string; set?: string[]; store?: string }) => {
+    .action(async (file: string | undefined, opts: { out?: string; title?: string; set?: string[]; store?: string }) => {
+      const { buildReport, collectProvenance, loadReportInput } = await import('@cbnn/report');
       const { pipeline, store } = openPipeline(file, opts);
       const folders = reportFolders(pipeline, store.outDir);
       if (Object.keys(folders).length === 0) {
