@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYamlValue } from 'yaml';
 import { z } from 'zod';
-import { InvalidInputError, describeZodError, type StageHandler, type StageRegistry } from '@cbnn/core';
+import { InvalidInputError, describeZodError, type StageDescriptor, type StageRegistry } from '@cbnn/core';
 import { YamlSource, fieldOf } from './yaml-source';
 import { interpolate, MissingPlaceholderError, type InterpolationScope } from './interpolate';
 import { pipelineSchema, STAGE_NAME_PATTERN, durationToMs, type StageSpec } from './pipeline-schema';
@@ -26,7 +26,8 @@ export interface StageInstance {
   stage: string;
   matrix?: Record<string, unknown>;
   kind: 'handler' | 'cmd';
-  handler?: StageHandler;
+  /** The handler's light descriptor (its package is loaded only where the stage runs). */
+  handler?: StageDescriptor;
   cmd?: string;
   deps: string[];
   outs: string[];
@@ -234,7 +235,7 @@ function resolveInstance(
   }
 
   let params: Record<string, unknown> = spec.with ?? {};
-  let handler: StageHandler | undefined;
+  let handler: StageDescriptor | undefined;
   if (spec.uses !== undefined) {
     handler = registry.get(spec.uses);
     if (!handler) {

@@ -8,7 +8,8 @@ import type { Executor, StageJob } from './executor';
 import { readLockFile, writeLockFile, LOCK_FORMAT, type LockEntry } from './lock-file';
 import type { ResolvedPipeline, StageInstance } from './pipeline-loader';
 import type { RunReporter, RunSummary, StageOutcome } from './run-reporter';
-import { combinedManifest, hashDeps, keyMaterial, seedOfKey, stageKey, type KeyMaterial } from './stage-key';
+import { seedOfKey, type KeyMaterial } from './stage-key';
+import { createPlanner, oldKeySchemeNotice, type StagePlan } from './planner';
 import { upstreamOf } from './dag';
 import { WorkspaceLock, type LockOwner } from './workspace-lock';
 import { RunRecorder, type RunRecordOptions } from './run-records/run-recorder';
@@ -67,6 +68,9 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   if (options.signal?.aborted) onOuterAbort();
 
+  const planner = createPlanner(pipeline, store);
+  const notice = oldKeySchemeNotice(planner.lock, selected);
+  if (notice) reporter.message?.(notice);
   const slots = new Semaphore(jobs);
   const outcomes = new Map<string, Promise<StageOutcome>>();
   const resolvedKeys = new Map<string, Resolved>();
@@ -92,23 +96,18 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
     if (stopping) return finish({ ...base, status: 'skipped', note: 'not started: the run stops after a failure (use --keep-going)' });
 
     const t0 = Date.now();
-    const inputs: Record<string, string> = {};
-    let key: string;
-    try {
-      for (const [name, need] of Object.entries(inst.needs)) {
-        const outs = need.instances.map((i) => [i, ups.find((u) => u.id === i)!.output!] as [string, string]);
-        inputs[name] = need.all ? store.putManifest(combinedManifest(store, outs).manifest) : outs[0][1];
-      }
-      const material = keyMaterial(inst, pipeline.seed, inputs, hashDeps(inst, pipeline.dir, pipeline.file));
-      key = stageKey(material);
-      resolvedKeys.set(inst.id, { material, key });
-    } catch (e) {
+    const plan = planner.plan(inst, new Map(ups.map((u) => [u.id, u.output])), { force: forced.has(inst.id) });
+    if (plan.error !== undefined || !plan.key || !plan.material) {
       if (!options.keepGoing) stopping = true;
-      return finish({ ...base, status: 'failed', note: e instanceof CbnnError ? e.userMessage() : (e as Error).message });
+      return finish({ ...base, status: 'failed', note: plan.error ?? 'no key' });
     }
+    const key = plan.key;
+    resolvedKeys.set(inst.id, { material: plan.material, key });
+    for (const m of plan.combined ?? []) store.putManifest(m);
+    const inputs = plan.material.inputs;
 
     if (!forced.has(inst.id)) {
-      const hit = restore(inst, key);
+      const hit = restore(inst, plan);
       if (hit) return finish({ ...base, ...hit, durationMs: Date.now() - t0 });
       const same = inflight.get(key);
       if (same) {
@@ -140,18 +139,18 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
   };
 
   /** A cache hit whose output is intact; a corrupt one is moved aside and the stage re-runs. */
-  const restore = (inst: StageInstance, key: string): Omit<StageOutcome, 'id' | 'stage' | 'durationMs' | 'attempts'> | undefined => {
-    const rec = store.getRun(key);
-    if (!rec) return undefined;
-    const bad = store.checkOutput(rec.output);
-    if (bad.length) {
-      for (const b of bad) {
+  const restore = (inst: StageInstance, plan: StagePlan): Omit<StageOutcome, 'id' | 'stage' | 'durationMs' | 'attempts'> | undefined => {
+    const key = plan.key!;
+    if (plan.corrupt?.length) {
+      for (const b of plan.corrupt) {
         reporter.message?.(`${inst.id}: stored object ${b.hash.slice(0, 12)} is ${b.problem} (${b.path}); it is not used, the stage runs again`);
         store.quarantine(b.hash);
       }
       store.deleteRun(key);
       return undefined;
     }
+    const rec = plan.record;
+    if (!rec) return undefined;
     store.expose(inst.id, rec.output);
     if (rec.log && store.objectIntact(rec.log)) {
       const lines = store.readObject(rec.log).toString('utf8').split('\n').filter(Boolean);
@@ -237,6 +236,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
       options.signal?.removeEventListener('abort', onOuterAbort);
       removeTree(runDir);
       store.saveState();
+      planner.save();
     }
     writeLock(pipeline, store, all, resolvedKeys);
     // Under the store lock, so that a gc never sees outputs of a run whose record is not there yet.

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InvalidInputError, sha256FileSync } from '@cbnn/core';
+import { InvalidInputError } from '@cbnn/core';
 import { canonicalJson, sha256OfText } from './canonical-json';
+import { isNotCode, type FileHashes } from './file-hashes';
 import { MANIFEST_FORMAT, type ArtifactStore, type FolderManifest } from './artifact-store';
 import type { StageInstance } from './pipeline-loader';
 
@@ -16,13 +17,34 @@ export interface KeyMaterial {
   inputs: Record<string, string>;
   /** cmd deps: file (relative to the pipeline folder) -> content hash */
   deps: Record<string, string>;
+  /**
+   * Handler stages: the code the handler executes, label (e.g. `@cbnn/train/dist`) -> hash of
+   * its files. A `cmd:` stage's code is what its `deps:` list.
+   */
+  code?: Record<string, string>;
   seed: number;
 }
 
-export function keyMaterial(inst: StageInstance, pipelineSeed: number, inputs: Record<string, string>, deps: Record<string, string>): KeyMaterial {
+export function keyMaterial(inst: StageInstance, pipelineSeed: number, inputs: Record<string, string>, deps: Record<string, string>, code?: Record<string, string>): KeyMaterial {
   return inst.kind === 'handler'
-    ? { kind: 'handler', handler: inst.handler!.name, version: inst.handler!.version, params: inst.params, inputs, deps: {}, seed: pipelineSeed }
+    ? { kind: 'handler', handler: inst.handler!.name, version: inst.handler!.version, params: inst.params, inputs, deps: {}, code: code ?? {}, seed: pipelineSeed }
     : { kind: 'cmd', cmd: inst.cmd, params: inst.params, inputs, deps, seed: pipelineSeed };
+}
+
+/**
+ * The fingerprint of a handler's code (`descriptor.code()`); `{}` for a handler that declares
+ * none (then only its `version` marks a change). Folders skip type declarations and source maps.
+ */
+export function hashCode(inst: StageInstance, hashes: FileHashes): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [label, p] of Object.entries(inst.handler?.code?.() ?? {})) {
+    try {
+      out[label] = hashes.any(p, isNotCode);
+    } catch (e) {
+      throw new InvalidInputError(`stage '${inst.id}': cannot fingerprint the code of handler '${inst.handler!.name}' (${label} at ${p}): ${(e as Error).message}`, { field: `stages.${inst.stage}.uses` }, 'build the workspace first (pnpm build)');
+    }
+  }
+  return out;
 }
 
 export function stageKey(material: KeyMaterial): string {
@@ -36,7 +58,7 @@ export function seedOfKey(key: string): number {
 }
 
 /** Content hashes of a cmd stage's declared deps (a folder hashes as the listing of its files). */
-export function hashDeps(inst: StageInstance, pipelineDir: string, file: string): Record<string, string> {
+export function hashDeps(inst: StageInstance, pipelineDir: string, file: string, hashes: FileHashes): Record<string, string> {
   const out: Record<string, string> = {};
   inst.deps.forEach((dep, i) => {
     const p = path.resolve(pipelineDir, dep);
@@ -46,22 +68,9 @@ export function hashDeps(inst: StageInstance, pipelineDir: string, file: string)
     } catch {
       throw new InvalidInputError(`stage '${inst.id}': dep '${dep}' does not exist (looked for ${p})`, { file, field: `stages.${inst.stage}.deps[${i}]` });
     }
-    out[dep] = st.isDirectory() ? hashFolder(p) : sha256FileSync(p);
+    out[dep] = st.isDirectory() ? hashes.folder(p) : hashes.file(p);
   });
   return out;
-}
-
-function hashFolder(dir: string): string {
-  const listing: Record<string, string> = {};
-  const walk = (rel: string): void => {
-    for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(r);
-      else listing[r] = sha256FileSync(path.join(dir, r));
-    }
-  };
-  walk('');
-  return sha256OfText(canonicalJson(listing));
 }
 
 /**

@@ -6,9 +6,9 @@ import { registerBinaryConv } from './binary-conv';
 import { registerHeapKernels } from './heap-kernels';
 import { registerWasmGradientKernels } from './wasm-gradients';
 
-/** Backends in the order cbnn prefers them: native TensorFlow, then WebAssembly, then pure JS. */
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+import { BACKEND_ORDER, type BackendName } from './backend-names';
+
+export { BACKEND_ORDER, type BackendName } from './backend-names';
 
 export interface BackendSelection {
   /** The backend now active in tf. */

@@ -6,7 +6,6 @@ import {
   InvalidInputError,
   allPlanes,
   defineStage,
-  planeSelectionSchema,
   readDataset,
   resolvePlanes,
   selectionOfLayout,
@@ -15,52 +14,19 @@ import {
   type StageContext,
 } from '@cbnn/core';
 import { ENGINE_MODEL_FILE, writeEngineModel } from '@cbnn/kernels';
-import { archSchema, firstLayerSchema, type ModelSpec } from './architecture';
-import { BACKEND_ORDER, selectBackend, type BackendName } from './backend';
+import type { ModelSpec } from './architecture';
+import { selectBackend } from './backend';
 import { buildBinaryModel, buildFullPrecisionModel } from './builders';
 import { exportEngineModel } from './engine-export';
 import { EPOCHS_FILE, MODEL_INFO_FILE, ONNX_FILE, TFJS_DIR, type ModelInfo } from './model-info';
 import { exportOnnxModel } from './onnx-export';
 import { formatSummary, summarizeModel } from './model-summary';
 import { readPlanPlanes } from './plan-file';
-import { scheduleSchema } from './schedule';
 import { saveTfjsModel } from './tfjs-files';
 import { predictSplit, trainModel, type BatchSource } from './trainer';
+import { trainBnnDescriptor, trainFpDescriptor, type TrainBnnParams, type TrainFpParams } from './stage-descriptors';
 
-const commonParams = {
-  arch: archSchema.default('vgg-small'),
-  /** Width multiplier of every hidden layer. */
-  width: z.number().positive().max(8).default(1),
-  /** MLP hidden sizes before the width multiplier. */
-  hidden: z.array(z.number().int().positive()).min(1).optional(),
-  epochs: z.number().int().positive().default(20),
-  batchSize: z.number().int().positive().max(4096).default(128),
-  learningRate: z.number().positive().optional(),
-  schedule: scheduleSchema.default('cosine'),
-  /** Stop after this many epochs without a validation improvement (0: never). */
-  patience: z.number().int().min(0).default(5),
-  /** Training samples on which batch norm statistics are re-estimated before each validation (0: off). */
-  recalibrationSamples: z.number().int().min(0).default(2048),
-  /** Train on the first `limit` training records only (smoke runs). */
-  limit: z.number().int().positive().optional(),
-  /** First backend to try (then the fallbacks): tfjs-node ('tensorflow'), 'wasm', 'cpu'. */
-  backend: z.enum(BACKEND_ORDER as [BackendName, ...BackendName[]]).default('tensorflow'),
-};
-
-export const trainBnnParamsSchema = z
-  .object({
-    ...commonParams,
-    /** Planes to train on; default all 8 of every channel. Not together with a plan input. */
-    planes: planeSelectionSchema.optional(),
-    /** With a plan input: 0 its keptPlanes, 1 one plane fewer, -1 one more (alternatives). */
-    dropExtra: z.union([z.literal(-1), z.literal(0), z.literal(1)]).default(0),
-    firstLayer: firstLayerSchema.default('binary'),
-  })
-  .strict();
-export type TrainBnnParams = z.output<typeof trainBnnParamsSchema>;
-
-export const trainFpParamsSchema = z.object(commonParams).strict();
-export type TrainFpParams = z.output<typeof trainFpParamsSchema>;
+export { trainBnnParamsSchema, trainFpParamsSchema, type TrainBnnParams, type TrainFpParams } from './stage-descriptors';
 
 const DEFAULT_LR = { bnn: 0.005, fp: 0.001 };
 
@@ -176,25 +142,6 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
   }
 }
 
-export const trainBnnStage = defineStage({
-  name: 'train.bnn',
-  version: 2,
-  description: 'Train a binary network (VGG-small or MLP) on bit planes; export the engine model and the TensorFlow.js model',
-  params: trainBnnParamsSchema,
-  inputs: {
-    dataset: { kind: 'dataset' },
-    plan: { kind: 'plan', optional: true, description: 'planes to keep (plan.json keptPlanes or an alternative)' },
-  },
-  output: 'model.bnn',
-  run: (ctx) => runTraining(ctx, 'bnn'),
-});
+export const trainBnnStage = defineStage({ ...trainBnnDescriptor, run: (ctx) => runTraining(ctx, 'bnn') });
 
-export const trainFpStage = defineStage({
-  name: 'train.fp',
-  version: 3,
-  description: 'Train the full-precision counterpart (float weights, ReLU, 8-bit pixels scaled to [-1, 1])',
-  params: trainFpParamsSchema,
-  inputs: { dataset: { kind: 'dataset' } },
-  output: 'model.fp',
-  run: (ctx) => runTraining(ctx, 'fp'),
-});
+export const trainFpStage = defineStage({ ...trainFpDescriptor, run: (ctx) => runTraining(ctx, 'fp') });

@@ -2,7 +2,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { createLogger } from '@cbnn/core';
-import { benchMarkdown, formatKernelBenchReport, runKernelBenchmarks, runRuntimeBenchmark } from '@cbnn/bench';
 import { printJson } from '../context';
 
 export function registerBench(program: Command): void {
@@ -14,6 +13,7 @@ export function registerBench(program: Command): void {
     .option('--quick', 'fewer runs and shapes')
     .option('--json', 'print the full result as JSON')
     .action(async (opts: { quick?: boolean; json?: boolean }) => {
+      const { formatKernelBenchReport, runKernelBenchmarks } = await import('@cbnn/bench');
       const report = await runKernelBenchmarks(opts.quick ? { runs: 3, warmupRuns: 1, minRunSeconds: 0.1 } : {}, (line) => process.stderr.write(`${line}\n`));
       if (opts.json) printJson(report);
       else process.stdout.write(formatKernelBenchReport(report) + '\n');
@@ -30,6 +30,7 @@ export function registerBench(program: Command): void {
     .option('--runs <n>', 'timed runs per case', (v) => Number(v), 10)
     .option('--json', 'print bench.json to stdout')
     .action(async (opts: { dataset: string; compact: string; baseline: string; fp: string; out: string; runs: number; json?: boolean }) => {
+      const { benchMarkdown, runRuntimeBenchmark } = await import('@cbnn/bench');
       const logger = createLogger({ name: 'bench' });
       const out = path.resolve(opts.out);
       fs.mkdirSync(out, { recursive: true });

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, writeFileAtomicSync } from '@cbnn/core';
-import { buildReport, collectProvenance, loadReportInput, type ReportFolders } from '@cbnn/report';
+import type { ReportFolders } from '@cbnn/report';
 import { ArtifactStore, readRunRecords, resolveRun, stagesWithOutput, type RecordedRun } from '@cbnn/pipeline/run-records';
 import { CommandError, collect, openPipeline } from '../context';
 
@@ -58,7 +58,8 @@ export function registerReport(program: Command): void {
     .option('--title <text>', 'report title')
     .option('--set <key=value>', 'override a top-level param (as given to run); repeatable', collect)
     .option('--store <dir>', 'artifact store folder (default: .cbnn/ in the project)')
-    .action((file: string | undefined, opts: { run?: string; out?: string; title?: string; set?: string[]; store?: string }) => {
+    .action(async (file: string | undefined, opts: { run?: string; out?: string; title?: string; set?: string[]; store?: string }) => {
+      const { buildReport, collectProvenance, loadReportInput } = await import('@cbnn/report');
       // A recorded run carries its stages: the pipeline file is then only needed to find the store.
       const { pipeline, store } = opts.run !== undefined && opts.store ? { pipeline: undefined, store: new ArtifactStore(path.resolve(opts.store)) } : openPipeline(file, opts);
       const { runs } = readRunRecords(store.root);

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, CancelledError } from '@cbnn/core';
-import { BullmqExecutor, LocalExecutor, ProgressRenderer, runPipeline, type Executor, type RunSummary } from '@cbnn/pipeline';
+import { LocalExecutor, ProgressRenderer, runPipeline, type Executor, type RunSummary } from '@cbnn/pipeline';
 import { collect, CommandError, openPipeline, printJson, workerScript } from '../context';
 
 export function registerRun(program: Command): void {
@@ -36,7 +36,7 @@ export function registerRun(program: Command): void {
       if (opts.executor === 'bullmq' && !redis) throw new CommandError('--executor bullmq needs --redis URL (or $CBNN_REDIS_URL)', ExitCode.usage);
       // Checks Redis first (reachable, authenticated, >= 5.0): exit 7 before anything is queued.
       const bullmq = opts.executor === 'bullmq'
-        ? await BullmqExecutor.connect({ redis: redis!, store, queue: opts.queue, prefix: opts.prefix, onMessage: (m) => process.stderr.write(`${m}\n`) })
+        ? await (await import('@cbnn/pipeline/bullmq')).BullmqExecutor.connect({ redis: redis!, store, queue: opts.queue, prefix: opts.prefix, onMessage: (m) => process.stderr.write(`${m}\n`) })
         : undefined;
       const executor: Executor = bullmq ?? new LocalExecutor({ workerScript: workerScript() });
       let summary: RunSummary;
