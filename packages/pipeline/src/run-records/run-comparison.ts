@@ -130,12 +130,14 @@ export function buildRunTable(runs: readonly RecordedRun[], options: RunTableOpt
 function orderMetrics(names: string[], runs: readonly RecordedRun[]): string[] {
   const stageOrder = new Map<string, number>();
   for (const run of runs) for (const s of run.stages) if (!stageOrder.has(s.id)) stageOrder.set(s.id, stageOrder.size);
-  const rank = (name: string) => {
+  // Instance ids may hold dots (`search-w0.5`), so a metric's stage is found by prefix, once per name.
+  const rank = new Map<string, number>();
+  for (const name of names) {
     let best = Number.MAX_SAFE_INTEGER;
-    for (const [id, i] of stageOrder) if (name.startsWith(`${id}.`) && i < best) best = i;
-    return best;
-  };
-  return names.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+    for (const [id, i] of stageOrder) if (i < best && name.startsWith(`${id}.`)) best = i;
+    rank.set(name, best);
+  }
+  return names.sort((a, b) => rank.get(a)! - rank.get(b)! || (a < b ? -1 : a > b ? 1 : 0));
 }
 
 function cellKey(v: CellValue): string {

@@ -49,6 +49,7 @@ export const recordedStageSchema = z.object({
   /** Output folder manifest (object hash in the store). */
   output: HASH.optional(),
   log: HASH.optional(),
+  /** The stage's metrics; texts over 1,000 characters (a report's markdown) are left out: they are in its output. */
   metrics: z.record(z.string(), z.unknown()).optional(),
   /** The queue worker that executed it (bullmq executor). */
   worker: z.string().optional(),

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { CbnnError, ExitCode, writeFileAtomicSync } from '@cbnn/core';
 import { recordedRunSchema, runRecordFile, runRecordsDir, RUN_ID_PATTERN, type RecordedRun } from './run-record-format';
 
@@ -23,6 +24,11 @@ export function writeRunRecord(storeRoot: string, run: RecordedRun): string {
   return file;
 }
 
+/**
+ * Every record of the store, newest first. Records are immutable, so one that passed the schema
+ * once is not validated again while its file is unchanged (size, mtime, ctime, inode, kept in
+ * `<store>/state/records-verified.json`): listing hundreds of runs costs their JSON parse only.
+ */
 export function readRunRecords(storeRoot: string): RunRecords {
   const dir = runRecordsDir(storeRoot);
   let names: string[];
@@ -31,27 +37,60 @@ export function readRunRecords(storeRoot: string): RunRecords {
   } catch {
     return { runs: [], damaged: [] };
   }
+  const cacheFile = path.join(storeRoot, 'state', 'records-verified.json');
+  const verified = readVerified(cacheFile);
+  const stillVerified: Record<string, string> = {};
+  let changed = false;
   const runs: RecordedRun[] = [];
   const damaged: DamagedRecord[] = [];
   for (const name of names) {
     // Temp files of a write in progress start with '.'.
     if (!name.endsWith('.json') || name.startsWith('.')) continue;
     const file = `${dir}/${name}`;
-    const r = readOne(file);
-    if ('problem' in r) damaged.push(r);
-    else runs.push(r.run);
+    let fp: string;
+    try {
+      const st = fs.statSync(file);
+      fp = `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
+    } catch {
+      continue; // removed meanwhile
+    }
+    const r = readOne(file, verified[name] === fp);
+    if ('problem' in r) {
+      damaged.push(r);
+      continue;
+    }
+    runs.push(r.run);
+    stillVerified[name] = fp;
+    if (verified[name] !== fp) changed = true;
+  }
+  if (changed || Object.keys(verified).length !== Object.keys(stillVerified).length) {
+    try {
+      writeFileAtomicSync(cacheFile, JSON.stringify(stillVerified));
+    } catch {
+      // a read-only store is read without the shortcut
+    }
   }
   runs.sort((a, b) => (a.startedAt === b.startedAt ? (a.id < b.id ? 1 : -1) : a.startedAt < b.startedAt ? 1 : -1));
   return { runs, damaged };
 }
 
-function readOne(file: string): { run: RecordedRun } | DamagedRecord {
+function readVerified(file: string): Record<string, string> {
+  try {
+    const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+    return raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
+}
+
+function readOne(file: string, known: boolean): { run: RecordedRun } | DamagedRecord {
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
     return { file, problem: `not JSON (${(e as Error).message})` };
   }
+  if (known) return { run: raw as RecordedRun };
   const parsed = recordedRunSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

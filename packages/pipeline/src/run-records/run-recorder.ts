@@ -7,6 +7,8 @@ import type { StageOutcome } from '../run-reporter';
 import { newRunId, RECORDED_RUN_FORMAT, RUN_NAME_PATTERN, type RecordedRun, type RecordedStage } from './run-record-format';
 import { writeRunRecord } from './run-record-store';
 
+const MAX_RECORDED_TEXT = 1000;
+
 /** What the caller (the CLI) knows about a run that the runner does not. */
 export interface RunRecordOptions {
   /** `--name`: a label to find the run by (`cbnn exp show NAME`). */
@@ -95,11 +97,20 @@ export class RunRecorder {
       attempts: o.attempts,
       output: o.output,
       log: o.log,
-      metrics: o.metrics,
+      metrics: o.metrics && recordableMetrics(o.metrics),
       worker: o.worker,
       note: o.note,
     };
   }
+}
+
+/**
+ * Metrics as the stage reported them, except long texts (the report's markdown summary): they
+ * are in the stage's output, and would make every record, and every `exp show`, several times
+ * larger for nothing one compares.
+ */
+function recordableMetrics(metrics: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(metrics).filter(([, v]) => !(typeof v === 'string' && v.length > MAX_RECORDED_TEXT)));
 }
 
 function hashFileOrEmpty(file: string): string {
