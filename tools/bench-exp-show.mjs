@@ -58,7 +58,7 @@ function record(i) {
   };
 }
 
-for (let i = 0; i < count; i++) records.writeRunRecord(store, records.recordedRunSchema.parse(record(i)));
+for (let i = 0; i < count; i++) await records.writeRunRecord(store, records.recordedRunSchema.parse(record(i)));
 const dir = records.runRecordsDir(store);
 const bytes = fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
 console.log(`${count} run records, ${(bytes / 1e6).toFixed(1)} MB, in ${store}`);

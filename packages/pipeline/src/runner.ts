@@ -240,7 +240,8 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
     }
     writeLock(pipeline, store, all, resolvedKeys);
     // Under the store lock, so that a gc never sees outputs of a run whose record is not there yet.
-    const recorded = await recorder?.finish(all, resolvedKeys, cancel.signal.aborted);
+    await recorder?.ready();
+    const recorded = recorder?.finish(all, resolvedKeys, cancel.signal.aborted);
     if (recorded?.error) reporter.message?.(`the run record could not be written: ${recorded.error}`);
     if (recorded?.file) runId = recorded.record.id;
   } finally {

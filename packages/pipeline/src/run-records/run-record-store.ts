@@ -15,13 +15,38 @@ export interface RunRecords {
   damaged: DamagedRecord[];
 }
 
-/** Write a new record: atomic (temp + fsync + rename), read-only afterwards. Never overwrites. */
+/**
+ * Write a new record, read-only, never over another: atomic (temp file + rename: readers see all
+ * of it or nothing), then flushed to disk in the background. The flush is not waited for because
+ * its latency (tens of ms on a busy disk) would be most of a cached run's cost; a record lost or
+ * cut short by a power failure in that window is reported and skipped by readers, like any
+ * damaged record, and no result depends on it (the lock file and the run cache are fsynced).
+ */
 export function writeRunRecord(storeRoot: string, run: RecordedRun): string {
   const file = runRecordFile(storeRoot, run.id);
   if (fs.existsSync(file)) throw new Error(`run record ${run.id} exists already (${file}); records are immutable`);
-  writeFileAtomicSync(file, JSON.stringify(run) + '\n');
-  fs.chmodSync(file, 0o444);
+  const dir = path.dirname(file);
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = path.join(dir, `.${run.id}.${process.pid}.tmp`);
+  fs.writeFileSync(tmp, JSON.stringify(run) + '\n', { mode: 0o444 });
+  fs.renameSync(tmp, file);
+  void flushInBackground(file, dir);
   return file;
+}
+
+async function flushInBackground(file: string, dir: string): Promise<void> {
+  for (const [p, flags] of [[file, 'r'], [dir, 'r']] as const) {
+    try {
+      const h = await fs.promises.open(p, flags);
+      try {
+        await h.sync();
+      } finally {
+        await h.close();
+      }
+    } catch {
+      // best effort: some filesystems refuse fsync on folders
+    }
+  }
 }
 
 /**

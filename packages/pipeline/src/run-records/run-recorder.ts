@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { CbnnError, ExitCode, sha256Hex } from '@cbnn/core';
 import type { ResolvedPipeline } from '../pipeline-loader';
 import type { StageOutcome } from '../run-reporter';
@@ -31,6 +32,7 @@ export class RunRecorder {
   private readonly startedAt = new Date();
   private readonly pipelineHash: string;
   private readonly git: Promise<GitState | undefined>;
+  private gitState?: GitState;
 
   constructor(
     private readonly pipeline: ResolvedPipeline,
@@ -46,15 +48,20 @@ export class RunRecorder {
     this.git = gitState(pipeline.dir);
   }
 
-  /** Build and write the record; returns it. A record that cannot be written never fails the run. */
-  async finish(outcomes: readonly StageOutcome[], keys: ReadonlyMap<string, { material: object }>, cancelled: boolean): Promise<{ record: RecordedRun; file?: string; error?: string }> {
+  /** Resolves when the facts gathered beside the run (git) are in; `finish` needs them. */
+  async ready(): Promise<void> {
+    this.gitState = await this.git;
+  }
+
+  /** Build and write the record (call `ready()` first). A record that cannot be written never fails the run. */
+  finish(outcomes: readonly StageOutcome[], keys: ReadonlyMap<string, { material: object }>, cancelled: boolean): { record: RecordedRun; file?: string; error?: string } {
     const ended = new Date();
     const stages = outcomes.map((o) => this.stageOf(o, keys.get(o.id)?.material));
     const failed = outcomes.some((o) => o.status === 'failed' || o.status === 'skipped');
     const status: RecordedRun['status'] = cancelled ? 'cancelled' : failed ? 'failed' : 'ok';
     const count = (s: StageOutcome['status'][]) => outcomes.filter((o) => s.includes(o.status)).length;
     const cpus = os.cpus();
-    const git = await this.git;
+    const git = this.gitState;
     const record: RecordedRun = {
       format: RECORDED_RUN_FORMAT,
       id: this.id,
@@ -113,6 +120,14 @@ function recordableMetrics(metrics: Record<string, unknown>): Record<string, unk
   return Object.fromEntries(Object.entries(metrics).filter(([, v]) => !(typeof v === 'string' && v.length > MAX_RECORDED_TEXT)));
 }
 
+/** A `.git` (folder, or file of a linked work tree) in `dir` or a parent. */
+function insideGitWorkTree(dir: string): boolean {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, '.git'))) return true;
+    if (path.dirname(d) === d) return false;
+  }
+}
+
 function hashFileOrEmpty(file: string): string {
   try {
     return sha256Hex(fs.readFileSync(file));
@@ -121,13 +136,19 @@ function hashFileOrEmpty(file: string): string {
   }
 }
 
-/** Commit and dirty state of the work tree holding `dir`; undefined outside git (or without git). */
+/**
+ * Commit and dirty state of the work tree holding `dir`, from one `git status` (porcelain v2 names
+ * the commit in its header); undefined outside git, without git, or before the first commit.
+ * Untracked files do not count as dirty; `--no-optional-locks` keeps git from rewriting the index.
+ */
 function gitState(dir: string): Promise<GitState | undefined> {
-  const git = (args: string[]) =>
-    new Promise<string | undefined>((resolve) => {
-      execFile('git', args, { cwd: dir, timeout: 5000, encoding: 'utf8' }, (err, stdout) => resolve(err ? undefined : stdout.trim()));
+  if (!insideGitWorkTree(dir)) return Promise.resolve(undefined); // no git process to start
+  return new Promise((resolve) => {
+    execFile('git', ['--no-optional-locks', 'status', '--porcelain=v2', '--branch', '--untracked-files=no'], { cwd: dir, timeout: 5000, encoding: 'utf8' }, (err, stdout) => {
+      if (err) return resolve(undefined);
+      const lines = stdout.split('\n').filter(Boolean);
+      const commit = /^# branch\.oid ([0-9a-f]{7,64})$/m.exec(stdout)?.[1];
+      resolve(commit ? { commit, dirty: lines.some((l) => !l.startsWith('#')) } : undefined);
     });
-  return Promise.all([git(['rev-parse', 'HEAD']), git(['status', '--porcelain', '--untracked-files=no'])]).then(([commit, status]) =>
-    commit && status !== undefined ? { commit, dirty: status.length > 0 } : undefined,
-  );
+  });
 }
