@@ -150,7 +150,7 @@ describe('run records', () => {
     const changed = buildRunTable([ra, rb, rc], { onlyChanged: true });
     expect(changed.columns.map((c) => c.name)).toEqual(['text', 'left.chars', 'left.length']);
     expect(changed.rows.map((r) => r.values.text)).toEqual(['L', 'LL', 'L']);
-    expect(buildRunTable([ra, rb], { metrics: ['chars'], params: ['nested'] }).columns.map((c) => c.name)).toEqual(['nested.depth', 'left.chars']);
+    expect(buildRunTable([ra, rb], { metrics: ['chars'], params: ['nested'] }).columns.map((c) => c.name)).toEqual(['nested.depth', 'left.chars', 'right.chars']);
     expect(buildRunTable([ra, rb], { metrics: ['left.*'] }).columns.filter((c) => c.kind === 'metric').map((c) => c.name)).toEqual(['left.chars', 'left.length']);
 
     const badMetric = errorOf(() => buildRunTable([ra, rb], { metrics: ['charz'] }));
