@@ -108,6 +108,13 @@ describe('BullMQ executor on a real Redis', () => {
     // Timing of every job is recorded (for the benchmark's queue overhead).
     expect(executor.timings).toHaveLength(6);
     for (const t of executor.timings) expect(t.startedAt).toBeGreaterThanOrEqual(t.queuedAt);
+    // The run record names the executor and the two workers, and which stage ran on which.
+    const { readRunRecords } = await import('../src');
+    const record = readRunRecords(p.store).runs.find((r) => r.id === summary.runId)!;
+    expect(record.executor.name).toBe('bullmq');
+    expect(record.executor.workers).toHaveLength(2);
+    expect(record.stages.every((s) => s.worker !== undefined && record.executor.workers.includes(s.worker))).toBe(true);
+    expect(record.stages.every((s) => (s.cpuSeconds ?? 0) > 0)).toBe(true);
     // A rerun is fully cached, without touching the queue.
     const again = await runDistributed(p.file, p.store, redisUrl, prefix);
     expect(again.summary.cached).toBe(6);
