@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { handlerDescriptors } from '../src/handlers';
 
 // The shipped pipelines, end to end through the built `cbnn` binary, on real data: the
 // embedded MNIST digits (smoke.yaml) and a CIFAR-10 binary-format fixture (cifar10.yaml).
@@ -45,11 +46,15 @@ function writeCifarFixture(dir: string, perBatch: number): void {
   fs.writeFileSync(path.join(dir, 'test_batch.bin'), batch(perBatch * 2));
 }
 
+/** The lock file of a smoke run, kept for the reproducibility test (saves it a third run). */
+let smokeLock: string | undefined;
+
 describe('shipped pipelines through the real CLI', () => {
   it('smoke.yaml runs the whole method end to end, then a rerun is fully cached', () => {
     const store = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-smoke-'));
     const smoke = pipelineCopy('smoke.yaml', store);
     const first = cbnn(['run', smoke, '--store', store, '--jobs', '2', '--json']);
+    smokeLock = path.join(store, 'smoke.lock');
     expect(first.stderr).toMatch(/report\s+ran/);
     expect(first.code).toBe(0);
     const summary = JSON.parse(first.stdout);
@@ -102,6 +107,34 @@ describe('shipped pipelines through the real CLI', () => {
     const benchCli = cbnn(['bench', 'runtime', '--dataset', path.join(out, 'data'), '--compact', path.join(out, 'select'), '--baseline', path.join(out, 'baseline'), '--fp', path.join(out, 'fp'), '--runs', '1', '--out', benchDir]);
     expect(benchCli.code).toBe(0);
     expect(readJson(path.join(benchDir, 'bench.json')).ratios.length).toBeGreaterThan(0);
+  }, 600_000);
+
+  it('same key, same bytes: smoke.yaml in two stores gives every non-measurement stage the same output hash', () => {
+    const run = (): string => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-repro-'));
+      const r = cbnn(['run', pipelineCopy('smoke.yaml', dir), '--store', path.join(dir, 'store'), '--jobs', '2', '--json']);
+      expect(r.code).toBe(0);
+      return path.join(dir, 'smoke.lock');
+    };
+    const a = readJson(smokeLock ?? run()).stages;
+    const b = readJson(run()).stages;
+    const measurements = new Set(handlerDescriptors().filter((d) => d.measurement).map((d) => d.name));
+    expect([...measurements]).toEqual(['bench.runtime']);
+    // A stage downstream of a measurement gets other inputs (other timings), hence another key.
+    const tainted = new Set<string>();
+    let compared = 0;
+    for (const [id, entry] of Object.entries<{ handler?: string; key: string; output: string; inputs: Record<string, string> }>(a)) {
+      const fromMeasurement = Object.entries(a).some(([up, e]) => (tainted.has(up) || measurements.has((e as { handler?: string }).handler ?? '')) && Object.values(entry.inputs).includes((e as { output: string }).output));
+      if (measurements.has(entry.handler ?? '') || fromMeasurement) {
+        tainted.add(id);
+        continue;
+      }
+      expect({ id, key: b[id].key }).toEqual({ id, key: entry.key });
+      expect({ id, output: b[id].output }).toEqual({ id, output: entry.output });
+      compared++;
+    }
+    expect(compared).toBe(8);
+    expect([...tainted].sort()).toEqual(['bench', 'report']);
   }, 600_000);
 
   it('cifar10.yaml runs on a CIFAR-10 binary fixture: 24 planes, per-colour sensitivity and plan', () => {

@@ -17,7 +17,8 @@ import { BENCH_FILE, BENCH_MARKDOWN_FILE, writeBenchResult, type BenchResult, ty
 import { benchMarkdown } from './bench-markdown';
 import { engineSide } from './engine-side';
 import { machineInfo, peakRssBytes } from './machine';
-import { ENGINE_MODEL_FILE_NAME, ONNX_FILE_NAME, TFJS_DIR, readModelFolder, resolveCompactFolder } from './model-folders';
+import { ENGINE_MODEL_FILE, ONNX_FILE, TFJS_DIR } from '@cbnn/train/model-info';
+import { readModelFolder, resolveCompactFolder } from './model-folders';
 import { onnxSide } from './onnx-side';
 import { exportOnnxModel } from '@cbnn/train';
 import { computeRatios, orderRows, type RatioSpec } from './ratios';
@@ -86,8 +87,8 @@ export async function runRuntimeBenchmark(input: RuntimeBenchInput, params: Runt
   }
 
   const sides: RuntimeSide[] = [];
-  const compactEngine = engineSide('compact', path.join(compact.dir, ENGINE_MODEL_FILE_NAME), dataset, { impl: p.engine, maxBatch });
-  const baselineEngine = engineSide('baseline', path.join(baseline.dir, ENGINE_MODEL_FILE_NAME), dataset, { impl: p.engine, maxBatch });
+  const compactEngine = engineSide('compact', path.join(compact.dir, ENGINE_MODEL_FILE), dataset, { impl: p.engine, maxBatch });
+  const baselineEngine = engineSide('baseline', path.join(baseline.dir, ENGINE_MODEL_FILE), dataset, { impl: p.engine, maxBatch });
   checkDatasetMatchesModel(compactEngine.engineModel, dataset);
   checkDatasetMatchesModel(baselineEngine.engineModel, dataset);
   sides.push(compactEngine, baselineEngine);
@@ -214,12 +215,12 @@ export function ratioSpecs(sides: readonly BenchSide[]): RatioSpec[] {
 
 /** The ONNX model of the full-precision folder: its model.onnx, else an export of its tfjs model. */
 async function fullPrecisionOnnx(fpDir: string, notes: string[], logger: Logger): Promise<Uint8Array> {
-  const file = path.join(fpDir, ONNX_FILE_NAME);
+  const file = path.join(fpDir, ONNX_FILE);
   if (fs.existsSync(file)) return fs.readFileSync(file);
   const model = await loadTfjsModel(path.join(fpDir, TFJS_DIR));
   try {
     const bytes = exportOnnxModel(model);
-    notes.push(`The full-precision folder has no ${ONNX_FILE_NAME}: the benchmark exported its TensorFlow.js model with @cbnn/train exportOnnxModel (${bytes.length} bytes).`);
+    notes.push(`The full-precision folder has no ${ONNX_FILE}: the benchmark exported its TensorFlow.js model with @cbnn/train exportOnnxModel (${bytes.length} bytes).`);
     logger.info({ bytes: bytes.length }, 'exported the full-precision model to ONNX');
     return bytes;
   } finally {

@@ -84,7 +84,7 @@ export function createPlanner(pipeline: ResolvedPipeline, store: ArtifactStore):
       for (const [name, need] of Object.entries(inst.needs)) {
         const outs = need.instances.map((i) => [i, ups.get(i)!] as [string, string]);
         if (need.all) {
-          const c = combinedManifest(store, outs);
+          const c = combinedManifest(store.objects, outs);
           combined.push(c.manifest);
           inputs[name] = c.hash;
         } else inputs[name] = outs[0][1];
@@ -103,13 +103,13 @@ export function createPlanner(pipeline: ResolvedPipeline, store: ArtifactStore):
       p.reasons.push('forced (--force)');
       return p;
     }
-    const rec = store.getRun(p.key);
+    const rec = store.runCache.get(p.key);
     if (!rec) {
       if (prev && prev.key === p.key) p.reasons.push('missing output: its result is not in the store (gc, or a new store)');
       else if (!p.reasons.length) p.reasons.push('not in the run cache');
       return p;
     }
-    const bad = store.checkOutput(rec.output);
+    const bad = store.objects.checkOutput(rec.output);
     if (bad.length) {
       p.corrupt = bad;
       p.reasons.push(...bad.map((b) => `missing output: stored object ${b.hash.slice(0, 12)} is ${b.problem}`));
@@ -117,7 +117,7 @@ export function createPlanner(pipeline: ResolvedPipeline, store: ArtifactStore):
     }
     p.output = rec.output;
     p.record = rec;
-    if (prev?.key === p.key && store.exposed(inst.id) === rec.output) {
+    if (prev?.key === p.key && store.views.exposed(inst.id) === rec.output) {
       p.action = 'up-to-date';
     } else {
       p.action = 'restore';

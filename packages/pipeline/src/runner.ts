@@ -103,7 +103,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
     }
     const key = plan.key;
     resolvedKeys.set(inst.id, { material: plan.material, key });
-    for (const m of plan.combined ?? []) store.putManifest(m);
+    for (const m of plan.combined ?? []) store.objects.putManifest(m);
     const inputs = plan.material.inputs;
 
     if (!forced.has(inst.id)) {
@@ -113,7 +113,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
       if (same) {
         const o = await same.done;
         if (o.status !== 'ran' && o.status !== 'cached') return finish({ ...base, status: 'skipped', note: `same key as '${same.owner}', which ${o.status}` });
-        store.expose(inst.id, o.output!);
+        store.views.expose(inst.id, o.output!);
         return finish({ ...base, status: 'cached', key, output: o.output, log: o.log, metrics: o.metrics, note: `same key as '${same.owner}' (computed once)`, durationMs: Date.now() - t0 });
       }
     }
@@ -144,16 +144,16 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
     if (plan.corrupt?.length) {
       for (const b of plan.corrupt) {
         reporter.message?.(`${inst.id}: stored object ${b.hash.slice(0, 12)} is ${b.problem} (${b.path}); it is not used, the stage runs again`);
-        store.quarantine(b.hash);
+        store.objects.quarantine(b.hash);
       }
-      store.deleteRun(key);
+      store.runCache.delete(key);
       return undefined;
     }
     const rec = plan.record;
     if (!rec) return undefined;
-    store.expose(inst.id, rec.output);
-    if (rec.log && store.objectIntact(rec.log)) {
-      const lines = store.readObject(rec.log).toString('utf8').split('\n').filter(Boolean);
+    store.views.expose(inst.id, rec.output);
+    if (rec.log && store.objects.objectIntact(rec.log)) {
+      const lines = store.objects.readObject(rec.log).toString('utf8').split('\n').filter(Boolean);
       for (const line of lines.slice(-50)) reporter.stageLog?.(inst.id, line, true);
     }
     return { status: 'cached', key, output: rec.output, log: rec.log, metrics: rec.metrics, note: `restored from the run cache (key ${key.slice(0, 12)})` };
@@ -163,7 +163,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
     const base = { id: inst.id, stage: inst.stage, key };
     const attempts = executor.retriesStages ? 1 : inst.retries + 1;
     const inputs: Record<string, string> = {};
-    for (const [name, hash] of Object.entries(inputHashes)) inputs[name] = store.view(hash);
+    for (const [name, hash] of Object.entries(inputHashes)) inputs[name] = store.views.view(hash);
     let lastError = '';
     const startedAt = Date.now();
     for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -203,14 +203,14 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
         }, attemptAbort.signal);
         // A remote worker has committed its output to the shared store already (result.output):
         // it is used only when every object it lists is intact here.
-        const damaged = result.output ? store.checkOutput(result.output) : [];
+        const damaged = result.output ? store.objects.checkOutput(result.output) : [];
         if (damaged.length) throw new StageFailedError(inst.id, `the output the worker committed is damaged: ${damaged.map((b) => `${b.path} ${b.problem}`).join('; ')}`);
-        const metrics = { ...(result.metrics ?? {}), ...checkDeclaredOutputs(inst, result.output ? store.view(result.output) : job.outDir) };
-        const output = result.output ?? store.commitFolder(job.outDir);
-        const log = result.log ?? store.putBytes(fs.readFileSync(job.logFile));
+        const metrics = { ...(result.metrics ?? {}), ...checkDeclaredOutputs(inst, result.output ? store.views.view(result.output) : job.outDir) };
+        const output = result.output ?? store.objects.commitFolder(job.outDir);
+        const log = result.log ?? store.objects.putBytes(fs.readFileSync(job.logFile));
         const endedAt = Date.now();
-        store.putRun({ key, stage: inst.id, output, log, metrics, durationMs: endedAt - startedAt, createdAt: new Date().toISOString() });
-        store.expose(inst.id, output);
+        store.runCache.put({ key, stage: inst.id, output, log, metrics, durationMs: endedAt - startedAt, createdAt: new Date().toISOString() });
+        store.views.expose(inst.id, output);
         return { ...base, status: 'ran', attempts: attempt, output, log, metrics, durationMs: endedAt - startedAt, startedAt, endedAt, cpuSeconds: result.cpuSeconds, worker: result.worker };
       } catch (e) {
         if (e instanceof CancelledError || cancel.signal.aborted) {
@@ -235,7 +235,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
     } finally {
       options.signal?.removeEventListener('abort', onOuterAbort);
       removeTree(runDir);
-      store.saveState();
+      store.objects.saveState();
       planner.save();
     }
     writeLock(pipeline, store, all, resolvedKeys);
@@ -279,7 +279,7 @@ function writeLock(pipeline: ResolvedPipeline, store: ArtifactStore, all: StageO
     stages[o.id] = { stage: o.stage, ...r.material, key: r.key, output: o.output, log: o.log, metrics: o.metrics };
   }
   writeLockFile(pipeline.lockFile, { format: LOCK_FORMAT, pipeline: pipeline.name, store: store.root, params: pipeline.params, stages });
-  store.registerLockFile(pipeline.lockFile);
+  store.views.registerLockFile(pipeline.lockFile);
 }
 
 /** Declared outs, metrics and plots must exist; metrics files (JSON) are read into the lock. */

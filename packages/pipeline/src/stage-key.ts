@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { InvalidInputError } from '@cbnn/core';
 import { canonicalJson, sha256OfText } from './canonical-json';
 import { isNotCode, type FileHashes } from './file-hashes';
-import { MANIFEST_FORMAT, type ArtifactStore, type FolderManifest } from './artifact-store';
+import { MANIFEST_FORMAT, type FolderManifest, type ObjectStore } from './object-store';
 import type { StageInstance } from './pipeline-loader';
 
 /** Everything a stage's result depends on; its canonical JSON's SHA-256 is the cache key. */
@@ -77,7 +77,7 @@ export function hashDeps(inst: StageInstance, pipelineDir: string, file: string,
  * The input of a `stage[*]` need: one folder with a subfolder per instance, described by a
  * manifest built from the instances' manifests (its hash is the input hash).
  */
-export function combinedManifest(store: ArtifactStore, outputs: Array<[instance: string, manifestHash: string]>): { manifest: FolderManifest; hash: string } {
+export function combinedManifest(store: Pick<ObjectStore, 'readManifest'>, outputs: Array<[instance: string, manifestHash: string]>): { manifest: FolderManifest; hash: string } {
   const files: FolderManifest['files'] = {};
   for (const [inst, hash] of outputs) {
     for (const [rel, entry] of Object.entries(store.readManifest(hash).files)) files[`${inst}/${rel}`] = entry;

@@ -1,27 +1,25 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { InvalidInputError, planeSelectionSchema, type PlaneSelection, readJsonFile } from '@cbnn/core';
+import { InvalidInputError, type PlaneSelection, readJsonFile } from '@cbnn/core';
+import { ENGINE_MODEL_FILE, MODEL_INFO_FILE, ONNX_FILE, modelInfoSchema as producerSchema } from '@cbnn/train/model-info';
+
+export { MODEL_INFO_FILE } from '@cbnn/train/model-info';
 
 /**
  * What pruning.select reads from a `model.bnn` / `model.fp` folder (docs/contracts.md, "Model
  * artifact folders"): `model-info.json` for the metrics and parameter counts, and the real size
- * of `model.cbnn` on disk. The schema checks only the fields used here and lets the rest pass,
- * so the trainer can add fields without breaking selection.
+ * of `model.cbnn` on disk. The schema is train's (the producer's), picked down to the fields used
+ * here, the rest passing, so the trainer can add fields without breaking selection.
  */
-export const MODEL_INFO_FILE = 'model-info.json';
-export const ENGINE_MODEL_FILE_NAME = 'model.cbnn';
-export const ONNX_FILE_NAME = 'model.onnx';
-
-const accuracy = z.number().min(0).max(1);
-
+const m = producerSchema.shape;
 export const modelInfoSchema = z.looseObject({
-  kind: z.enum(['bnn', 'fp']),
-  width: z.number().positive(),
-  planes: z.looseObject({ selection: planeSelectionSchema }),
-  params: z.looseObject({ binary: z.number().int().min(0), float: z.number().int().min(0) }),
-  bytes: z.looseObject({ float32: z.number().min(0).optional() }).optional(),
-  metrics: z.looseObject({ validationAccuracy: accuracy, testAccuracy: accuracy }),
+  kind: m.kind,
+  width: m.width,
+  planes: m.planes.pick({ selection: true }).loose(),
+  params: m.params.loose(),
+  bytes: m.bytes.pick({ float32: true }).partial().loose().optional(),
+  metrics: m.metrics.pick({ validationAccuracy: true, testAccuracy: true }).loose(),
 });
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
 
@@ -54,11 +52,11 @@ export function readModelFolder(dir: string, expectedKind: 'bnn' | 'fp'): ModelF
   }
   let packedBytes: number | undefined;
   if (expectedKind === 'bnn') {
-    const file = path.join(dir, ENGINE_MODEL_FILE_NAME);
+    const file = path.join(dir, ENGINE_MODEL_FILE);
     if (!fs.existsSync(file)) throw new InvalidInputError('the binary model has no engine model file', { file }, 'train.bnn exports model.cbnn; was the export skipped?');
     packedBytes = fs.statSync(file).size;
   }
-  const onnx = path.join(dir, ONNX_FILE_NAME);
+  const onnx = path.join(dir, ONNX_FILE);
   const binaryParams = info.params.binary;
   const floatParams = info.params.float;
   return {

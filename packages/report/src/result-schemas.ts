@@ -1,85 +1,38 @@
 import { z } from 'zod';
 import { planeSelectionSchema } from '@cbnn/core';
+import { sensitivityReportSchema, sensitivityRowSchema as producerSensitivityRow } from '@cbnn/sensitivity/sensitivity-format';
+import { planSchema } from '@cbnn/pruning/plan-format';
+import { searchCandidateSchema, searchResultSchema as producerSearchSchema } from '@cbnn/pruning/search-format';
+import { modelInfoSchema as producerModelInfo } from '@cbnn/train/model-info';
 
 /**
- * The report's own schemas of the result files pinned in docs/contracts.md. The analysis packages
- * sit beside the report, not below it (layering), so it validates their files again here: a file
- * that drifts from the contract fails with the file and field named instead of a broken chart.
- * bench.json is the exception: bench is below the report and exports its schema on its own.
- * Objects are not strict: producers may add fields without breaking older reports.
+ * The schemas of the result files the report reads are their producers' (docs/contracts.md),
+ * imported from the producers' light subpaths (zod and core only, no TensorFlow.js, onnxruntime
+ * or engine): a file that drifts from the contract fails with the file and field named instead
+ * of a broken chart, and the report can never disagree with the writer. Reading is tolerant:
+ * `.loose()` lets producers add fields without breaking older reports, and `.pick()` keeps only
+ * what the report uses.
  */
-
-const fraction = z.number().min(0).max(1);
 const nonNegativeInt = z.number().int().min(0);
-const finite = z.number().refine(Number.isFinite, { message: 'expected a finite number' });
 
-export const sensitivityRowSchema = z.object({
-  scope: z.enum(['single', 'cumulative']),
-  mode: z.enum(['randomize', 'zero']),
-  channel: z.string(),
-  bits: z.array(z.number().int().min(0).max(7)).min(1),
-  label: z.string(),
-  accuracy: fraction,
-  accuracyStd: z.number().min(0),
-  dropPoints: finite,
-  repeats: z.number().int().min(1),
-});
+export const sensitivityRowSchema = producerSensitivityRow.loose();
 export type SensitivityRow = z.infer<typeof sensitivityRowSchema>;
 
-export const sensitivityResultSchema = z.object({
-  format: z.literal('cbnn.sensitivity'),
-  version: z.literal(1),
-  split: z.string(),
-  seed: z.number().int(),
-  repeats: z.number().int().min(1),
-  baselineAccuracy: fraction,
-  rows: z.array(sensitivityRowSchema),
-});
+export const sensitivityResultSchema = sensitivityReportSchema
+  .pick({ format: true, version: true, split: true, seed: true, repeats: true, baselineAccuracy: true })
+  .extend({ rows: z.array(sensitivityRowSchema) })
+  .loose();
 export type SensitivityResult = z.infer<typeof sensitivityResultSchema>;
 
-export const planResultSchema = z.object({
-  format: z.literal('cbnn.plan'),
-  version: z.literal(1),
-  policy: z.enum(['lsb-first', 'greedy']),
-  mode: z.enum(['randomize', 'zero']),
-  budgetPoints: z.number().min(0),
-  baselineAccuracy: fraction,
-  keptPlanes: planeSelectionSchema,
-  // Dropping nothing is a valid plan, so a channel may map to an empty list here.
-  droppedPlanes: z.record(z.string(), z.array(z.number().int().min(0).max(7))),
-  steps: z.array(z.object({ drop: z.string(), accuracy: fraction, dropPoints: finite, accepted: z.boolean() })),
-});
+export const planResultSchema = planSchema.loose();
 export type PlanResult = z.infer<typeof planResultSchema>;
 
-export const candidateSchema = z.object({
-  name: z.string().min(1),
-  planes: planeSelectionSchema,
-  planeCount: z.number().int().min(1),
-  width: z.number().positive(),
-  binaryParams: nonNegativeInt,
-  floatParams: nonNegativeInt,
-  packedBytes: z.number().int().positive(),
-  float32Bytes: z.number().int().positive(),
-  validationAccuracy: fraction,
-  testAccuracy: fraction,
-  withinBudget: z.boolean(),
-});
+export const candidateSchema = searchCandidateSchema.loose();
 export type Candidate = z.infer<typeof candidateSchema>;
 
-export const searchResultSchema = z
-  .object({
-    format: z.literal('cbnn.search'),
-    version: z.literal(1),
-    budgetPoints: z.number().min(0),
-    selection: z.literal('validation'),
-    baseline: candidateSchema,
-    fullPrecision: z
-      .object({ testAccuracy: fraction, float32Bytes: z.number().int().positive(), onnxBytes: z.number().int().positive().optional() })
-      .optional(),
-    candidates: z.array(candidateSchema),
-    chosen: z.string().min(1),
-    compression: z.object({ vsBaselinePacked: z.number().positive(), vsFullPrecisionFloat32: z.number().positive() }),
-  })
+export const searchResultSchema = producerSearchSchema
+  .extend({ baseline: candidateSchema, candidates: z.array(candidateSchema) })
+  .loose()
   .superRefine((search, ctx) => {
     // pruning.select falls back to the baseline when no candidate is within the budget.
     if (search.chosen !== search.baseline.name && !search.candidates.some((c) => c.name === search.chosen)) {
@@ -98,27 +51,23 @@ export { benchModelSchema, benchRowSchema, benchResultSchema } from '@cbnn/bench
 export type { BenchModel, BenchRow, BenchSide, BenchResult } from '@cbnn/bench/bench-format';
 
 /**
- * `model-info.json` of a model folder. The contract leaves the shape of `planes` open
- * ("selection + resolved layout"), so the report accepts any value there and only reads a
- * selection out of it when it finds one.
+ * `model-info.json` of a model folder: train's schema, with what the report can do without made
+ * optional. The contract leaves the shape of `planes` open ("selection + resolved layout"), so the
+ * report accepts any value there and only reads a selection out of it when it finds one.
  */
-export const modelInfoSchema = z.object({
-  kind: z.enum(['bnn', 'fp']),
-  arch: z.string(),
-  width: z.number().positive(),
+const mi = producerModelInfo.shape;
+export const modelInfoSchema = z.looseObject({
+  kind: mi.kind,
+  arch: mi.arch,
+  width: mi.width,
   planes: z.unknown().optional(),
-  firstLayer: z.string().optional(),
-  classNames: z.array(z.string()).optional(),
-  backend: z.string(),
-  seed: z.number().int(),
-  params: z.object({ binary: nonNegativeInt, float: nonNegativeInt }),
-  bytes: z.object({ packed: nonNegativeInt.optional(), float32: nonNegativeInt }),
-  metrics: z.object({
-    validationAccuracy: fraction.optional(),
-    testAccuracy: fraction,
-    bestEpoch: nonNegativeInt.optional(),
-    epochs: nonNegativeInt.optional(),
-  }),
+  firstLayer: mi.firstLayer.optional(),
+  classNames: mi.classNames.optional(),
+  backend: mi.backend,
+  seed: mi.seed,
+  params: mi.params.loose(),
+  bytes: mi.bytes.partial({ packed: true }).loose(),
+  metrics: mi.metrics.pick({ validationAccuracy: true, testAccuracy: true, bestEpoch: true, epochs: true }).partial({ validationAccuracy: true, bestEpoch: true, epochs: true }).loose(),
 });
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
 

@@ -118,7 +118,6 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
         testAccuracy: test.accuracy,
         bestEpoch: result.bestEpoch,
         epochs: result.epochs.length,
-        samplesPerSecond: result.samplesPerSecond,
         stoppedEarly: result.stoppedEarly,
       },
       training: { epochs: params.epochs, batchSize: params.batchSize, learningRate, schedule: params.schedule, patience: params.patience, recalibrationSamples: params.recalibrationSamples, limit: params.limit ?? null, planesSource, hidden: params.hidden ?? null },

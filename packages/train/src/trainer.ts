@@ -222,7 +222,11 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       samplesPerSecond: seen / seconds,
     };
     history.push(metrics);
-    if (options.epochsFile) fs.appendFileSync(options.epochsFile, JSON.stringify(metrics) + '\n');
+    // epochs.jsonl is part of the artifact: same key, same bytes. Wall-clock figures go to the log.
+    if (options.epochsFile) {
+      const { seconds: _s, samplesPerSecond: _r, ...reproducible } = metrics;
+      fs.appendFileSync(options.epochsFile, JSON.stringify(reproducible) + '\n');
+    }
     logger.info(metrics, `epoch ${epoch}/${options.epochs}: loss ${metrics.loss.toFixed(4)} train ${metrics.trainAccuracy.toFixed(4)} validation ${metrics.validationAccuracy.toFixed(4)} (${metrics.samplesPerSecond.toFixed(0)} samples/s)`);
     if (!best || validation.accuracy > best.accuracy) {
       if (best) tf.dispose(best.weights);

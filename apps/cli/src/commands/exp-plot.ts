@@ -74,7 +74,7 @@ function plotRun(store: ArtifactStore, run: RecordedRun, curveStages: string[] |
   const select = outputs.find((s) => s.handler === SELECT);
   if (select) {
     try {
-      const bytes = readRecordedFile(store, select.output, 'search.json');
+      const bytes = readRecordedFile(store.objects, select.output, 'search.json');
       if (bytes) {
         const search = parseSearch(bytes.toString('utf8'));
         plot.search = search;
@@ -97,7 +97,7 @@ function plotRun(store: ArtifactStore, run: RecordedRun, curveStages: string[] |
   plot.curves = [];
   for (const s of outputs.filter((s) => s.handler !== undefined && TRAIN.has(s.handler) && wanted(s))) {
     try {
-      const bytes = readRecordedFile(store, s.output, 'epochs.jsonl');
+      const bytes = readRecordedFile(store.objects, s.output, 'epochs.jsonl');
       if (!bytes) continue;
       const epochs = bytes
         .toString('utf8')

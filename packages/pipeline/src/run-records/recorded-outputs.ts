@@ -1,5 +1,5 @@
 import { CorruptArtifactError } from '@cbnn/core';
-import type { ArtifactStore } from '../artifact-store';
+import type { ObjectStore } from '../object-store';
 import type { RecordedRun, RecordedStage } from './run-record-format';
 
 /** Stages of a run whose output is in the record (they ran or were restored). */
@@ -11,7 +11,7 @@ export function stagesWithOutput(run: RecordedRun): Array<RecordedStage & { outp
  * One file of a recorded output, read from the object store; undefined when the output has no
  * such file. A missing or damaged object is an error (exit 5): a result is never read from it.
  */
-export function readRecordedFile(store: ArtifactStore, output: string, rel: string): Buffer | undefined {
+export function readRecordedFile(store: ObjectStore, output: string, rel: string): Buffer | undefined {
   const entry = store.readManifest(output).files[rel];
   if (!entry) return undefined;
   if (!store.objectIntact(entry.hash)) {
