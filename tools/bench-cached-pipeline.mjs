@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeLayeredPipeline } from './layered-pipeline.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -21,15 +22,7 @@ const repeats = Number(positional[1] ?? 7);
 for (const cli of clis) if (!fs.existsSync(cli)) throw new Error(`build the CLI first (${cli} is missing)`);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-bench-'));
-const lines = ['name: bench', 'params:', '  size: 1000', 'stages:'];
-for (let i = 0; i < stages; i++) {
-  // A layered DAG: each stage after the first five reads two earlier ones.
-  const needs = i < 5 ? '' : `\n    needs: { a: s${i - 5}, b: s${Math.floor(i / 2)} }`;
-  const body = (i < 5 ? `head -c \${params.size} /dev/zero | tr '\\\\0' x > \${outDir}/v.txt` : `cat \${inputs.a}/v.txt \${inputs.b}/v.txt | head -c 4000 > \${outDir}/v.txt`) + `; echo s${i} >> \${outDir}/v.txt`;
-  lines.push(`  s${i}:\n    cmd: ${JSON.stringify(body)}${needs}\n    outs: [v.txt]`);
-}
-const file = path.join(dir, 'bench.yaml');
-fs.writeFileSync(file, lines.join('\n') + '\n');
+const file = writeLayeredPipeline(dir, stages);
 
 const run = (cli, store) => {
   const t0 = process.hrtime.bigint();

@@ -14,6 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { writeLayeredPipeline } from './layered-pipeline.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(path.join(root, 'packages', 'pipeline', 'package.json'));
@@ -28,14 +29,7 @@ const pairs = Number(process.argv[3] ?? 40);
 // --no-git: the pipeline outside any git work tree (the record then starts no git process).
 const withGit = !process.argv.includes('--no-git');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-bench-record-'));
-const lines = ['name: bench', 'params:', '  size: 1000', 'stages:'];
-for (let i = 0; i < stages; i++) {
-  const needs = i < 5 ? '' : `\n    needs: { a: s${i - 5}, b: s${Math.floor(i / 2)} }`;
-  const body = (i < 5 ? `head -c \${params.size} /dev/zero | tr '\\\\0' x > \${outDir}/v.txt` : `cat \${inputs.a}/v.txt \${inputs.b}/v.txt | head -c 4000 > \${outDir}/v.txt`) + `; echo s${i} >> \${outDir}/v.txt`;
-  lines.push(`  s${i}:\n    cmd: ${JSON.stringify(body)}${needs}\n    outs: [v.txt]`);
-}
-const file = path.join(dir, 'bench.yaml');
-fs.writeFileSync(file, lines.join('\n') + '\n');
+const file = writeLayeredPipeline(dir, stages);
 fs.writeFileSync(path.join(dir, '.gitignore'), '.cbnn/\n');
 const git = (...args) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
 if (withGit) {

@@ -53,3 +53,26 @@ export function workspace(yaml?: string): Workspace {
 export function readOut(ws: Workspace, stage: string, file = 'value.txt'): string {
   return fs.readFileSync(path.join(ws.store.root, 'out', stage, file), 'utf8');
 }
+
+/**
+ * Two writers and a join: `left` writes the `text` param (and a metrics file), `right` a constant,
+ * `join` concatenates them. `params` adds top-level params (YAML lines), `extra` more stages.
+ */
+export function leftRightJoin(name: string, text: string, options: { params?: string; extra?: string } = {}): string {
+  return `
+name: ${name}
+params:
+  text: ${text}
+${options.params ?? ''}stages:
+  left:
+    uses: test.write
+    with: { text: "\${params.text}" }
+    metrics: [metrics.json]
+  right:
+    uses: test.write
+    with: { text: R }
+  join:
+    uses: test.concat
+    needs: { a: left, b: right }
+${options.extra ?? ''}`;
+}

@@ -1,24 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readLockFile, planStatus, loadPipeline } from '../src';
-import { readOut, registry, workspace } from './helpers';
+import { leftRightJoin, readOut, registry, workspace } from './helpers';
 
-const PIPELINE = (text: string) => `
-name: cache-test
-params:
-  text: ${text}
-stages:
-  left:
-    uses: test.write
-    with: { text: "\${params.text}" }
-    metrics: [metrics.json]
-  right:
-    uses: test.write
-    with: { text: R }
-  join:
-    uses: test.concat
-    needs: { a: left, b: right }
-`;
+const PIPELINE = (text: string) => leftRightJoin('cache-test', text);
 
 describe('run cache', () => {
   it('second run executes nothing and restores outputs; a param change re-runs only it and downstream; reverting restores', async () => {

@@ -11,25 +11,9 @@ import {
   runRecordFile,
   type RecordedRun,
 } from '../src';
-import { testHandlers, workspace } from './helpers';
+import { leftRightJoin, testHandlers, workspace } from './helpers';
 
-const PIPELINE = (text: string, extra = '') => `
-name: records-test
-params:
-  text: ${text}
-  nested: { depth: 2 }
-stages:
-  left:
-    uses: test.write
-    with: { text: "\${params.text}" }
-    metrics: [metrics.json]
-  right:
-    uses: test.write
-    with: { text: R }
-  join:
-    uses: test.concat
-    needs: { a: left, b: right }
-${extra}`;
+const PIPELINE = (text: string, extra = '') => leftRightJoin('records-test', text, { params: '  nested: { depth: 2 }\n', extra });
 
 const errorOf = (f: () => unknown): { exitCode?: number; message: string; hint?: string } => {
   try {
