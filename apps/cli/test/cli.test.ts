@@ -61,9 +61,10 @@ describe('cbnn CLI', () => {
     expect(why.stdout).toContain("upstream 'a' will run");
 
     expect(w.cbnn('verify', 'p.yaml').code).toBe(0);
-    // Change n: new outputs; gc then drops the old ones that no lock file references.
+    // Change n: new outputs; gc then drops the old ones that no lock file references (the run
+    // records keep them too, unless --drop-records: tested in exp.test.ts).
     expect(w.cbnn('run', 'p.yaml', '--set', 'n=2').code).toBe(0);
-    const gc = JSON.parse(w.cbnn('gc', 'p.yaml', '--json').stdout);
+    const gc = JSON.parse(w.cbnn('gc', 'p.yaml', '--json', '--drop-records').stdout);
     expect(gc.removedObjects).toBeGreaterThan(0);
     expect(gc.removedRuns).toBe(2);
     expect(w.cbnn('verify', 'p.yaml', '--json').code).toBe(0);
