@@ -12,6 +12,7 @@ import { seedOfKey, type KeyMaterial } from './stage-key';
 import { createPlanner, oldKeySchemeNotice, type StagePlan } from './planner';
 import { upstreamOf } from './dag';
 import { WorkspaceLock, type LockOwner } from './workspace-lock';
+import { PIPELINE_RUN_FORMAT, newPipelineRunId, writePipelineRun, type PipelineRun } from './pipeline-runs';
 
 export interface RunOptions {
   store: ArtifactStore;
@@ -45,6 +46,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
   const { store, executor } = options;
   const reporter = options.reporter ?? {};
   const started = Date.now();
+  const runId = newPipelineRunId(new Date(started));
   const jobs = Math.max(1, options.jobs ?? os.availableParallelism());
   const selected = selectInstances(pipeline, options.stages);
   const forced = new Set(options.force?.length ? [...expandNames(pipeline, options.force, '--force')] : []);
@@ -234,11 +236,13 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
       planner.save();
     }
     writeLock(pipeline, store, all, resolvedKeys);
+    recordRun(pipeline, store, all, { id: runId, started, complete: selected.length === pipeline.instances.length });
   } finally {
     lock.release();
   }
   const count = (s: StageOutcome['status']) => all.filter((o) => o.status === s).length;
   const summary: RunSummary = {
+    runId,
     pipeline: pipeline.file,
     store: store.root,
     lockFile: pipeline.lockFile,
@@ -269,6 +273,27 @@ function writeLock(pipeline: ResolvedPipeline, store: ArtifactStore, all: StageO
   }
   writeLockFile(pipeline.lockFile, { format: LOCK_FORMAT, pipeline: pipeline.name, store: store.root, params: pipeline.params, stages });
   store.views.registerLockFile(pipeline.lockFile);
+}
+
+/** The run list of this run (pipeline-runs.ts): what `cbnn report` reads, never mixing two runs. */
+function recordRun(pipeline: ResolvedPipeline, store: ArtifactStore, all: StageOutcome[], run: { id: string; started: number; complete: boolean }): void {
+  const stages: PipelineRun['stages'] = {};
+  for (const o of all) {
+    if ((o.status === 'ran' || o.status === 'cached') && o.key && o.output) {
+      stages[o.id] = { handler: pipeline.byId.get(o.id)?.handler?.name, status: o.status, key: o.key, output: o.output };
+    }
+  }
+  writePipelineRun(store.root, {
+    format: PIPELINE_RUN_FORMAT,
+    id: run.id,
+    pipeline: pipeline.file,
+    name: pipeline.name,
+    startedAt: new Date(run.started).toISOString(),
+    endedAt: new Date().toISOString(),
+    complete: run.complete && Object.keys(stages).length === pipeline.instances.length,
+    params: pipeline.params,
+    stages,
+  });
 }
 
 /** Declared outs, metrics and plots must exist; metrics files (JSON) are read into the lock. */

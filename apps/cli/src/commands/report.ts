@@ -1,17 +1,24 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { writeFileAtomicSync } from '@cbnn/core';
 import type { ReportFolders } from '@cbnn/report';
-import type { ResolvedPipeline } from '@cbnn/pipeline';
+import { ExitCode } from '@cbnn/core';
+import { latestCompleteRun, listPipelineRuns, type ArtifactStore, type PipelineRun, type ResolvedPipeline } from '@cbnn/pipeline';
 import { CommandError, collect, openPipeline } from '../context';
 
-/** Which report input each handler's output feeds. The baseline is the train.bnn stage outside any matrix with no plan. */
-function reportFolders(pipeline: ResolvedPipeline, outRoot: string): ReportFolders {
+/**
+ * Which report input each handler's output feeds, all from one run's outputs (never the `out/`
+ * links, which each run repoints stage by stage). The baseline is the train.bnn stage outside any
+ * matrix with no plan.
+ */
+function reportFolders(pipeline: ResolvedPipeline, store: ArtifactStore, run: PipelineRun): ReportFolders {
   const folders: Record<string, string> = {};
   const take = (name: string, id: string) => {
-    const dir = path.join(outRoot, id);
-    if (fs.existsSync(dir) && folders[name] === undefined) folders[name] = dir;
+    const output = run.stages[id]?.output;
+    if (output === undefined || folders[name] !== undefined) return;
+    const bad = store.objects.checkOutput(output);
+    if (bad.length) throw new CommandError(`run ${run.id}: the output of stage '${id}' is no longer intact in the store (${bad[0].problem}: ${bad[0].path}); run the pipeline again`, ExitCode.corruptStore);
+    folders[name] = store.views.view(output);
   };
   for (const inst of pipeline.instances) {
     switch (inst.handler?.name) {
@@ -35,13 +42,18 @@ export function registerReport(program: Command): void {
     .option('--title <text>', 'report title')
     .option('--set <key=value>', 'override a top-level param (as given to run); repeatable', collect)
     .option('--store <dir>', 'artifact store folder (default: .cbnn/ in the project)')
-    .action(async (file: string | undefined, opts: { out?: string; title?: string; set?: string[]; store?: string }) => {
-      const { buildReport, collectProvenance, loadReportInput } = await import('@cbnn/report');
+    .option('--run <id>', 'report this run (default: the latest complete run; ids: <store>/pipeline-runs/<pipeline>/)')
+    .action(async (file: string | undefined, opts: { out?: string; title?: string; set?: string[]; store?: string; run?: string }) => {
       const { pipeline, store } = openPipeline(file, opts);
-      const folders = reportFolders(pipeline, store.outDir);
-      if (Object.keys(folders).length === 0) {
-        throw new CommandError(`no results of pipeline '${pipeline.name}' in ${store.outDir}: run it first (cbnn run ${path.relative(process.cwd(), pipeline.file)})`);
+      const runs = listPipelineRuns(store.root, pipeline.file, pipeline.name);
+      const run = opts.run ? runs.find((r) => r.id === opts.run) : latestCompleteRun(runs);
+      if (!run) {
+        if (opts.run) throw new CommandError(`--run ${opts.run}: no such run of pipeline '${pipeline.name}' in ${store.root} (runs: ${runs.map((r) => `${r.id}${r.complete ? '' : ' (partial)'}`).join(', ') || 'none'})`, ExitCode.usage);
+        throw new CommandError(`no complete run of pipeline '${pipeline.name}' in ${store.root}${runs.length ? ` (only partial runs: ${runs.map((r) => r.id).join(', ')}; pick one with --run)` : ''}: run it first (cbnn run ${path.relative(process.cwd(), pipeline.file)}; a cached run is quick)`);
       }
+      const { buildReport, collectProvenance, loadReportInput } = await import('@cbnn/report');
+      const folders = reportFolders(pipeline, store, run);
+      if (Object.keys(folders).length === 0) throw new CommandError(`run ${run.id} of pipeline '${pipeline.name}' has no results a report reads`);
       const dag = {
         stages: pipeline.instances.map((i) => ({ name: i.id, handler: i.handler?.name ?? 'cmd' })),
         edges: pipeline.instances.flatMap((i) => Object.entries(i.needs).flatMap(([input, n]) => n.instances.map((from) => ({ from, to: i.id, input })))),
@@ -52,6 +64,6 @@ export function registerReport(program: Command): void {
       const out = path.resolve(opts.out ?? path.join(store.root, 'reports', `${pipeline.name}.html`));
       writeFileAtomicSync(out, html);
       writeFileAtomicSync(out.replace(/\.html?$/, '') + '.md', markdown);
-      process.stdout.write(`${markdown.trimEnd()}\n\nreport: ${out}\n`);
+      process.stdout.write(`${markdown.trimEnd()}\n\nreport of run ${run.id} (${run.complete ? 'complete' : 'partial'}, ended ${run.endedAt}): ${out}\n`);
     });
 }
