@@ -51,7 +51,7 @@ function record(i) {
     format: records.RECORDED_RUN_FORMAT, id, name: i % 10 === 0 ? `exp-${i}` : undefined,
     pipeline: { name: 'mnist', file: '/work/project/pipelines/mnist.yaml', hash: hash(`p${i % 3}`) },
     params, command: `cbnn run pipelines/mnist.yaml --set width=${width}`, git: { commit: hash(`g${i % 9}`).slice(0, 40), dirty: i % 4 === 0 },
-    startedAt: started.toISOString(), endedAt: new Date(started.getTime() + 1_200_000).toISOString(), durationMs: 1_200_000, status: i % 17 === 0 ? 'failed' : 'ok', exitCode: i % 17 === 0 ? 4 : 0,
+    startedAt: started.toISOString(), endedAt: new Date(started.getTime() + 1_200_000).toISOString(), durationMs: 1_200_000, status: i % 17 === 0 ? 'failed' : 'ok', complete: i % 17 !== 0, exitCode: i % 17 === 0 ? 4 : 0,
     counts: { executed: 21, cached: 0, failed: 0, skipped: 0 },
     machine: { hostname: 'bench', cpu: 'AMD EPYC', cores: 2, os: 'Linux 6 x64', node: process.version },
     executor: { name: 'local', jobs: 2, workers: [] }, store, stages,

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { InvalidArgumentError } from 'commander';
 import { createStageRegistry, CbnnError, ExitCode } from '@cbnn/core';
 import { ArtifactStore, defaultStoreRoot, loadPipeline, type ResolvedPipeline } from '@cbnn/pipeline';
 import { handlerDescriptors } from './handlers';
@@ -19,6 +20,16 @@ export function openPipeline(file: string | undefined, opts: PipelineOptions): {
 
 export function workerScript(): string {
   return path.join(__dirname, 'stage-worker.js');
+}
+
+/**
+ * An option value that must be a positive integer. Commander turns InvalidArgumentError into a
+ * usage error naming the option (exit 2), not an unexpected error with a stack trace.
+ */
+export function positiveInteger(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got '${v}'`);
+  return n;
 }
 
 /** Commander collects repeated `--set k=v`. */

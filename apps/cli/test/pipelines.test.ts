@@ -46,8 +46,9 @@ function writeCifarFixture(dir: string, perBatch: number): void {
   fs.writeFileSync(path.join(dir, 'test_batch.bin'), batch(perBatch * 2));
 }
 
-/** The lock file of a smoke run, kept for the reproducibility test (saves it a third run). */
+/** The first smoke test's store and last complete run, kept for later tests (saves them a run each). */
 let smokeLock: string | undefined;
+let smokeRun: { store: string; file: string; runId: string } | undefined;
 
 describe('shipped pipelines through the real CLI', () => {
   it('smoke.yaml runs the whole method end to end, then a rerun is fully cached', () => {
@@ -77,6 +78,7 @@ describe('shipped pipelines through the real CLI', () => {
     const second = cbnn(['run', smoke, '--store', store, '--json']);
     expect(second.code).toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({ executed: 0, cached: 10 });
+    smokeRun = { store, file: smoke, runId: JSON.parse(second.stdout).runId };
     expect(cbnn(['verify', '--store', store]).code).toBe(0);
 
     // `cbnn report` rebuilds the report from the latest results, with the pipeline graph.
@@ -135,6 +137,46 @@ describe('shipped pipelines through the real CLI', () => {
     }
     expect(compared).toBe(8);
     expect([...tainted].sort()).toEqual(['bench', 'report']);
+  }, 600_000);
+
+  it('report after a partial run: the latest complete run, never the partial run\'s stages mixed in; --run picks one', () => {
+    if (!smokeRun) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-partial-'));
+      const file = pipelineCopy('smoke.yaml', dir);
+      const r = cbnn(['run', file, '--store', path.join(dir, 'store'), '--jobs', '2', '--json']);
+      expect(r.code).toBe(0);
+      smokeRun = { store: path.join(dir, 'store'), file, runId: JSON.parse(r.stdout).runId };
+    }
+    const { store, file, runId } = smokeRun;
+    const trainCount = (dir: string) => readJson(path.join(dir, 'dataset.json')).splits.train.count;
+    const complete = readJson(path.join(store, 'records', `${runId}.json`));
+    expect(complete.complete).toBe(true);
+    const outputOf = (record: { stages: Array<{ id: string; output?: string }> }, id: string) => record.stages.find((s) => s.id === id)!.output!;
+    const completeCount = trainCount(path.join(store, 'views', outputOf(complete, 'data')));
+
+    // A partial run with another dataset size repoints out/data only.
+    const partial = cbnn(['run', file, '--store', store, '--stage', 'data', '--set', 'perClass=30', '--json']);
+    expect(partial.code).toBe(0);
+    const partialId = JSON.parse(partial.stdout).runId;
+    expect(readJson(path.join(store, 'records', `${partialId}.json`)).stages.map((s: { id: string }) => s.id)).toEqual(['data']);
+    expect(trainCount(path.join(store, 'out', 'data'))).toBeLessThan(completeCount);
+
+    const report = cbnn(['report', file, '--store', store, '--out', path.join(store, 'r.html')]);
+    expect(report.code).toBe(0);
+    expect(report.stdout).toContain(`report of run ${runId} (complete`);
+    expect(report.stdout).toContain(`Dataset: mnist (${completeCount} train`);
+    expect(report.stdout).toMatch(/\| Compact BNN \|/);
+
+    const onlyPartial = cbnn(['report', file, '--store', store, '--run', partialId, '--out', path.join(store, 'p.html')]);
+    expect(onlyPartial.code).toBe(0);
+    expect(onlyPartial.stdout).toContain(`report of run ${partialId} (partial`);
+    expect(onlyPartial.stdout).not.toContain(`Dataset: mnist (${completeCount} train`);
+    expect(onlyPartial.stdout).not.toMatch(/\| Compact BNN \|/);
+
+    const unknown = cbnn(['report', file, '--store', store, '--run', 'nope']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain(`--run 'nope': no run has this id or name`);
+    expect(unknown.stderr).toContain(partialId); // among the nearest
   }, 600_000);
 
   it('cifar10.yaml runs on a CIFAR-10 binary fixture: 24 planes, per-colour sensitivity and plan', () => {

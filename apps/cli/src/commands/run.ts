@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, CancelledError } from '@cbnn/core';
 import { LocalExecutor, ProgressRenderer, runPipeline, type Executor, type RunSummary } from '@cbnn/pipeline';
-import { collect, CommandError, openPipeline, printJson, workerScript } from '../context';
+import { collect, CommandError, openPipeline, positiveInteger, printJson, workerScript } from '../context';
 
 export function registerRun(program: Command): void {
   program
@@ -11,7 +11,7 @@ export function registerRun(program: Command): void {
     .description('run a pipeline: restore cached stages, execute the rest')
     .option('--stage <name>', 'run only this stage (and what it needs); repeatable', collect)
     .option('--force <name>', 'execute this stage even if cached; repeatable', collect)
-    .option('-j, --jobs <n>', 'stages running at once (default: number of cores)', (v) => parsePositive(v, '--jobs'))
+    .option('-j, --jobs <n>', 'stages running at once (default: number of cores)', positiveInteger)
     .option('--set <key=value>', 'override a top-level param; repeatable', collect)
     .option('--store <dir>', 'artifact store folder (default: .cbnn/ in the project)')
     .option('--keep-going', 'after a failure, keep running stages that do not depend on it')
@@ -84,8 +84,3 @@ function printResultSummary(summary: RunSummary, stream: NodeJS.WriteStream): vo
   stream.write(`wall time: ${(summary.durationMs / 1000).toFixed(1)} s\n`);
 }
 
-function parsePositive(v: string, name: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} expects a positive integer, got '${v}'`);
-  return n;
-}

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import type { StageQueueWorkerEvent } from '@cbnn/pipeline/bullmq';
-import { workerScript } from '../context';
+import { positiveInteger, workerScript } from '../context';
 
 interface WorkerOptions {
   redis?: string;
@@ -23,11 +23,11 @@ export function registerWorker(program: Command): void {
     .description('run queued stages of `cbnn run --executor bullmq` (any number of machines sharing the store)')
     .option('--redis <url>', 'Redis URL, e.g. redis://host:6379 (default: $CBNN_REDIS_URL)')
     .option('--store <dir>', 'this machine\'s mount of the shared artifact store (the runner\'s --store)')
-    .option('--concurrency <n>', 'stages running at once on this worker (default 1)', (v) => positive(v, '--concurrency'))
+    .option('--concurrency <n>', 'stages running at once on this worker (default 1)', positiveInteger)
     .option('--queue <name>', 'queue name (default cbnn-stages)')
     .option('--prefix <prefix>', 'Redis key prefix (default cbnn)')
-    .option('--lock-duration <ms>', 'a job whose lock is not renewed this long is stalled and retried elsewhere (default 30000)', (v) => positive(v, '--lock-duration'))
-    .option('--stalled-interval <ms>', 'how often to look for stalled jobs (default 30000)', (v) => positive(v, '--stalled-interval'))
+    .option('--lock-duration <ms>', 'a job whose lock is not renewed this long is stalled and retried elsewhere (default 30000)', positiveInteger)
+    .option('--stalled-interval <ms>', 'how often to look for stalled jobs (default 30000)', positiveInteger)
     .action(async (opts: WorkerOptions) => {
       const redis = opts.redis ?? process.env.CBNN_REDIS_URL;
       if (!redis) throw new Error('cbnn worker needs --redis URL (or $CBNN_REDIS_URL)');
@@ -74,8 +74,3 @@ function describe(e: StageQueueWorkerEvent, redis: string, store: string, concur
   }
 }
 
-function positive(v: string, name: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} expects a positive integer, got '${v}'`);
-  return n;
-}

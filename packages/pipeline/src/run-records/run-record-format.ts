@@ -76,6 +76,11 @@ export const recordedRunSchema = z.object({
   endedAt: z.string(),
   durationMs: z.number().min(0),
   status: z.enum(['ok', 'failed', 'cancelled']),
+  /**
+   * Every stage instance of the pipeline ran or was restored in this run (no `--stage`, nothing
+   * failed): its outputs are one consistent set of results, what `cbnn report` reads by default.
+   */
+  complete: z.boolean(),
   /** The exit code `cbnn run` gives for this status. */
   exitCode: z.number().int(),
   counts: z.object({ executed: z.number().int(), cached: z.number().int(), failed: z.number().int(), skipped: z.number().int() }),

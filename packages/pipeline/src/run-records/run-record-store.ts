@@ -186,6 +186,20 @@ function editDistance(a: string, b: string): number {
   return prev[b.length];
 }
 
+/**
+ * The runs of one pipeline file (and name) in `runs`, oldest first: another file of the same name
+ * in the same store is another pipeline.
+ */
+export function runsOfPipeline(runs: readonly RecordedRun[], pipelineFile: string, name: string): RecordedRun[] {
+  const file = path.resolve(pipelineFile);
+  return runs.filter((r) => r.pipeline.file === file && r.pipeline.name === name).reverse();
+}
+
+/** The newest run whose outputs are one whole set of results (see `complete`). */
+export function latestCompleteRun(runs: readonly RecordedRun[]): RecordedRun | undefined {
+  return [...runs].sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0)).find((r) => r.complete);
+}
+
 /** Every output and log object the records reference (what `gc` keeps for them). */
 export function recordedObjects(runs: readonly RecordedRun[]): { outputs: Set<string>; logs: Set<string> } {
   const outputs = new Set<string>();

@@ -74,6 +74,7 @@ export class RunRecorder {
       endedAt: ended.toISOString(),
       durationMs: ended.getTime() - this.startedAt.getTime(),
       status,
+      complete: this.pipeline.instances.every((i) => stages.some((s) => s.id === i.id && (s.status === 'ran' || s.status === 'cached'))),
       exitCode: status === 'ok' ? ExitCode.ok : status === 'cancelled' ? ExitCode.cancelled : ExitCode.stageFailed,
       counts: { executed: count(['ran']), cached: count(['cached']), failed: count(['failed']), skipped: count(['skipped', 'cancelled']) },
       machine: { hostname: os.hostname(), cpu: cpus[0]?.model?.trim() || os.arch(), cores: cpus.length, os: `${os.type()} ${os.release()} ${os.arch()}`, node: process.version },
