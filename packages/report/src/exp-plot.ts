@@ -251,9 +251,10 @@ function curvesChart(input: ExpPlotInput): ChartSpec | string {
       width: 'container',
       height: 300,
       data: { values },
-      mark: { type: 'line', strokeWidth: 1.6 },
+      // Points too: a one-epoch run (the smoke pipeline) has no line to draw.
+      mark: { type: 'line', strokeWidth: 1.6, point: true },
       encoding: {
-        x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 } },
+        x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' } },
         y: { field: 'accuracy', type: 'quantitative', title: 'validation accuracy', scale: { zero: false }, axis: { format: '.1%' } },
         color: { field: 'run', type: 'nominal', title: 'run' },
         strokeDash: { field: 'stage', type: 'nominal', title: 'stage' },

@@ -98,6 +98,7 @@ describe('experiments page in chromium', () => {
     expect(await page.locator('#chart-size-accuracy svg g.mark-line.role-mark.front_marks > path').count()).toBe(2);
     // A, B: the baseline; D: baseline and one search stage.
     expect(await markCount(page, 'chart-curves', 'line')).toBe(4);
+    expect(await markCount(page, 'chart-curves', 'symbol')).toBe(20); // a point per epoch
     // lr and seed differ: one facet each, a point per run.
     expect(await markCount(page, 'chart-params', 'symbol')).toBe(10);
     expect(await page.locator('#runs-table tbody tr').count()).toBe(5);
