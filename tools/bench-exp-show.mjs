@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { formatTimings, stat } from './bench-stats.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(root, 'apps', 'cli', 'dist', 'main.js');
@@ -105,14 +106,7 @@ for (let i = 0; i < repeats; i++) {
   shape = p;
   inproc.push(p.ms);
 }
-const stat = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)], min: s[0], max: s.at(-1) };
-};
-const fmt = (label, xs) => {
-  const { median, min, max } = stat(xs);
-  return `${label}: median ${median.toFixed(0)} ms (min ${min.toFixed(0)}, max ${max.toFixed(0)}, n=${xs.length})`;
-};
+const fmt = (label, xs) => formatTimings(label, xs);
 console.log(`table: ${shape.rows} rows x ${shape.columns} columns`);
 console.log(`cbnn exp show, whole process, ${count} runs, first read (every record validated): ${cold.toFixed(0)} ms`);
 console.log(fmt(`cbnn exp show, whole process, ${count} runs`, show) + ` — target < 500 ms: ${stat(show).median < 500 ? 'met' : 'NOT met'}`);

@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { writeLayeredPipeline } from './layered-pipeline.mjs';
+import { formatTimings, stat } from './bench-stats.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(path.join(root, 'packages', 'pipeline', 'package.json'));
@@ -96,14 +97,7 @@ try {
     gitMs.push(t1 - t0);
   }
 
-  const stat = (xs) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return { median: s[Math.floor(s.length / 2)], min: s[0], max: s.at(-1) };
-  };
-  const fmt = (label, xs) => {
-    const { median, min, max } = stat(xs);
-    return `${label}: median ${median.toFixed(1)} ms (min ${min.toFixed(1)}, max ${max.toFixed(1)}, n=${xs.length})`;
-  };
+  const fmt = (label, xs) => formatTimings(label, xs, 1);
   console.log(`fully cached run of ${stages} stages, ${withGit ? 'in a git work tree' : 'outside git'}, in one process, interleaved:`);
   console.log('  ' + fmt('with the run record   ', on));
   console.log('  ' + fmt('without (record: false)', off));
