@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { pruningPlanDescriptor } from './stage-descriptors';
 import { InvalidInputError, defineStage } from '@cbnn/core';
 import { SENSITIVITY_FILE, loadModelEvaluation, perturbedAccuracy, readSensitivityReport, type PlaneGroup } from '@cbnn/sensitivity';
-import { PLAN_FILE, PLAN_POLICIES, writePlan } from './plan-format';
+import { PLAN_FILE, writePlan } from './plan-format';
 import { planPruning, type MeasureDropped } from './plan-policies';
 
 export { pruningPlanParams } from './stage-descriptors';

@@ -13,7 +13,6 @@ import { modelInfoSchema as producerModelInfo } from '@cbnn/train/model-info';
  * `.loose()` lets producers add fields without breaking older reports, and `.pick()` keeps only
  * what the report uses.
  */
-const nonNegativeInt = z.number().int().min(0);
 
 export const sensitivityRowSchema = producerSensitivityRow.loose();
 export type SensitivityRow = z.infer<typeof sensitivityRowSchema>;

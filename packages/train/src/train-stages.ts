@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { z } from 'zod';
 import { planeBatches, scaledPixelBatches } from '@cbnn/bitslice';
 import {
   InvalidInputError,
