@@ -31,12 +31,13 @@ import { pairAllChannels } from './popcount-simd';
 // Binary conv 3x3 stride 1 ('same' when same != 0, else 'valid'), optionally fused with a 2x2
 // max-pool. Weights: outCPad rows of kChunks*16 bytes (src/wasm-conv.ts packs them); m: outCPad
 // i32; c: 16 classes x outCPad i32; col: scratch of (output width) x kChunks*16 bytes;
-// kWords > 0 selects the scalar kernel with its weights at wScalarPtr, 0 the SIMD one.
+// kWords > 0 selects the scalar kernel with its weights at wScalarPtr, 0 the SIMD one;
+// im2colOnly != 0 runs the im2col alone (the per-phase profile subtracts it from the whole).
 // Output: packed bits, words(outC) per (pooled) output pixel.
 export function convIm2col(
   inPtr: usize, batch: i32, h: i32, w: i32, inC: i32, same: i32, pool: i32,
   wPtr: usize, kChunks: i32, outC: i32, outCPad: i32, mPtr: usize, cPtr: usize,
-  colPtr: usize, outPtr: usize, wScalarPtr: usize, kWords: i32,
+  colPtr: usize, outPtr: usize, wScalarPtr: usize, kWords: i32, im2colOnly: i32,
 ): void {
   const pad = same ? 1 : 0;
   const ho = same ? h : h - 2;
@@ -60,6 +61,7 @@ export function convIm2col(
     const outImg = outPtr + <usize>b * imgOutBytes;
     for (let y = 0; y < rows; y++) {
       im2colRow(img, h, w, inC, pad, y, 0, cols, kChunks, colPtr);
+      if (im2colOnly) continue; // the profile's im2col phase
       const rowClass = same ? (i32(y == 0) | (i32(y == ho - 1) << 1)) : 0;
       const outRow = outImg + <usize>((pool ? y >> 1 : y) * outW) * outPixBytes;
       for (let i = 0; i < cols; i += 2) {

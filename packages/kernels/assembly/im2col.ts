@@ -11,22 +11,31 @@
 
 export function im2colRowNarrow(img: usize, h: i32, w: i32, inC: i32, pad: i32, y: i32, x0: i32, items: i32, col: usize): void {
   const mask: u64 = (<u64>1 << <u64>inC) - 1;
-  // the register fast path needs rows 0 and 1 within the low word: 6*inC <= 64
-  const rowsIn = inC <= 10 && y - pad >= 0 && y - pad + 2 < h;
+  // A window row (3 words joined) is 3*inC <= 42 bits; the rows go at bits 0, 3*inC and 6*inC:
+  // row 2 starts in the low word for inC <= 10 and in the high word for 11..14.
+  const rowsIn = y - pad >= 0 && y - pad + 2 < h;
   const c = <u64>inC;
+  const c3 = 3 * c;
+  const c6 = 6 * c;
+  const row2Low = c6 < 64;
   for (let i = 0; i < items; i++) {
     const x = x0 + i;
     let lo: u64 = 0, hi: u64 = 0;
     if (rowsIn && x - pad >= 0 && x - pad + 2 < w) {
-      // Interior: each window row is 3 consecutive words, joined into 3*inC <= 30 bits, and the
-      // three rows placed at bits 0, 3*inC and 6*inC (<= 60, so only the last one splits).
+      // Interior: each window row is 3 consecutive words joined into 3*inC bits.
       let src = img + (<usize>((y - pad) * w + x - pad) << 2);
       const rowBytes = <usize>w << 2;
       const r0 = windowRow(src, mask, c);
       const r1 = windowRow(src + rowBytes, mask, c);
       const r2 = windowRow(src + 2 * rowBytes, mask, c);
-      lo = r0 | (r1 << (3 * c)) | (r2 << (6 * c));
-      hi = r2 >> (64 - 6 * c);
+      lo = r0 | (r1 << c3);
+      hi = r1 >> (64 - c3); // c3 in [3, 42]: the part of row 1 past bit 63 (0 if none)
+      if (row2Low) {
+        lo |= r2 << c6;
+        hi |= r2 >> (64 - c6);
+      } else {
+        hi |= r2 << (c6 - 64);
+      }
       const dst = col + (<usize>i << 4);
       store<u64>(dst, lo);
       store<u64>(dst, hi, 8);
@@ -108,6 +117,43 @@ export function im2colRowAligned(img: usize, h: i32, w: i32, wordsC: i32, pad: i
   }
 }
 
+// im2colRow for 14 < inC < 32 (one word per input pixel, window wider than 128 bits): the 9 taps
+// stream through a 64-bit accumulator, each word stored once; taps outside the image add zeros.
+export function im2colRowPacked(img: usize, h: i32, w: i32, inC: i32, pad: i32, y: i32, x0: i32, items: i32, kChunks: i32, col: usize): void {
+  const mask: u64 = (<u64>1 << <u64>inC) - 1;
+  const c = <u64>inC;
+  const kBytes = <usize>kChunks << 4;
+  for (let i = 0; i < items; i++) {
+    const x = x0 + i;
+    const dst = col + <usize>i * kBytes;
+    let d = dst;
+    let acc: u64 = 0;
+    let n: u64 = 0;
+    for (let dy = 0; dy < 3; dy++) {
+      const iy = y + dy - pad;
+      const rowOk = iy >= 0 && iy < h;
+      const rowSrc = img + (<usize>(iy * w) << 2);
+      for (let dx = 0; dx < 3; dx++) {
+        const ix = x + dx - pad;
+        const v: u64 = rowOk && ix >= 0 && ix < w ? <u64>load<u32>(rowSrc + (<usize>ix << 2)) & mask : 0;
+        acc |= v << n;
+        n += c;
+        if (n >= 64) {
+          store<u64>(d, acc);
+          d += 8;
+          n -= 64;
+          acc = n > 0 ? v >> (c - n) : 0; // the bits of v past bit 63
+        }
+      }
+    }
+    if (n > 0) {
+      store<u64>(d, acc);
+      d += 8;
+    }
+    for (; d < dst + kBytes; d += 8) store<u64>(d, 0);
+  }
+}
+
 // Column of one output row: `items` pixels (x = x0, x0+1, ...), each kChunks*16 bytes.
 export function im2colRow(
   img: usize, h: i32, w: i32, inC: i32, pad: i32, y: i32, x0: i32, items: i32, kChunks: i32, col: usize,
@@ -122,6 +168,10 @@ export function im2colRow(
   const aligned = (inC & 31) == 0;
   if (aligned) {
     im2colRowAligned(img, h, w, wordsC, pad, y, x0, items, kChunks, col);
+    return;
+  }
+  if (inC < 32) {
+    im2colRowPacked(img, h, w, inC, pad, y, x0, items, kChunks, col);
     return;
   }
   memory.fill(col, 0, <usize>items * kBytes);

@@ -3,6 +3,7 @@ import { InvalidInputError, readDataset, wordsForChannels, type Dataset, type Sp
 import { z } from 'zod';
 import { buildPlan, type EnginePlan } from './engine-plan';
 import { createReferenceRunner, createWasmRunner, type PlanRunner } from './engine-runners';
+import { profileRunner, type EngineProfile, type ProfileOptions } from './engine-profile';
 import type { KernelImpl } from './kernel-set';
 import type { EngineModel } from './model-format';
 import { createPlanePacker, type PlanePacker } from './plane-packer';
@@ -48,6 +49,11 @@ export interface Engine {
   classify(packedInput: Uint32Array, count: number, out?: Int32Array): Int32Array;
   /** Accuracy on a dataset artifact's split, packing the model's planes itself. */
   evaluate(dataset: Dataset | string, split?: SplitName, options?: EvaluateOptions): EvaluationResult;
+  /**
+   * Per-layer (per call) times of one forward pass of `count` <= maxBatch packed images, with
+   * the kernel variant of each call and its separable phases (im2col of a conv).
+   */
+  profile(packedInput: Uint32Array, count: number, options?: ProfileOptions): EngineProfile;
 }
 
 export function createEngine(model: EngineModel, options: EngineOptions = {}): Engine {
@@ -109,6 +115,12 @@ export function createEngine(model: EngineModel, options: EngineOptions = {}): E
         argmaxRows(runChunk(packedInput, start, n), n, classes, result, start);
       }
       return result;
+    },
+    profile(packedInput, count, profileOptions) {
+      checkCount(packedInput, count);
+      if (count < 1 || count > opts.maxBatch) throw new InvalidInputError(`profile needs 1 to maxBatch (${opts.maxBatch}) images, got ${count}`, { field: 'count' });
+      runChunk(packedInput, 0, count);
+      return profileRunner(runner, model, count, profileOptions);
     },
     evaluate(dataset, split = 'test', evalOptions = {}) {
       const ds = typeof dataset === 'string' ? readDataset(dataset) : dataset;

@@ -15,7 +15,7 @@ export const KERNELS_WASM_PATH = path.join(__dirname, '..', 'build', 'kernels.wa
 export interface KernelExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
-  convIm2col(inp: number, batch: number, h: number, w: number, inC: number, same: number, pool: number, wt: number, kChunks: number, outC: number, outCPad: number, m: number, c: number, col: number, out: number, wScalar: number, kWords: number): void;
+  convIm2col(inp: number, batch: number, h: number, w: number, inC: number, same: number, pool: number, wt: number, kChunks: number, outC: number, outCPad: number, m: number, c: number, col: number, out: number, wScalar: number, kWords: number, im2colOnly: number): void;
   convReal(inp: number, batch: number, h: number, w: number, inC: number, same: number, wt: number, outC: number, scale: number, bias: number, out: number): void;
   maxPool2(inp: number, batch: number, h: number, w: number, wordsC: number, out: number): void;
   flattenPacked(inp: number, batch: number, pixels: number, c: number, out: number): void;
