@@ -19,6 +19,7 @@ const MODE_BITS: i32 = 1; // threshold into packed bits: flip ? x <= t : x >= t
 const MODE_SCORES: i32 = 2; // store f32 scale*x + bias
 
 export { convIm2col } from './conv-im2col';
+export { convLut9 } from './conv-lut9';
 export { denseScalar } from './dense-scalar';
 
 export function heapBase(): usize {

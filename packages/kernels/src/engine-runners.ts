@@ -1,7 +1,7 @@
 import { wordsForChannels } from '@cbnn/core';
 import type { EnginePlan } from './engine-plan';
 import { referenceKernels } from './reference-kernels';
-import { bindIm2colConv } from './wasm-conv';
+import { bindBinaryConv } from './conv-binding';
 import { bindDense, bindDenseOut } from './wasm-dense';
 import { WasmKernelInstance } from './wasm-kernels';
 
@@ -109,7 +109,7 @@ export function createWasmRunner(plan: EnginePlan, maxBatch: number): PlanRunner
         // pooled pixel and skips the rows and columns the pool drops.
         const next = plan.steps[s + 1];
         const pool = next?.op === 'maxpool2';
-        const conv = bindIm2colConv(wasm, step.layer, step.input.height, step.input.width, pool);
+        const conv = bindBinaryConv(wasm, step.layer, step.input.height, step.input.width, pool);
         const out = wasm.alloc(maxBatch * (pool ? next.outWords : step.outWords) * 4);
         const layers = pool ? [layerOf[s], layerOf[s + 1]] : [layerOf[s]];
         if (pool) s++;
@@ -117,7 +117,7 @@ export function createWasmRunner(plan: EnginePlan, maxBatch: number): PlanRunner
           layers,
           variant: conv.variant + (pool ? '+maxpool2' : ''),
           run: (n) => conv.run(inp, n, out),
-          phases: [{ phase: 'im2col', run: (n) => conv.runIm2col(inp, n, out) }],
+          phases: conv.runIm2col ? [{ phase: 'im2col', run: (n) => conv.runIm2col?.(inp, n, out) }] : undefined,
         });
         src = out;
         break;

@@ -144,8 +144,8 @@ export interface WasmConvBinding {
    * the im2col copies whole v128s.
    */
   run(inPtr: number, batch: number, outPtr: number): void;
-  /** The im2col phase alone (for the per-phase profile; writes only the column scratch). */
-  runIm2col(inPtr: number, batch: number, outPtr: number): void;
+  /** The im2col phase alone, where the kernel has one (for the per-phase profile). */
+  runIm2col?(inPtr: number, batch: number, outPtr: number): void;
   /** The kernel variant that runs: op, tile (pixels x channels) and popcount ISA. */
   readonly variant: string;
 }

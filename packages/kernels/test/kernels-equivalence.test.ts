@@ -6,6 +6,7 @@ import {
   bindDenseOut,
   bindGemm,
   bindIm2colConv,
+  bindLut9Conv,
   createWasmKernels,
   im2colOutputWords,
   randomPackedWeights,
@@ -102,6 +103,47 @@ describe('wasm kernels equal the reference', () => {
       k.convBinary(ones, 1, 1, 1, { ...layer, thresholds: Int32Array.of(inC + 1) }, out);
       expect(out[0]).toBe(0);
     }
+  });
+
+  it('table conv (b-conv3x3-lut9) of a 1-channel input equals the reference, with and without the fused pool', () => {
+    const instance = new WasmKernelInstance();
+    fc.assert(
+      fc.property(
+        fc.record({
+          batch: fc.integer({ min: 1, max: 3 }),
+          height: fc.integer({ min: 1, max: 11 }),
+          width: fc.integer({ min: 1, max: 11 }),
+          outC: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constantFrom(12, 32, 33, 64, 70)),
+          padding: fc.constantFrom('same' as const, 'valid' as const),
+          pool: fc.boolean(),
+          seed: fc.integer({ min: 0, max: 1 << 30 }),
+        }),
+        ({ batch, height, width, outC, padding, pool, seed }) => {
+          const ho = padding === 'same' ? height : height - 2;
+          const wo = padding === 'same' ? width : width - 2;
+          if (ho < (pool ? 2 : 1) || wo < (pool ? 2 : 1)) return;
+          const input = randomPacked(seed, batch * height * width, 1);
+          const layer: ConvLayer = { type: 'conv', inC: 1, outC, padding, weights: randomPacked(seed + 1, outC * 9, 1), ...thresholdsFor(seed + 2, outC, 5) };
+          const conv = new Uint32Array(batch * ho * wo * wordsForChannels(outC));
+          ref.convBinary(input, batch, height, width, layer, conv);
+          let expected = conv;
+          if (pool) {
+            expected = new Uint32Array(batch * im2colOutputWords(height, width, layer, true));
+            ref.maxPool2(conv, batch, ho, wo, outC, expected);
+          }
+          const mark = instance.mark();
+          // garbage in the input's padding bits (channels >= 1) must not change the result
+          const inp = instance.put(input.map((v) => v | 0xfffffffe));
+          const out = instance.alloc(expected.length * 4 + 4);
+          instance.u32(out, expected.length + 1).fill(0xdeadbeef);
+          bindLut9Conv(instance, layer, height, width, pool).run(inp, batch, out);
+          expect(instance.u32(out, expected.length)).toEqual(expected);
+          expect(instance.u32(out, expected.length + 1)[expected.length]).toBe(0xdeadbeef);
+          instance.release(mark);
+        },
+      ),
+      { numRuns: 80 },
+    );
   });
 
   it('im2col conv fused with 2x2 max-pool equals reference conv then max-pool', () => {
