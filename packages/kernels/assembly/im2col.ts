@@ -9,54 +9,52 @@
   return (ab & mask) | (((ab >> 32) & mask) << c) | ((<u64>load<u32>(src, 8) & mask) << (2 * c));
 }
 
+// A window row at a border: the three pixels' words, 0 outside the image.
+@inline function borderRow(rowSrc: usize, rowOk: bool, x: i32, w: i32, mask: u64, c: u64): u64 {
+  if (!rowOk) return 0;
+  let r: u64 = 0;
+  if (x >= 0) r = <u64>load<u32>(rowSrc + (<usize>x << 2)) & mask;
+  r |= (<u64>load<u32>(rowSrc + (<usize>(x + 1) << 2)) & mask) << c; // x + 1 is the output pixel's column: inside
+  if (x + 2 < w) r |= (<u64>load<u32>(rowSrc + (<usize>(x + 2) << 2)) & mask) << (2 * c);
+  return r;
+}
+
 export function im2colRowNarrow(img: usize, h: i32, w: i32, inC: i32, pad: i32, y: i32, x0: i32, items: i32, col: usize): void {
   const mask: u64 = (<u64>1 << <u64>inC) - 1;
   // A window row (3 words joined) is 3*inC <= 42 bits; the rows go at bits 0, 3*inC and 6*inC:
   // row 2 starts in the low word for inC <= 10 and in the high word for 11..14.
-  const rowsIn = y - pad >= 0 && y - pad + 2 < h;
+  const iy = y - pad;
+  const rowsIn = iy >= 0 && iy + 2 < h;
+  const ok0 = iy >= 0;
+  const ok2 = iy + 2 < h;
+  const rowBytes = <usize>w << 2;
   const c = <u64>inC;
   const c3 = 3 * c;
   const c6 = 6 * c;
   const row2Low = c6 < 64;
   for (let i = 0; i < items; i++) {
-    const x = x0 + i;
-    let lo: u64 = 0, hi: u64 = 0;
-    if (rowsIn && x - pad >= 0 && x - pad + 2 < w) {
+    const x = x0 + i - pad; // first column of the window
+    let r0: u64, r1: u64, r2: u64;
+    if (rowsIn && x >= 0 && x + 2 < w) {
       // Interior: each window row is 3 consecutive words joined into 3*inC bits.
-      let src = img + (<usize>((y - pad) * w + x - pad) << 2);
-      const rowBytes = <usize>w << 2;
-      const r0 = windowRow(src, mask, c);
-      const r1 = windowRow(src + rowBytes, mask, c);
-      const r2 = windowRow(src + 2 * rowBytes, mask, c);
-      lo = r0 | (r1 << c3);
-      hi = r1 >> (64 - c3); // c3 in [3, 42]: the part of row 1 past bit 63 (0 if none)
-      if (row2Low) {
-        lo |= r2 << c6;
-        hi |= r2 >> (64 - c6);
-      } else {
-        hi |= r2 << (c6 - 64);
-      }
-      const dst = col + (<usize>i << 4);
-      store<u64>(dst, lo);
-      store<u64>(dst, hi, 8);
-      continue;
+      const src = img + (<usize>(iy * w + x) << 2);
+      r0 = windowRow(src, mask, c);
+      r1 = windowRow(src + rowBytes, mask, c);
+      r2 = windowRow(src + 2 * rowBytes, mask, c);
+    } else {
+      // Border: taps outside the image are 0 (rows above/below, the column left/right).
+      const src = img + <usize>iy * rowBytes; // read only for rows inside
+      r0 = borderRow(src, ok0, x, w, mask, c);
+      r1 = borderRow(src + rowBytes, true, x, w, mask, c);
+      r2 = borderRow(src + 2 * rowBytes, ok2, x, w, mask, c);
     }
-    for (let dy = 0; dy < 3; dy++) {
-      const iy = y + dy - pad;
-      if (iy < 0 || iy >= h) continue;
-      const rowSrc = img + (<usize>(iy * w) << 2);
-      for (let dx = 0; dx < 3; dx++) {
-        const ix = x + dx - pad;
-        if (ix < 0 || ix >= w) continue;
-        const v = <u64>load<u32>(rowSrc + (<usize>ix << 2)) & mask;
-        const bit = <u64>((dy * 3 + dx) * inC);
-        if (bit < 64) {
-          lo |= v << bit;
-          if (bit > 0) hi |= v >> (<u64>64 - bit); // the part that spills over (0 if none)
-        } else {
-          hi |= v << (bit - 64);
-        }
-      }
+    let lo = r0 | (r1 << c3);
+    let hi = r1 >> (64 - c3); // c3 in [3, 42]: the part of row 1 past bit 63 (0 if none)
+    if (row2Low) {
+      lo |= r2 << c6;
+      hi |= r2 >> (64 - c6);
+    } else {
+      hi |= r2 << (c6 - 64);
     }
     const dst = col + (<usize>i << 4);
     store<u64>(dst, lo);

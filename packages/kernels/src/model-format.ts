@@ -82,6 +82,8 @@ export interface DenseOutLayer {
 
 export type EngineLayer = ConvLayer | ConvRealLayer | MaxPoolLayer | DenseLayer | DenseOutLayer;
 export type EngineLayerType = EngineLayer['type'];
+/** The layer types the engine runs, in the order docs/contracts.md lists them. */
+export const ENGINE_LAYER_TYPES: readonly EngineLayerType[] = ['conv', 'conv_real', 'maxpool2', 'dense', 'dense_out'];
 
 export interface EngineModelInput {
   height: number;
@@ -241,7 +243,7 @@ export function validateEngineModel(model: EngineModel, source = 'model'): Activ
         break;
       }
       default:
-        bad(`unknown layer type '${(layer as { type: string }).type}'`, source, `${field}.type`);
+        bad(`unknown layer type '${(layer as { type: string }).type}': the engine runs ${ENGINE_LAYER_TYPES.join(', ')}`, source, `${field}.type`);
     }
     checkArrays(layer, source, field);
     shapes.push(shape);
