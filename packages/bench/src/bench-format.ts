@@ -16,8 +16,14 @@ const quartilesSchema = z.object({ median: z.number().min(0), q1: z.number().min
 
 export const benchRowSchema = z.object({
   model: benchModelSchema,
-  /** e.g. 'cbnn wasm-simd', 'tfjs-wasm xnnpack', 'onnxruntime cpu' */
+  /** Runtime and the kernel that ran, e.g. 'cbnn wasm (i64.popcnt)', 'tfjs-wasm xnnpack f32', 'onnxruntime cpu (mlas f32)' */
   runtime: z.string().min(1),
+  /** The kernel family that ran: 'i64.popcnt' or 'i8x16.popcnt' (cbnn engine), 'xnnpack f32', 'mlas f32', ... */
+  kernel: z.string().optional(),
+  /** cbnn engine: the kernel variant of each call of a forward pass, in order. */
+  kernels: z.array(z.string()).optional(),
+  /** cbnn engine: binary MACs per image x images/s (median), in G/s. */
+  gBinaryMacsPerSecond: z.number().min(0).optional(),
   threads: z.number().int().min(1),
   batch: z.number().int().min(1),
   /** Time of one call on `batch` images. */
@@ -32,7 +38,7 @@ export const benchRowSchema = z.object({
 });
 export type BenchRow = z.infer<typeof benchRowSchema>;
 
-export const benchSideSchema = z.object({ model: benchModelSchema, runtime: z.string(), threads: z.number().int().min(1) });
+export const benchSideSchema = z.object({ model: benchModelSchema, runtime: z.string(), threads: z.number().int().min(1), kernel: z.string().optional() });
 export type BenchSide = z.infer<typeof benchSideSchema>;
 
 export const benchRatioSchema = z.object({
@@ -44,6 +50,30 @@ export const benchRatioSchema = z.object({
   speedup: z.number().positive(),
 });
 export type BenchRatio = z.infer<typeof benchRatioSchema>;
+
+/** One call of the engine's forward pass, timed alone (Engine.profile), batch as in the profile. */
+export const benchProfileStepSchema = z.object({
+  label: z.string(),
+  variant: z.string(),
+  binaryMacsPerImage: z.number().min(0),
+  /** Median ms of the call on the batch, and the min and max of the timed runs. */
+  ms: z.object({ median: z.number().min(0), min: z.number().min(0), max: z.number().min(0) }),
+  gBinaryMacsPerSecond: z.number().min(0),
+  /** Median ms of the phases that run alone (im2col) and the rest of the call. */
+  phases: z.record(z.string(), z.number()).optional(),
+});
+
+/** Per-layer profile of an engine side (1 thread), next to the GEMM's rate in the same run. */
+export const benchProfileSchema = z.object({
+  model: benchModelSchema,
+  runtime: z.string(),
+  batch: z.number().int().min(1),
+  steps: z.array(benchProfileStepSchema),
+  totalMs: z.number().min(0),
+  binaryMacsPerImage: z.number().min(0),
+  gBinaryMacsPerSecond: z.number().min(0),
+});
+export type BenchProfile = z.infer<typeof benchProfileSchema>;
 
 export const benchResultSchema = z.object({
   format: z.literal('cbnn.bench'),
@@ -57,6 +87,10 @@ export const benchResultSchema = z.object({
   /** Versions and settings of each runtime, e.g. { tfjs: 'wasm (tfjs-backend-wasm 4.22.0, simd, 1 thread)' }. */
   backends: z.record(z.string(), z.string()).optional(),
   notes: z.array(z.string()).optional(),
+  /** Per-layer profiles of the engine sides (1 thread, the largest batch). */
+  profiles: z.array(benchProfileSchema).optional(),
+  /** The binary GEMM (dense kernel, 1 thread) measured in the same run: the rate a whole network is compared with. */
+  gemm: z.object({ shape: z.string(), variant: z.string(), gBinaryMacsPerSecond: z.number().min(0) }).optional(),
   /** The model folders measured, by role. */
   models: z.record(z.string(), z.object({ dir: z.string(), planes: z.number().int().min(0).optional(), width: z.number().optional() })).optional(),
 });

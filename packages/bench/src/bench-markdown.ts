@@ -35,6 +35,32 @@ export function benchMarkdown(result: BenchResult): string {
     lines.push('', '## Speedups (same run)', '', '| faster | slower | batch | speedup |', '| --- | --- | ---: | ---: |');
     for (const q of result.ratios) lines.push(`| ${describeSide(q.faster)} | ${describeSide(q.slower)} | ${q.batch} | ${q.speedup.toFixed(2)}x |`);
   }
+  if (result.profiles && result.profiles.length > 0) {
+    const batch = result.profiles[0].batch;
+    lines.push('', `## Per layer (cbnn engine, 1 thread, batch ${batch})`, '');
+    const gemm = result.gemm;
+    if (gemm) lines.push(`Binary GEMM in this run (${gemm.variant}, ${gemm.shape}, 1 thread): ${fmt(gemm.gBinaryMacsPerSecond)} G binary-MAC/s.`);
+    for (const p of result.profiles) {
+      const share = gemm ? ` = ${((100 * p.gBinaryMacsPerSecond) / gemm.gBinaryMacsPerSecond).toFixed(0)}% of the GEMM's` : '';
+      lines.push(`- ${describeSide({ model: p.model, runtime: p.runtime, threads: 1 })}: ${p.binaryMacsPerImage.toLocaleString('en-US')} binary MACs per image, ${fmt(p.totalMs)} ms per batch (sum of the calls' medians), ${fmt(p.gBinaryMacsPerSecond)} G binary-MAC/s${share}.`);
+    }
+    lines.push(
+      '',
+      'Each call timed alone (median of 7 runs, min–max); a conv followed by max-pool is one call. im2col: that phase alone; the rest of the call is the popcount GEMM with the threshold, the pool and the packing of the output bits fused into it.',
+      '',
+      '| model | layer | kernel | binary MACs/image | ms (min–max) | G binary-MAC/s | im2col ms |',
+      '| --- | --- | --- | ---: | ---: | ---: | ---: |',
+    );
+    for (const p of result.profiles) {
+      for (const st of p.steps) {
+        lines.push(
+          `| ${describeSide({ model: p.model, runtime: p.runtime, threads: 1 }).split(', ')[0]} | ${st.label} | ${st.variant} | ${st.binaryMacsPerImage.toLocaleString('en-US')} | ${fmt(st.ms.median)} (${fmt(st.ms.min)}–${fmt(st.ms.max)}) | ${
+            st.binaryMacsPerImage > 0 ? fmt(st.gBinaryMacsPerSecond) : '–'
+          } | ${st.phases?.im2col !== undefined ? fmt(st.phases.im2col) : '–'} |`,
+        );
+      }
+    }
+  }
   if (result.backends && Object.keys(result.backends).length > 0) {
     lines.push('', '## Runtimes', '');
     for (const [k, v] of Object.entries(result.backends)) lines.push(`- ${k}: ${v}`);

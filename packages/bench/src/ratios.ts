@@ -7,7 +7,7 @@ export interface RatioSpec {
   slower: BenchSide;
 }
 
-/** 'compact BNN, cbnn wasm-simd, 1 thread vs full precision, tfjs-wasm xnnpack, 1 thread (batch 64)' */
+/** 'compact BNN, cbnn wasm (i64.popcnt), 1 thread vs full precision, tfjs-wasm xnnpack f32, 1 thread (batch 64)' */
 export function ratioLabel(faster: BenchSide, slower: BenchSide, batch: number): string {
   return `${describeSide(faster)} vs ${describeSide(slower)} (batch ${batch})`;
 }

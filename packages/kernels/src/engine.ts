@@ -51,6 +51,8 @@ export interface Engine {
   /** Threads a batch of at least `splitFrom` images is split across (1 = the calling thread only). */
   readonly threads: number;
   readonly plan: EnginePlan;
+  /** Kernel variant of each call a forward pass makes, in order (e.g. 'b-conv3x3-lut9-1xall'). */
+  readonly kernels: readonly string[];
   /** Packed input words per image: H*W*words(features). */
   readonly inputWords: number;
   /**
@@ -160,6 +162,7 @@ export function createEngine(model: EngineModel, options: EngineOptions = {}): E
     maxBatch: opts.maxBatch,
     threads,
     plan,
+    kernels: runner.steps.map((s) => s.variant),
     inputWords: plan.inputWords,
     predict(packedInput, count, out) {
       checkCount(packedInput, count);
