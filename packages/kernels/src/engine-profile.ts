@@ -13,6 +13,8 @@ export interface StepProfile {
   binaryMacsPerImage: number;
   /** Median seconds of one call on `batch` images, with the min and max of the timed runs. */
   seconds: { median: number; min: number; max: number };
+  /** Median process CPU seconds of one call: less disturbed than wall time by other load on a shared machine. */
+  cpuSeconds: number;
   /** binaryMacsPerImage * batch / median seconds / 1e9 (0 for steps without binary MACs). */
   gBinaryMacsPerSecond: number;
   /** Median seconds of each phase that runs alone; `rest` = the call's median minus them. */
@@ -27,6 +29,9 @@ export interface EngineProfile {
   binaryMacsPerImage: number;
   /** Whole network: binaryMacsPerImage * batch / totalSeconds / 1e9. */
   gBinaryMacsPerSecond: number;
+  /** Sum of the steps' median CPU seconds, and the rate by it. */
+  totalCpuSeconds: number;
+  cpuGBinaryMacsPerSecond: number;
 }
 
 export interface ProfileOptions {
@@ -38,7 +43,13 @@ export interface ProfileOptions {
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e9;
 
-function timeCall(fn: () => void, runs: number, minRunSeconds: number): { median: number; min: number; max: number } {
+const medianOf = (v: number[]): number => {
+  const s = [...v].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+
+function timeCall(fn: () => void, runs: number, minRunSeconds: number): { median: number; min: number; max: number; cpu: number } {
   let reps = 1;
   for (;;) {
     const t0 = now();
@@ -51,15 +62,16 @@ function timeCall(fn: () => void, runs: number, minRunSeconds: number): { median
     reps *= 4;
   }
   const samples: number[] = [];
+  const cpu: number[] = [];
   for (let r = 0; r < runs; r++) {
     const t0 = now();
+    const c0 = process.cpuUsage();
     for (let i = 0; i < reps; i++) fn();
+    const c = process.cpuUsage(c0);
     samples.push((now() - t0) / reps);
+    cpu.push((c.user + c.system) / 1e6 / reps);
   }
-  samples.sort((a, b) => a - b);
-  const mid = samples.length >> 1;
-  const median = samples.length % 2 ? samples[mid] : (samples[mid - 1] + samples[mid]) / 2;
-  return { median, min: samples[0], max: samples[samples.length - 1] };
+  return { median: medianOf(samples), min: Math.min(...samples), max: Math.max(...samples), cpu: medianOf(cpu) };
 }
 
 function stepLabel(model: EngineModel, layers: number[]): string {
@@ -83,7 +95,7 @@ export function profileRunner(runner: PlanRunner, model: EngineModel, batch: num
   const steps: StepProfile[] = [];
   for (const step of runner.steps) {
     step.run(batch);
-    const seconds = timeCall(() => step.run(batch), runs, minRunSeconds);
+    const { cpu, ...seconds } = timeCall(() => step.run(batch), runs, minRunSeconds);
     const phases: Record<string, number> = {};
     let rest = seconds.median;
     for (const p of step.phases ?? []) {
@@ -102,11 +114,21 @@ export function profileRunner(runner: PlanRunner, model: EngineModel, batch: num
       variant: step.variant,
       binaryMacsPerImage,
       seconds,
+      cpuSeconds: cpu,
       gBinaryMacsPerSecond: (binaryMacsPerImage * batch) / seconds.median / 1e9,
       phases,
     });
   }
   const totalSeconds = steps.reduce((s, x) => s + x.seconds.median, 0);
+  const totalCpuSeconds = steps.reduce((s, x) => s + x.cpuSeconds, 0);
   const binaryMacsPerImage = steps.reduce((s, x) => s + x.binaryMacsPerImage, 0);
-  return { batch, steps, totalSeconds, binaryMacsPerImage, gBinaryMacsPerSecond: (binaryMacsPerImage * batch) / totalSeconds / 1e9 };
+  return {
+    batch,
+    steps,
+    totalSeconds,
+    totalCpuSeconds,
+    binaryMacsPerImage,
+    gBinaryMacsPerSecond: (binaryMacsPerImage * batch) / totalSeconds / 1e9,
+    cpuGBinaryMacsPerSecond: (binaryMacsPerImage * batch) / totalCpuSeconds / 1e9,
+  };
 }
