@@ -2,7 +2,7 @@
 // GEMM whose epilogue thresholds four output channels at once and writes packed bits.
 //
 // Three GEMM kernels, same results: `pairAllChannelsNarrow` for windows of at most 128 bits
-// (first layer on planes), and for wider windows `pixelAllChannelsScalar` (native 64-bit
+// (first layer on planes), and for wider windows `pairAllChannelsScalar` (native 64-bit
 // popcount: the faster one on x64, where V8 lowers i8x16.popcnt to ~10 instructions) or
 // `pairAllChannels` (i8x16.popcnt: the faster one where the CPU has a vector popcount). The
 // JavaScript side picks by timing both once (src/wasm-conv.ts, fastestIm2colKernel).
@@ -25,7 +25,7 @@
 // output pixel (max over ±1 is OR), and rows/columns the pool drops are never computed.
 
 import { im2colRow } from './im2col';
-import { pixelAllChannelsScalar, pairAllChannelsNarrow } from './popcount-scalar';
+import { pairAllChannelsNarrow, pairAllChannelsScalar } from './popcount-scalar';
 import { pairAllChannels } from './popcount-simd';
 
 // Binary conv 3x3 stride 1 ('same' when same != 0, else 'valid'), optionally fused with a 2x2
@@ -75,10 +75,8 @@ export function convIm2col(
         const q0 = outRow + <usize>(pool ? i >> 1 : i) * outPixBytes;
         const q1 = outRow + <usize>(pool ? i1 >> 1 : i1) * outPixBytes;
         if (kChunks == 1) pairAllChannelsNarrow(a0, a1, wPtr, kBits > 64, outCPad, mPtr, c0Base, c1Base, q0, q1);
-        else if (kWords > 0) {
-          pixelAllChannelsScalar(a0, wScalarPtr, kWords, outCPad, mPtr, c0Base, q0);
-          if (i1 != i) pixelAllChannelsScalar(a1, wScalarPtr, kWords, outCPad, mPtr, c1Base, q1);
-        } else pairAllChannels(a0, a1, wPtr, kChunks, outCPad, mPtr, c0Base, c1Base, q0, q1);
+        else if (kWords > 0) pairAllChannelsScalar(a0, a1, wScalarPtr, kWords, outCPad, mPtr, c0Base, c1Base, q0, q1);
+        else pairAllChannels(a0, a1, wPtr, kChunks, outCPad, mPtr, c0Base, c1Base, q0, q1);
       }
     }
   }

@@ -150,10 +150,13 @@ export interface WasmConvBinding {
   readonly variant: string;
 }
 
-/** Variant names: `b-conv3x3-im2col-<pixels>x<channels>-<popcount instruction>`. */
+/**
+ * Variant names: `b-conv3x3-im2col[128]-<pixels>x<channels>-<popcount instruction>`; im2col128 is
+ * the kernel for windows of at most 128 bits, held in two 64-bit registers per pixel.
+ */
 export function im2colConvVariant(kChunks: number, kernel: 'scalar' | 'simd'): string {
-  if (kChunks === 1) return 'b-conv3x3-im2col-2x4-i64popcnt';
-  return kernel === 'scalar' ? 'b-conv3x3-im2col-1x4-i64popcnt' : 'b-conv3x3-im2col-2x4-i8x16popcnt';
+  if (kChunks === 1) return 'b-conv3x3-im2col128-2x4-i64popcnt';
+  return kernel === 'scalar' ? 'b-conv3x3-im2col-2x4-i64popcnt' : 'b-conv3x3-im2col-2x4-i8x16popcnt';
 }
 
 export function bindIm2colConv(
