@@ -28,6 +28,8 @@ export const benchRowSchema = z.object({
   batch: z.number().int().min(1),
   /** Time of one call on `batch` images. */
   latencyMs: quartilesSchema,
+  /** Process CPU time of one call (all its threads): less disturbed by other load on a shared machine. */
+  cpuMs: quartilesSchema.optional(),
   imagesPerSecond: quartilesSchema,
   /** Bytes on disk of the file(s) this runtime loads. */
   modelBytes: z.number().int().min(0),
@@ -48,6 +50,8 @@ export const benchRatioSchema = z.object({
   batch: z.number().int().min(1),
   /** slower's median latency / faster's median latency (< 1 when "faster" is in fact slower). */
   speedup: z.number().positive(),
+  /** The same by median CPU time per call (a multi-threaded side's threads summed). */
+  cpuSpeedup: z.number().positive().optional(),
 });
 export type BenchRatio = z.infer<typeof benchRatioSchema>;
 
@@ -58,6 +62,8 @@ export const benchProfileStepSchema = z.object({
   binaryMacsPerImage: z.number().min(0),
   /** Median ms of the call on the batch, and the min and max of the timed runs. */
   ms: z.object({ median: z.number().min(0), min: z.number().min(0), max: z.number().min(0) }),
+  /** Median process CPU ms of the call. */
+  cpuMs: z.number().min(0).optional(),
   gBinaryMacsPerSecond: z.number().min(0),
   /** Median ms of the phases that run alone (im2col) and the rest of the call. */
   phases: z.record(z.string(), z.number()).optional(),
@@ -72,6 +78,8 @@ export const benchProfileSchema = z.object({
   totalMs: z.number().min(0),
   binaryMacsPerImage: z.number().min(0),
   gBinaryMacsPerSecond: z.number().min(0),
+  /** The same by the calls' CPU time. */
+  cpuGBinaryMacsPerSecond: z.number().min(0).optional(),
 });
 export type BenchProfile = z.infer<typeof benchProfileSchema>;
 
@@ -90,7 +98,7 @@ export const benchResultSchema = z.object({
   /** Per-layer profiles of the engine sides (1 thread, the largest batch). */
   profiles: z.array(benchProfileSchema).optional(),
   /** The binary GEMM (dense kernel, 1 thread) measured in the same run: the rate a whole network is compared with. */
-  gemm: z.object({ shape: z.string(), variant: z.string(), gBinaryMacsPerSecond: z.number().min(0) }).optional(),
+  gemm: z.object({ shape: z.string(), variant: z.string(), gBinaryMacsPerSecond: z.number().min(0), cpuGBinaryMacsPerSecond: z.number().min(0).optional() }).optional(),
   /** The model folders measured, by role. */
   models: z.record(z.string(), z.object({ dir: z.string(), planes: z.number().int().min(0).optional(), width: z.number().optional() })).optional(),
 });

@@ -79,12 +79,14 @@ export function engineSide(
           variant: s.variant,
           binaryMacsPerImage: s.binaryMacsPerImage,
           ms: { median: ms(s.seconds.median), min: ms(s.seconds.min), max: ms(s.seconds.max) },
+          cpuMs: ms(s.cpuSeconds),
           gBinaryMacsPerSecond: s.gBinaryMacsPerSecond,
           ...(Object.keys(s.phases).length ? { phases: Object.fromEntries(Object.entries(s.phases).map(([k, v]) => [k, ms(v)])) } : {}),
         })),
         totalMs: ms(p.totalSeconds),
         binaryMacsPerImage: p.binaryMacsPerImage,
         gBinaryMacsPerSecond: p.gBinaryMacsPerSecond,
+        cpuGBinaryMacsPerSecond: p.cpuGBinaryMacsPerSecond,
       };
     },
     async dispose() {

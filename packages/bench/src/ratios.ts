@@ -33,6 +33,7 @@ export function computeRatios(rows: readonly BenchRow[], specs: readonly RatioSp
         slower: { ...spec.slower },
         batch,
         speedup: slow.latencyMs.median / fast.latencyMs.median,
+        ...(slow.cpuMs && fast.cpuMs && fast.cpuMs.median > 0 && slow.cpuMs.median > 0 ? { cpuSpeedup: slow.cpuMs.median / fast.cpuMs.median } : {}),
       });
     }
   }

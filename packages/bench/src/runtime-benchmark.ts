@@ -25,7 +25,7 @@ import { computeRatios, orderRows, type RatioSpec } from './ratios';
 import { accuracyOf as accuracyOfClassified, type InferenceCall, type RuntimeSide } from './runtime-side';
 import { quartiles } from './statistics';
 import { tfjsSide } from './tfjs-side';
-import { calibrateCalls, runCalls } from './timing';
+import { calibrateCalls, runCalls, runCallsWithCpu } from './timing';
 
 export const runtimeBenchParamsSchema = z.object({
   /** Untimed runs per side and batch before the timed ones. */
@@ -73,6 +73,7 @@ interface Prepared {
   call: InferenceCall;
   callsPerRun: number;
   secondsPerCall: number[];
+  cpuSecondsPerCall: number[];
 }
 
 /**
@@ -175,12 +176,14 @@ export async function runRuntimeBenchmark(input: RuntimeBenchInput, params: Runt
         const callsPerRun = await calibrateCalls(call, { minRunSeconds: p.minRunSeconds });
         for (let w = 0; w < p.warmup; w++) await runCalls(call, callsPerRun);
         done += p.warmup;
-        prepared.push({ side, call, callsPerRun, secondsPerCall: [] });
+        prepared.push({ side, call, callsPerRun, secondsPerCall: [], cpuSecondsPerCall: [] });
         checkAborted(input.signal);
       }
       for (let r = 0; r < p.runs; r++) {
         for (const s of prepared) {
-          s.secondsPerCall.push((await runCalls(s.call, s.callsPerRun)) / s.callsPerRun);
+          const t = await runCallsWithCpu(s.call, s.callsPerRun);
+          s.secondsPerCall.push(t.seconds / s.callsPerRun);
+          s.cpuSecondsPerCall.push(t.cpuSeconds / s.callsPerRun);
           done++;
         }
         progress.update({ current: done, total: totalRuns, unit: 'run', message: `batch ${batch}, run ${r + 1}/${p.runs}` });
@@ -197,6 +200,7 @@ export async function runRuntimeBenchmark(input: RuntimeBenchInput, params: Runt
           threads: s.side.threads,
           batch,
           latencyMs: quartiles(s.secondsPerCall.map((x) => x * 1e3)),
+          cpuMs: quartiles(s.cpuSecondsPerCall.map((x) => x * 1e3)),
           imagesPerSecond: ips,
           modelBytes: s.side.modelBytes,
           accuracy: accuracyOf.get(`${s.side.model}|${s.side.runtime}`),
@@ -265,7 +269,7 @@ export function ratioSpecs(sides: readonly BenchSide[]): RatioSpec[] {
 }
 
 /** The binary GEMM of the kernel benchmark (M=256, K=4096 bits, N=1024), 1 thread, median of 7. */
-function measureGemm(): { shape: string; variant: string; gBinaryMacsPerSecond: number } {
+function measureGemm(): { shape: string; variant: string; gBinaryMacsPerSecond: number; cpuGBinaryMacsPerSecond: number } {
   const m = 256;
   const kBits = 4096;
   const n = 1024;
@@ -275,13 +279,22 @@ function measureGemm(): { shape: string; variant: string; gBinaryMacsPerSecond: 
   const out = wasm.alloc(m * n * 4);
   for (let i = 0; i < 3; i++) g.run(a, m, out);
   const samples: number[] = [];
+  const cpu: number[] = [];
   for (let r = 0; r < 7; r++) {
     const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
     for (let i = 0; i < 5; i++) g.run(a, m, out);
+    const c = process.cpuUsage(c0);
     samples.push(Number(process.hrtime.bigint() - t0) / 1e9 / 5);
+    cpu.push((c.user + c.system) / 1e6 / 5);
   }
-  const s = quartiles(samples).median;
-  return { shape: `gemm M=${m} K=${kBits} bits N=${n}`, variant: g.variant, gBinaryMacsPerSecond: (m * n * kBits) / s / 1e9 };
+  const macs = m * n * kBits;
+  return {
+    shape: `gemm M=${m} K=${kBits} bits N=${n}`,
+    variant: g.variant,
+    gBinaryMacsPerSecond: macs / quartiles(samples).median / 1e9,
+    cpuGBinaryMacsPerSecond: macs / quartiles(cpu).median / 1e9,
+  };
 }
 
 /** The ONNX model of the full-precision folder: its model.onnx, else an export of its tfjs model. */
