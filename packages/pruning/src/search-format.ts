@@ -119,6 +119,11 @@ export const searchResultSchema = z.object({
   ablation: z.array(ablationRowSchema),
   /** The chosen model's savings against the baseline: from the width (baseline -> control) and from the planes (control -> chosen). */
   attribution: z.array(attributionSchema),
+}).superRefine((search, ctx) => {
+  // pruning.select falls back to the baseline when no candidate is within the budget.
+  if (search.chosen !== search.baseline.name && !search.candidates.some((c) => c.name === search.chosen)) {
+    ctx.addIssue({ code: 'custom', path: ['chosen'], message: `names no candidate ('${search.chosen}'; candidates: ${search.candidates.map((c) => `'${c.name}'`).join(', ') || 'none'})` });
+  }
 });
 export type SearchResult = z.infer<typeof searchResultSchema>;
 
