@@ -43,6 +43,12 @@ const commonParams = {
   recalibrationSamples: z.number().int().min(0).default(2048),
   /** Train on the first `limit` training records only (smoke runs). */
   limit: z.number().int().positive().optional(),
+  /**
+   * Training seed (initial weights, shuffling). Default: derived from the stage's cache key. A
+   * pipeline's seed axis sets it (`matrix: { seed: [1, 2, 3] }`), so the seeds of one
+   * configuration are named and the selection can pool them.
+   */
+  seed: z.number().int().min(0).max(0xffffffff).optional(),
   /** First backend to try (then the fallbacks): tfjs-node ('tensorflow'), 'wasm', 'cpu'. */
   backend: z.enum(BACKEND_ORDER as [BackendName, ...BackendName[]]).default('tensorflow'),
 };
@@ -67,6 +73,7 @@ const DEFAULT_LR = { bnn: 0.005, fp: 0.001 };
 async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, kind: 'bnn' | 'fp'): Promise<{ metrics: Record<string, number | string | boolean> }> {
   const params = ctx.params;
   const bnnParams = kind === 'bnn' ? (params as TrainBnnParams) : undefined;
+  const seed = params.seed ?? ctx.seed;
   const backend = await selectBackend({ prefer: params.backend, logger: ctx.logger });
   const dataset = readDataset(ctx.inputs.dataset);
   const { height, width, channels } = dataset.manifest.shape;
@@ -92,7 +99,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
   if (kind === 'bnn' && params.arch === 'mlp' && firstLayer === 'real') {
     throw new InvalidInputError("the engine has no real-valued dense layer: an 'mlp' needs firstLayer 'binary'", { field: 'firstLayer' });
   }
-  const spec: ModelSpec = { arch: params.arch, width: params.width, inputShape, classes: classNames.length, firstLayer, hidden: params.hidden, seed: ctx.seed };
+  const spec: ModelSpec = { arch: params.arch, width: params.width, inputShape, classes: classNames.length, firstLayer, hidden: params.hidden, seed };
   const model = kind === 'bnn' ? buildBinaryModel(spec) : buildFullPrecisionModel(spec);
   const summary = summarizeModel(model);
   ctx.logger.info({ planes: selectionOfLayout(layout), planesSource, params: summary.params }, `${kind} model ${params.arch} w=${params.width}\n${formatSummary(summary)}`);
@@ -112,7 +119,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
       schedule: params.schedule,
       patience: params.patience,
       limit: params.limit,
-      seed: ctx.seed,
+      seed,
       trainCount: dataset.manifest.splits.train.count,
       clipLatent: kind === 'bnn',
       recalibrationSamples: params.recalibrationSamples,
@@ -144,12 +151,14 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
       classNames,
       inputShape,
       backend: result.threads > 1 ? `${backend.description}, data-parallel on ${result.threads} threads` : backend.description,
-      seed: ctx.seed,
+      seed,
       params: summary.params,
       bytes: summary.bytes,
       metrics: {
         validationAccuracy: result.validationAccuracy,
         testAccuracy: test.accuracy,
+        validationRecords: dataset.manifest.splits.validation.count,
+        testRecords: test.labels.length,
         bestEpoch: result.bestEpoch,
         epochs: result.epochs.length,
         samplesPerSecond: result.samplesPerSecond,
@@ -178,7 +187,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
 
 export const trainBnnStage = defineStage({
   name: 'train.bnn',
-  version: 2,
+  version: 3,
   description: 'Train a binary network (VGG-small or MLP) on bit planes; export the engine model and the TensorFlow.js model',
   params: trainBnnParamsSchema,
   inputs: {
@@ -191,7 +200,7 @@ export const trainBnnStage = defineStage({
 
 export const trainFpStage = defineStage({
   name: 'train.fp',
-  version: 3,
+  version: 4,
   description: 'Train the full-precision counterpart (float weights, ReLU, 8-bit pixels scaled to [-1, 1])',
   params: trainFpParamsSchema,
   inputs: { dataset: { kind: 'dataset' } },
