@@ -22,6 +22,8 @@ export const seedRunSchema = z.object({
   testAccuracy: accuracy,
   bestEpoch: z.number().int().nullable(),
   epochs: z.number().int().nullable(),
+  /** Epochs the training was given (its `epochs` param). */
+  epochsPlanned: z.number().int().nullable(),
   stoppedEarly: z.boolean(),
   /** Why training stopped before its last epoch, when it did (e.g. the search's early-stop rule). */
   stopReason: z.string().nullable(),
@@ -117,6 +119,8 @@ export const searchResultSchema = z.object({
     vsFullPrecisionFloat32: z.number().positive(),
   }),
   ablation: z.array(ablationRowSchema),
+  /** Training epochs not run because a candidate stopped early (planned minus run, over every instance). */
+  epochsSaved: z.number().int().min(0),
   /** The chosen model's savings against the baseline: from the width (baseline -> control) and from the planes (control -> chosen). */
   attribution: z.array(attributionSchema),
 }).superRefine((search, ctx) => {

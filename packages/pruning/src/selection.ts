@@ -103,6 +103,7 @@ export function selectCompactModel(input: SelectionInput): SearchResult {
     controlInstance,
     compression: { vsBaselinePacked: baselineBytes / chosen.packedBytes, vsFullPrecisionFloat32: fpFloat32 / chosen.packedBytes },
     ablation: ablationRows(candidates, controls),
+    epochsSaved: [baseline, ...candidates, ...controls].flatMap((c) => c.seeds).reduce((n, s) => n + (s.stoppedEarly && s.epochs !== null && s.epochsPlanned !== null ? Math.max(0, s.epochsPlanned - s.epochs) : 0), 0),
     attribution: control ? attribution(baseline, control, chosen) : [],
   };
 }
@@ -175,6 +176,7 @@ function seedRun(m: NamedModel): SeedRun {
     testAccuracy: m.model.testAccuracy,
     bestEpoch: typeof metrics.bestEpoch === 'number' ? metrics.bestEpoch : null,
     epochs: typeof metrics.epochs === 'number' ? metrics.epochs : null,
+    epochsPlanned: typeof m.model.info.training?.epochs === 'number' ? m.model.info.training.epochs : null,
     stoppedEarly: metrics.stoppedEarly === true,
     stopReason: typeof metrics.stopReason === 'string' ? metrics.stopReason : null,
   };
@@ -254,7 +256,7 @@ export function searchSummaryMarkdown(result: SearchResult): string {
   ];
   const stopped = rows.flatMap((c) => c.seeds.filter((s) => s.stoppedEarly).map((s) => ({ c, s })));
   if (stopped.length) {
-    lines.push('', 'Stopped early:', ...stopped.map(({ c, s }) => `- ${s.instance} (${c.name}): after epoch ${s.epochs ?? '?'}${s.stopReason ? ` — ${s.stopReason}` : ''}`));
+    lines.push('', `Stopped early (${result.epochsSaved} training epochs saved):`, ...stopped.map(({ c, s }) => `- ${s.instance} (${c.name}): after epoch ${s.epochs ?? '?'}${s.stopReason ? ` — ${s.stopReason}` : ''}`));
   }
   if (result.ablation.length) {
     lines.push(

@@ -177,6 +177,19 @@ describe('pruning.select', () => {
     expect(fs.readFileSync(path.join(outDir, 'search.md'), 'utf8')).toMatch(/Ablation: kept planes vs all planes/);
   });
 
+  it('counts the epochs that early stops saved and lists each stopped instance', async () => {
+    const inputs = fixture();
+    const info = path.join(inputs.candidates, 'p3-w0.25', 'model-info.json');
+    const j = JSON.parse(fs.readFileSync(info, 'utf8'));
+    j.metrics = { ...j.metrics, epochs: 1, stoppedEarly: true, stopReason: 'stopped at epoch 1/4 (rung 25%): ...' };
+    fs.writeFileSync(info, JSON.stringify(j));
+    const { outDir } = await runSelect(inputs);
+    const result = readSearchResult(path.join(outDir, 'search.json'));
+    expect(result.epochsSaved).toBe(3);
+    expect(result.candidates.find((c) => c.seeds[0].instance === 'p3-w0.25')!.seeds[0]).toMatchObject({ stoppedEarly: true, epochs: 1, epochsPlanned: 4 });
+    expect(fs.readFileSync(path.join(outDir, 'search.md'), 'utf8')).toContain('Stopped early (3 training epochs saved):\n- p3-w0.25 (b7b6b5-w0.25): after epoch 1 — stopped at epoch 1/4');
+  });
+
   it('refuses two instances of one configuration trained with the same seed', async () => {
     const inputs = fixture();
     modelFolder(path.join(inputs.candidates, 'p4-w0.5-again'), { hidden: 32, planes: { grey: [7, 6, 5, 4] }, width: 0.5, val: 0.97, test: 0.95 });

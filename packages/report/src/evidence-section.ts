@@ -26,6 +26,8 @@ export function decisionLines(input: ReportInput): string[] {
     const search = input.search;
     lines.push(`Compact model chosen (pruning.select) on the ${search.selection} split; test accuracy is measured once per model for reporting and read by no decision.`);
     lines.push(seedLine(search));
+    const stopped = [search.baseline, ...search.candidates, ...search.controls].flatMap((c) => c.seeds.filter((r) => r.stoppedEarly).map((r) => `${r.instance} (${c.name}) after epoch ${r.epochs ?? '?'} of ${r.epochsPlanned ?? '?'}`));
+    if (stopped.length) lines.push(`Stopped early (${search.epochsSaved} training epochs saved): ${stopped.join('; ')}.`);
   }
   return lines;
 }

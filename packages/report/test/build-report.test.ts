@@ -63,6 +63,15 @@ describe('buildReport on a full synthetic run', () => {
     expect(markdown).toContain('is 9.79× faster than Full precision (tfjs-wasm xnnpack, 1 thr), batch 64');
   });
 
+  it('lists every candidate the search stopped early, with its epoch', () => {
+    const input = fullInput();
+    const search = structuredClone(input.search!);
+    search.candidates[2].seeds[0] = { ...search.candidates[2].seeds[0], stoppedEarly: true, epochs: 3, stopReason: 'rung 25%' };
+    search.epochsSaved = 7;
+    const { markdown } = buildReport({ ...input, search });
+    expect(markdown).toContain('- Stopped early (7 training epochs saved): search-b7b6b5b4-w0.25-s1 (b7b6b5b4-w0.25) after epoch 3 of 10.');
+  });
+
   it("labels the authors' variant: sensitivity measured on the test split", () => {
     const input = fullInput();
     input.sensitivity = { ...input.sensitivity!, split: 'test' };

@@ -54,7 +54,7 @@ function candidate(planes: number, width: number, validation: number, test: numb
     validationAccuracy: validation, testAccuracy: test,
     validation: { n: 1, mean: validation, std: 0 }, test: { n: 1, mean: test, std: 0 },
     testInterval95: { low: test - 0.006, high: test + 0.005, method: 'wilson' },
-    seeds: [{ instance: `search-${name}-s1`, seed: 1, validationAccuracy: validation, testAccuracy: test, bestEpoch: 9, epochs: 10, stoppedEarly: false, stopReason: null }],
+    seeds: [{ instance: `search-${name}-s1`, seed: 1, validationAccuracy: validation, testAccuracy: test, bestEpoch: 9, epochs: 10, epochsPlanned: 10, stoppedEarly: false, stopReason: null }],
     validationDropPoints: (0.9806 - validation) * 100, dropStandardErrorPoints: 0, withinBudget: budget,
     compressionVsBaseline: 1, compressionVsFullPrecision: 1,
   };
@@ -92,6 +92,7 @@ export function syntheticSearch(): SearchResult {
     candidates, controls, chosen: chosen.name, chosenInstance: chosen.seeds[0].instance, controlInstance: control.seeds[0].instance,
     compression: { vsBaselinePacked: baseline.packedBytes / chosen.packedBytes, vsFullPrecisionFloat32: 2_747_432 / chosen.packedBytes },
     ablation,
+    epochsSaved: 0,
     attribution: [
       { quantity: 'test accuracy (points)', baseline: baseline.testAccuracy * 100, control: control.testAccuracy * 100, chosen: chosen.testAccuracy * 100 },
       { quantity: 'packed bytes', baseline: baseline.packedBytes, control: control.packedBytes, chosen: chosen.packedBytes },

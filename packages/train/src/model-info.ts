@@ -38,6 +38,7 @@ export const modelInfoSchema = z.object({
     epochs: z.number().int().min(1),
     samplesPerSecond: z.number().min(0),
     stoppedEarly: z.boolean(),
+    stopReason: z.string().optional(),
   }),
   training: z.record(z.string(), z.unknown()),
 });

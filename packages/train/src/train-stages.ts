@@ -22,6 +22,7 @@ import { exportEngineModel } from './engine-export';
 import { EPOCHS_FILE, MODEL_INFO_FILE, ONNX_FILE, TFJS_DIR, type ModelInfo } from './model-info';
 import { exportOnnxModel } from './onnx-export';
 import { formatSummary, summarizeModel } from './model-summary';
+import { budgetStopRule, earlyStopSchema, readReferenceCurve } from './early-stop';
 import { readPlanPlanes } from './plan-file';
 import { scheduleSchema } from './schedule';
 import { saveTfjsModel } from './tfjs-files';
@@ -61,6 +62,8 @@ export const trainBnnParamsSchema = z
     /** With a plan input: 0 its keptPlanes, 1 one plane fewer, -1 one more (alternatives). */
     dropExtra: z.union([z.literal(-1), z.literal(0), z.literal(1)]).default(0),
     firstLayer: firstLayerSchema.default('binary'),
+    /** With a `reference` input: stop a candidate that cannot reach the budget (early-stop.ts). */
+    earlyStop: earlyStopSchema.optional(),
   })
   .strict();
 export type TrainBnnParams = z.output<typeof trainBnnParamsSchema>;
@@ -107,6 +110,10 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
   const batches: BatchSource =
     kind === 'bnn' ? (r) => planeBatches(dataset, { ...r, layout }) : (r) => scaledPixelBatches(dataset, r);
   const learningRate = params.learningRate ?? DEFAULT_LR[kind];
+  if (bnnParams?.earlyStop && !ctx.inputs.reference) {
+    throw new InvalidInputError("earlyStop needs a 'reference' input: the baseline whose validation curve bounds the candidate", { field: 'earlyStop' }, 'add `reference: baseline` to the stage\'s needs');
+  }
+  const stopRule = bnnParams?.earlyStop && ctx.inputs.reference ? budgetStopRule(readReferenceCurve(ctx.inputs.reference, EPOCHS_FILE), bnnParams.earlyStop) : undefined;
   try {
     const result = await trainModel({
       model,
@@ -129,6 +136,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
       signal: ctx.signal,
       threads: ctx.threads,
       replica: { kind, spec },
+      stopRule,
     });
     const test = predictSplit(model, batches, inputShape, 'test');
     ctx.logger.info(`best epoch ${result.bestEpoch}: validation ${result.validationAccuracy.toFixed(4)}, test ${test.accuracy.toFixed(4)} (${backend.name})`);
@@ -163,6 +171,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
         epochs: result.epochs.length,
         samplesPerSecond: result.samplesPerSecond,
         stoppedEarly: result.stoppedEarly,
+        ...(result.stopReason ? { stopReason: result.stopReason } : {}),
       },
       training: { epochs: params.epochs, batchSize: params.batchSize, learningRate, schedule: params.schedule, patience: params.patience, recalibrationSamples: params.recalibrationSamples, limit: params.limit ?? null, planesSource, hidden: params.hidden ?? null },
     };
@@ -193,6 +202,7 @@ export const trainBnnStage = defineStage({
   inputs: {
     dataset: { kind: 'dataset' },
     plan: { kind: 'plan', optional: true, description: 'planes to keep (plan.json keptPlanes or an alternative)' },
+    reference: { kind: 'model.bnn', optional: true, description: "the baseline, for the earlyStop rule (its epochs.jsonl validation curve)" },
   },
   output: 'model.bnn',
   run: (ctx) => runTraining(ctx, 'bnn'),
