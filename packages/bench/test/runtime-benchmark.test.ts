@@ -143,7 +143,7 @@ describe('bench.runtime stage', () => {
     expect(compactRow.kernels?.length).toBeGreaterThan(2);
     expect(compactRow.gBinaryMacsPerSecond).toBeGreaterThan(0);
     expect(result.gemm?.gBinaryMacsPerSecond).toBeGreaterThan(0);
-    const profile = result.profiles?.find((p) => p.model === 'compact')!;
+    const profile = (result.profiles ?? []).find((p) => p.model === 'compact')!;
     expect(profile.steps.map((s) => s.variant)).toEqual(compactRow.kernels);
     expect(profile.binaryMacsPerImage).toBe(profile.steps.reduce((a, s) => a + s.binaryMacsPerImage, 0));
   });

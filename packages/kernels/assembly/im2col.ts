@@ -130,6 +130,8 @@ export function im2colRowPacked(img: usize, h: i32, w: i32, inC: i32, pad: i32, 
     let d = dst;
     let acc: u64 = 0;
     let n: u64 = 0;
+    // The append step is written out in both branches on purpose: one loop with a per-tap
+    // interior test measured 12% slower on 24 channels (CPU time, 24->24 + pool at 14x14).
     if (rowsIn && x - pad >= 0 && x - pad + 2 < w) {
       // Interior: no bounds tests, the 9 words at 3 consecutive pixels of 3 rows.
       let src = img + <usize>iy * rowBytes + (<usize>(x - pad) << 2);
