@@ -9,7 +9,11 @@ import type { KernelImpl } from './kernel-set';
 import type { EngineModel } from './model-format';
 import { createPlanePacker, type PlanePacker } from './plane-packer';
 
-/** Default smallest batch that is split across threads (measured: see the kernels README). */
+/**
+ * Default smallest batch that is split across threads. A guess from the costs (a hand-off is tens
+ * of µs, a compact image ~50 µs): on the shared 2-core machine it was developed on, a second
+ * thread bought nothing measurable below batch 64, so the crossover is still to be measured idle.
+ */
 export const DEFAULT_SPLIT_FROM = 16;
 
 export const engineOptionsSchema = z.object({
