@@ -19,6 +19,15 @@ export const pruningPlanStage = defineStage({
     const p = ctx.params;
     const tableFile = path.join(ctx.inputs.sensitivity, SENSITIVITY_FILE);
     const table = readSensitivityReport(tableFile);
+    if (table.split !== p.split) {
+      throw new InvalidInputError(
+        `stage '${ctx.stage}' (pruning.plan) decides on the ${p.split} split, but the sensitivity table was measured on the ${table.split} split`,
+        { file: tableFile, field: 'split' },
+        table.split === 'test'
+          ? "measure sensitivity on 'validation' (sensitivity.planes split: validation), or set this stage's split: test to run the authors' variant on purpose"
+          : `set sensitivity.planes split: ${p.split}, or this stage's split: ${table.split}`,
+      );
+    }
     if (!table.rows.some((r) => r.mode === p.mode)) {
       throw new InvalidInputError(`the sensitivity table has no '${p.mode}' rows (modes: ${[...new Set(table.rows.map((r) => r.mode))].join(', ')})`, { file: tableFile, field: 'rows' }, `set 'mode' to one the table holds`);
     }
