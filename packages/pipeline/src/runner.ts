@@ -8,7 +8,7 @@ import type { Executor, StageJob } from './executor';
 import { readLockFile, writeLockFile, LOCK_FORMAT, type LockEntry } from './lock-file';
 import type { ResolvedPipeline, StageInstance } from './pipeline-loader';
 import type { RunReporter, RunSummary, StageOutcome } from './run-reporter';
-import { seedOfKey, type KeyMaterial } from './stage-key';
+import { stageSeed, type KeyMaterial } from './stage-key';
 import { createPlanner, oldKeySchemeNotice, type StagePlan } from './planner';
 import { upstreamOf } from './dag';
 import { WorkspaceLock, type LockOwner } from './workspace-lock';
@@ -99,10 +99,9 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
       if (!options.keepGoing) stopping = true;
       return finish({ ...base, status: 'failed', note: plan.error ?? 'no key' });
     }
-    const key = plan.key;
-    resolvedKeys.set(inst.id, { material: plan.material, key });
+    const { key, material } = plan;
+    resolvedKeys.set(inst.id, { material, key });
     for (const m of plan.combined ?? []) store.objects.putManifest(m);
-    const inputs = plan.material.inputs;
 
     if (!forced.has(inst.id)) {
       const hit = restore(inst, plan);
@@ -120,7 +119,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
       try {
         if (cancel.signal.aborted) return { ...base, status: 'cancelled' as const, note: 'run cancelled' };
         if (stopping) return { ...base, status: 'skipped' as const, note: 'not started: the run stops after a failure (use --keep-going)' };
-        return await execute(inst, key, inputs);
+        return await execute(inst, key, material);
       } finally {
         slots.release();
       }
@@ -157,7 +156,8 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
     return { status: 'cached', key, output: rec.output, log: rec.log, metrics: rec.metrics, note: `restored from the run cache (key ${key.slice(0, 12)})` };
   };
 
-  const execute = async (inst: StageInstance, key: string, inputHashes: Record<string, string>): Promise<StageOutcome> => {
+  const execute = async (inst: StageInstance, key: string, material: KeyMaterial): Promise<StageOutcome> => {
+    const inputHashes = material.inputs;
     const base = { id: inst.id, stage: inst.stage, key };
     const attempts = executor.retriesStages ? 1 : inst.retries + 1;
     const inputs: Record<string, string> = {};
@@ -181,7 +181,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
         outDir: path.join(dir, 'out'),
         tmpDir: path.join(dir, 'tmp'),
         logFile: path.join(dir, 'log.jsonl'),
-        seed: seedOfKey(key),
+        seed: stageSeed(material),
         threads: inst.threads ?? threads,
       };
       fs.mkdirSync(job.outDir, { recursive: true });
