@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { InvalidInputError } from '@cbnn/core';
 
 /**
  * Flash and RAM of the generated model.c as a compiler sees them: compile it to an object and
@@ -50,8 +51,10 @@ function sizeTool(cc: string): string {
 }
 
 /**
- * Compile `dir/model.c` and measure it. Returns undefined with a reason when no compiler or no
- * `size` is available (the export still succeeds); a compile error is thrown: it is a bug here.
+ * Compile `dir/model.c` and measure it. Returns a reason instead when no compiler or no `size`
+ * is available (the export still succeeds). A compile error names the compiler and its first
+ * complaint: the generated code builds with gcc and clang, so it is the toolchain (e.g. a cross
+ * compiler without its C library's headers).
  */
 export function measureFlash(dir: string, options: CompilerOptions = {}): { measurement?: FlashMeasurement; reason?: string } {
   const cc = findCompiler(options.cc);
@@ -62,7 +65,14 @@ export function measureFlash(dir: string, options: CompilerOptions = {}): { meas
     const obj = path.join(tmp, 'model.o');
     const args = [...flags, '-c', path.join(dir, 'model.c'), '-o', obj];
     const compiled = run(cc, args);
-    if (!compiled.ok) throw new Error(`compiling the generated model.c failed (${cc} ${args.join(' ')}):\n${compiled.stderr}`);
+    if (!compiled.ok) {
+      const first = compiled.stderr.split('\n').find((l) => /error/.test(l)) ?? compiled.stderr.trim().split('\n')[0];
+      throw new InvalidInputError(
+        `'${cc} ${flags.join(' ')}' cannot compile the generated model.c: ${first?.trim() ?? 'no message'}`,
+        { file: path.join(dir, 'model.c'), field: 'cc' },
+        'install the compiler\'s C library headers (model.c needs <stdint.h> and <string.h>), or choose another compiler with --cc',
+      );
+    }
     const size = sizeTool(cc);
     const measured = run(size, ['--format=berkeley', obj]);
     if (!measured.ok) return { reason: `'${size}' is not available to measure the object` };

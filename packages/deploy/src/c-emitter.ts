@@ -112,8 +112,8 @@ function foldThresholds(thresholds: Int32Array, flip: Uint8Array): { thr: Int32A
   return { thr, flipWords };
 }
 
-const pixelsOf = (s: ActivationShape): number => s.height * s.width;
-const wordsOf = (s: ActivationShape): number => pixelsOf(s) * wordsForChannels(s.channels);
+/** Words of an activation stored as one dense bit vector. */
+const bitsWords = (s: ActivationShape): number => wordsForChannels(s.height * s.width * s.channels);
 
 export function emitC(model: EngineModel, options: EmitOptions = {}): CExport {
   const shapes = activationShapes(model);
@@ -142,9 +142,10 @@ export function emitC(model: EngineModel, options: EmitOptions = {}): CExport {
   const used = new Set<CKernel>(['slice']);
 
   let shape: ActivationShape = { height: input.height, width: input.width, channels: input.features };
-  regionWords[0] = wordsOf(shape);
+  regionWords[0] = bitsWords(shape);
   calls.push(`    cbnn_slice(pixels, ${region(0)});`);
-  let flat = false;
+  // A maxpool2 right after a conv is done inside the conv (never stored at full size).
+  let fusedPool = false;
 
   model.layers.forEach((layer, i) => {
     const next = shapes[i];
@@ -159,31 +160,29 @@ export function emitC(model: EngineModel, options: EmitOptions = {}): CExport {
         data.push(`static const uint32_t ${name}_weights[${words.length}] = {\n${u32Array(words)}\n};`);
         data.push(`static const int32_t ${name}_thresholds[${thr.length}] = {\n${i32Array(thr)}\n};`);
         data.push(`static const uint32_t ${name}_flip[${flipWords.length}] = {\n${u32Array(flipWords)}\n};`);
+        data.push(`static const cbnn_conv ${name} = { ${shape.height}u, ${shape.width}u, ${layer.inC}u, ${layer.padding === 'same' ? 1 : 0}u, ${layer.outC}u, ${name}_weights, ${name}_thresholds, ${name}_flip };`);
         bytes = 4 * (words.length + thr.length + flipWords.length);
         scratchWords = Math.max(scratchWords, rowWords);
-        used.add('conv3x3');
-        const to = place(wordsOf(next));
-        calls.push(
-          `    cbnn_conv3x3(${from}, ${shape.height}u, ${shape.width}u, ${layer.inC}u, ${layer.padding === 'same' ? 1 : 0}u, ${name}_weights, ${layer.outC}u, ${name}_thresholds, ${name}_flip, ${to}, cbnn_col, cbnn_mask);`,
-        );
+        fusedPool = model.layers[i + 1]?.type === 'maxpool2';
+        const kernel: CKernel = fusedPool ? 'conv3x3_pool2' : 'conv3x3';
+        used.add(kernel);
+        const to = place(bitsWords(fusedPool ? shapes[i + 1] : next));
+        calls.push(`    cbnn_${kernel}(&${name}, ${from}, ${to});`);
         break;
       }
       case 'maxpool2': {
+        if (fusedPool) {
+          fusedPool = false;
+          break;
+        }
         used.add('maxpool2');
-        const to = place(wordsOf(next));
-        calls.push(`    cbnn_maxpool2(${from}, ${shape.height}u, ${shape.width}u, ${wordsForChannels(shape.channels)}u, ${to});`);
+        const to = place(bitsWords(next));
+        calls.push(`    cbnn_maxpool2(${from}, ${shape.height}u, ${shape.width}u, ${shape.channels}u, ${to});`);
         break;
       }
       case 'dense':
       case 'dense_out': {
-        let src = from;
-        // Packed pixels and the flat bit vector agree when C % 32 == 0 or there is one pixel.
-        if (!flat && shape.channels % 32 !== 0 && pixelsOf(shape) > 1) {
-          src = place(wordsForChannels(layer.inBits));
-          used.add('flatten');
-          calls.push(`    cbnn_flatten(${from}, ${pixelsOf(shape)}u, ${shape.channels}u, ${src});`);
-        }
-        flat = true;
+        // Activations are already in the flatten order (h*W + w)*C + c.
         const { words } = packRows(layerBits(layer));
         data.push(`/* layer ${i}: ${layer.type}, ${layer.inBits} -> ${layer.outC}; weights [${layer.outC}][${wordsForChannels(layer.inBits)}] */`);
         data.push(`static const uint32_t ${name}_weights[${words.length}] = {\n${u32Array(words)}\n};`);
@@ -194,12 +193,12 @@ export function emitC(model: EngineModel, options: EmitOptions = {}): CExport {
           data.push(`static const uint32_t ${name}_flip[${flipWords.length}] = {\n${u32Array(flipWords)}\n};`);
           bytes = 4 * (words.length + thr.length + flipWords.length);
           const to = place(wordsForChannels(layer.outC));
-          calls.push(`    cbnn_dense(${src}, ${layer.inBits}u, ${name}_weights, ${layer.outC}u, ${name}_thresholds, ${name}_flip, ${to});`);
+          calls.push(`    cbnn_dense(${from}, ${layer.inBits}u, ${name}_weights, ${layer.outC}u, ${name}_thresholds, ${name}_flip, ${to});`);
         } else {
           data.push(`static const float ${name}_scale[${layer.outC}] = {\n${f32Array(layer.scale)}\n};`);
           data.push(`static const float ${name}_bias[${layer.outC}] = {\n${f32Array(layer.bias)}\n};`);
           bytes = 4 * (words.length + 2 * layer.outC);
-          calls.push(`    cbnn_dense_out(${src}, ${layer.inBits}u, ${name}_weights, ${layer.outC}u, ${name}_scale, ${name}_bias, s);`);
+          calls.push(`    cbnn_dense_out(${from}, ${layer.inBits}u, ${name}_weights, ${layer.outC}u, ${name}_scale, ${name}_bias, s);`);
         }
         break;
       }
@@ -209,7 +208,7 @@ export function emitC(model: EngineModel, options: EmitOptions = {}): CExport {
     shape = next;
   });
 
-  const scratch = scratchWords;
+  const scratch = scratchWords > 0 ? scratchWords + 1 : 0;
   const activationWords = regionWords[0] + regionWords[1];
   const planeList = input.layout.planes.map((p) => planeLabel(p)).join(', ');
   const generatedBy = `Generated by 'cbnn export c'${options.source ? ` from ${options.source}` : ''}. Do not edit.`;
@@ -258,12 +257,14 @@ const uint8_t cbnn_plane_bit[CBNN_PLANES] = { ${input.layout.planes.map((p) => p
 const char *const cbnn_channel_names[CBNN_CHANNELS] = { ${input.layout.channels.map(cString).join(', ')} };
 const char *const cbnn_class_names[CBNN_CLASSES] = { ${model.classNames.map(cString).join(', ')} };
 
-${data.join('\n')}
-
 /* Activations: region 0 holds the even steps' outputs, region 1 the odd ones'. */
 #define CBNN_REGION0_WORDS ${regionWords[0]}u
 static uint32_t cbnn_act[${activationWords}];
-${scratch > 0 ? `/* A conv window's bit row and the mask of its valid taps. */\nstatic uint32_t cbnn_col[${scratch}];\nstatic uint32_t cbnn_mask[${scratch}];\n` : ''}${cKernels(used)}
+${scratch > 0 ? `/* A conv window's bit row and the mask of its valid taps. One word more than the row needs:
+ * no write reaches it, but GCC's -Warray-bounds cannot see that a gather never spills past the
+ * row when the row is one word. */\nstatic uint32_t cbnn_col[${scratch}];\nstatic uint32_t cbnn_mask[${scratch}];\n` : ''}${cKernels(used)}
+${data.join('\n')}
+
 int cbnn_predict(const uint8_t *pixels, float *scores)
 {
     float local[CBNN_CLASSES];

@@ -2,11 +2,15 @@
  * The model-independent part of the generated model.c: bit helpers and one loop per layer kind,
  * as snippets with their dependencies, so model.c holds only what the model uses (-Wall
  * -Werror rejects an unused static function). Plain C99, only <stdint.h> and <string.h>, no
- * malloc, integer math only (the last layer's scale and bias excepted). Activations are packed
- * like the engine's: channels last, 32 channels per uint32 word, bit 1 = +1, padding bits 0;
- * every kernel writes whole words so padding stays 0.
+ * malloc, integer math only (the last layer's scale and bias excepted).
+ *
+ * Activations are one dense bit vector per layer: bit (y*W + x)*C + c, 32 per uint32 word,
+ * bit 1 = +1; every kernel clears its output first, so bits past the end are 0. That is the
+ * flatten order of a dense layer (no flatten step), and a pixel of few channels (one kept plane,
+ * 12 channels at w=0.19) costs its bits, not a word: RAM is what MCUs lack. A conv followed by
+ * a max-pool is fused: the full-size conv output is never stored.
  */
-export type CKernel = 'popcount' | 'words' | 'put_bits' | 'fill_ones' | 'slice' | 'conv3x3' | 'maxpool2' | 'flatten' | 'mismatches' | 'dense' | 'dense_out';
+export type CKernel = 'popcount' | 'words' | 'bits32' | 'put_word' | 'copy_bits' | 'fill_ones' | 'slice' | 'conv_pixel' | 'conv3x3' | 'conv3x3_pool2' | 'maxpool2' | 'mismatches' | 'dense' | 'dense_out';
 
 interface Snippet {
   deps: CKernel[];
@@ -43,20 +47,44 @@ static uint32_t cbnn_popcount_swar(uint32_t v)
 #define CBNN_WORDS(bits) (((bits) + 31u) >> 5)
 `,
   },
-  put_bits: {
-    deps: ['words'],
+  bits32: {
+    deps: [],
     code: String.raw`
-/* OR the n bits of src (word aligned; its bits past n are 0) into dst from bit "at". The second
- * word is touched only when bits spill into it, so dst is never read or written past at + n. */
-static void cbnn_put_bits(uint32_t *dst, uint32_t at, const uint32_t *src, uint32_t n)
+/* n (1..32) bits of src from bit "at". The second word is read only when the bits reach it. */
+static uint32_t cbnn_bits32(const uint32_t *src, uint32_t at, uint32_t n)
 {
-    uint32_t i;
-    const uint32_t words = CBNN_WORDS(n), s = at & 31u;
-    uint32_t *d = dst + (at >> 5);
-    for (i = 0; i < words; i++) {
-        const uint32_t v = src[i];
-        d[i] |= v << s;
-        if (s != 0u && (v >> (32u - s)) != 0u) d[i + 1u] |= v >> (32u - s);
+    const uint32_t s = at & 31u;
+    const uint32_t *p = src + (at >> 5);
+    uint32_t v = p[0] >> s;
+    if (s + n > 32u) v |= p[1] << (32u - s);
+    return n == 32u ? v : v & ((1u << n) - 1u);
+}
+`,
+  },
+  put_word: {
+    deps: [],
+    code: String.raw`
+/* OR the n low bits of v (its other bits 0) into dst from bit "at". */
+static void cbnn_put_word(uint32_t *dst, uint32_t at, uint32_t v, uint32_t n)
+{
+    const uint32_t s = at & 31u;
+    dst[at >> 5] |= v << s;
+    if (s + n > 32u) dst[(at >> 5) + 1u] |= v >> (32u - s);
+}
+`,
+  },
+  copy_bits: {
+    deps: ['bits32', 'put_word'],
+    code: String.raw`
+/* OR n bits of src from bit "from" into dst from bit "at". */
+static void cbnn_copy_bits(uint32_t *dst, uint32_t at, const uint32_t *src, uint32_t from, uint32_t n)
+{
+    while (n > 0u) {
+        const uint32_t take = n < 32u ? n : 32u;
+        cbnn_put_word(dst, at, cbnn_bits32(src, from, take), take);
+        at += take;
+        from += take;
+        n -= take;
     }
 }
 `,
@@ -81,97 +109,121 @@ static void cbnn_fill_ones(uint32_t *dst, uint32_t at, uint32_t n)
   slice: {
     deps: ['words'],
     code: String.raw`
-/* Bit-slice raw 8-bit pixels (H x W x C, channels last) into the kept planes: plane k is bit
- * cbnn_plane_bit[k] of channel cbnn_plane_channel[k], packed at bit k of the pixel's words. */
+/* Bit-slice raw 8-bit pixels (H x W x C, channels last) into the kept planes: plane k of pixel p
+ * is bit cbnn_plane_bit[k] of channel cbnn_plane_channel[k], at bit p*CBNN_PLANES + k. */
 static void cbnn_slice(const uint8_t *pixels, uint32_t *out)
 {
-    uint32_t p, k;
-    memset(out, 0, sizeof(uint32_t) * CBNN_HEIGHT * CBNN_WIDTH * CBNN_WORDS(CBNN_PLANES));
+    uint32_t p, k, i = 0;
+    memset(out, 0, sizeof(uint32_t) * CBNN_WORDS((uint32_t)CBNN_HEIGHT * CBNN_WIDTH * CBNN_PLANES));
     for (p = 0; p < (uint32_t)(CBNN_HEIGHT * CBNN_WIDTH); p++) {
         const uint8_t *px = pixels + p * CBNN_CHANNELS;
-        uint32_t *o = out + p * CBNN_WORDS(CBNN_PLANES);
-        for (k = 0; k < CBNN_PLANES; k++) {
-            o[k >> 5] |= (uint32_t)((px[cbnn_plane_channel[k]] >> cbnn_plane_bit[k]) & 1u) << (k & 31u);
+        for (k = 0; k < CBNN_PLANES; k++, i++) {
+            out[i >> 5] |= (uint32_t)((px[cbnn_plane_channel[k]] >> cbnn_plane_bit[k]) & 1u) << (i & 31u);
         }
     }
 }
 `,
   },
-  conv3x3: {
-    deps: ['popcount', 'words', 'put_bits', 'fill_ones'],
+  conv_pixel: {
+    deps: ['popcount', 'words', 'copy_bits', 'fill_ones', 'put_word'],
     code: String.raw`
-/* Binary 3x3 conv, stride 1. Per output pixel the window's valid taps are gathered into one bit
- * row (tap t at bits [t*c, (t+1)*c), like the exported weights) with a mask of the valid bits:
- * with 'same' padding a tap outside the image counts nothing, so x = valid bits - 2 * mismatches.
- * Output bit o = (x >= thr[o]) XOR flip bit o (batch norm + sign folded at export). */
-static void cbnn_conv3x3(const uint32_t *in, uint32_t h, uint32_t w, uint32_t c, uint32_t same,
-                         const uint32_t *wt, uint32_t oc, const int32_t *thr, const uint32_t *flip,
-                         uint32_t *out, uint32_t *col, uint32_t *mask)
+/* A binary 3x3 conv layer (stride 1): input h x w x c, oc outputs, weights [oc][words(9*c)]
+ * with tap t's channels at bits [t*c, (t+1)*c). */
+typedef struct {
+    uint32_t h, w, c, same, oc;
+    const uint32_t *weights;
+    const int32_t *thresholds;
+    const uint32_t *flip;
+} cbnn_conv;
+
+/* OR the output bits of pixel (y, x) into out from bit "at". The window's valid taps are
+ * gathered into one bit row with a mask of the valid bits: with 'same' padding a tap outside the
+ * image counts nothing, so x = valid bits - 2 * mismatches. Output bit o = (x >= thr[o]) XOR
+ * flip bit o (batch norm + sign folded at export). */
+static void cbnn_conv_pixel(const cbnn_conv *L, const uint32_t *in, uint32_t y, uint32_t x, uint32_t *out, uint32_t at)
 {
-    const uint32_t inw = CBNN_WORDS(c), kw = CBNN_WORDS(9u * c), ow = CBNN_WORDS(oc);
-    const uint32_t ho = same ? h : h - 2u, wo = same ? w : w - 2u;
-    uint32_t y, x, t, j, o, k;
+    const uint32_t c = L->c, kw = CBNN_WORDS(9u * c);
+    uint32_t t, j, o, k;
+    int32_t valid = 0;
+    memset(cbnn_col, 0, kw * sizeof(uint32_t));
+    memset(cbnn_mask, 0, kw * sizeof(uint32_t));
+    for (t = 0; t < 9u; t++) {
+        uint32_t iy = y + t / 3u, ix = x + t % 3u;
+        if (L->same) {
+            if (iy == 0u || ix == 0u || iy > L->h || ix > L->w) continue;
+            iy -= 1u;
+            ix -= 1u;
+        }
+        cbnn_copy_bits(cbnn_col, t * c, in, (iy * L->w + ix) * c, c);
+        cbnn_fill_ones(cbnn_mask, t * c, c);
+        valid += (int32_t)c;
+    }
+    for (j = 0; j * 32u < L->oc; j++) {
+        const uint32_t end = (j + 1u) * 32u < L->oc ? (j + 1u) * 32u : L->oc;
+        uint32_t word = 0;
+        for (o = j * 32u; o < end; o++) {
+            const uint32_t *row = L->weights + o * kw;
+            uint32_t pop = 0;
+            for (k = 0; k < kw; k++) pop += CBNN_POPCOUNT((cbnn_col[k] ^ row[k]) & cbnn_mask[k]);
+            word |= (uint32_t)(valid - 2 * (int32_t)pop >= L->thresholds[o]) << (o & 31u);
+        }
+        cbnn_put_word(out, at + j * 32u, word ^ L->flip[j], end - j * 32u);
+    }
+}
+`,
+  },
+  conv3x3: {
+    deps: ['conv_pixel'],
+    code: String.raw`
+static void cbnn_conv3x3(const cbnn_conv *L, const uint32_t *in, uint32_t *out)
+{
+    const uint32_t ho = L->same ? L->h : L->h - 2u, wo = L->same ? L->w : L->w - 2u;
+    uint32_t y, x;
+    memset(out, 0, CBNN_WORDS(ho * wo * L->oc) * sizeof(uint32_t));
     for (y = 0; y < ho; y++) {
-        for (x = 0; x < wo; x++) {
-            uint32_t *dst = out + (y * wo + x) * ow;
-            int32_t valid = 0;
-            memset(col, 0, kw * sizeof(uint32_t));
-            memset(mask, 0, kw * sizeof(uint32_t));
-            for (t = 0; t < 9u; t++) {
-                uint32_t iy = y + t / 3u, ix = x + t % 3u;
-                if (same) {
-                    if (iy == 0u || ix == 0u || iy > h || ix > w) continue;
-                    iy -= 1u;
-                    ix -= 1u;
-                }
-                cbnn_put_bits(col, t * c, in + (iy * w + ix) * inw, c);
-                cbnn_fill_ones(mask, t * c, c);
-                valid += (int32_t)c;
-            }
-            for (j = 0; j < ow; j++) {
-                const uint32_t end = (j + 1u) * 32u < oc ? (j + 1u) * 32u : oc;
-                uint32_t word = 0;
-                for (o = j * 32u; o < end; o++) {
-                    const uint32_t *row = wt + o * kw;
-                    uint32_t pop = 0;
-                    for (k = 0; k < kw; k++) pop += CBNN_POPCOUNT((col[k] ^ row[k]) & mask[k]);
-                    word |= (uint32_t)(valid - 2 * (int32_t)pop >= thr[o]) << (o & 31u);
-                }
-                dst[j] = word ^ flip[j];
-            }
+        for (x = 0; x < wo; x++) cbnn_conv_pixel(L, in, y, x, out, (y * wo + x) * L->oc);
+    }
+}
+`,
+  },
+  conv3x3_pool2: {
+    deps: ['conv_pixel'],
+    code: String.raw`
+/* Conv then 2x2 max-pool (stride 2, floor): max over +-1 is an OR, so each conv pixel's bits are
+ * ORed straight into its pooled pixel. */
+static void cbnn_conv3x3_pool2(const cbnn_conv *L, const uint32_t *in, uint32_t *out)
+{
+    const uint32_t ho = L->same ? L->h : L->h - 2u, wo = L->same ? L->w : L->w - 2u;
+    const uint32_t ph = ho / 2u, pw = wo / 2u;
+    uint32_t y, x, d;
+    memset(out, 0, CBNN_WORDS(ph * pw * L->oc) * sizeof(uint32_t));
+    for (y = 0; y < ph; y++) {
+        for (x = 0; x < pw; x++) {
+            for (d = 0; d < 4u; d++) cbnn_conv_pixel(L, in, 2u * y + d / 2u, 2u * x + d % 2u, out, (y * pw + x) * L->oc);
         }
     }
 }
 `,
   },
   maxpool2: {
-    deps: [],
+    deps: ['words', 'bits32', 'put_word'],
     code: String.raw`
-/* 2x2 max-pool, stride 2 (floor): max over +-1 is an OR of bits. */
-static void cbnn_maxpool2(const uint32_t *in, uint32_t h, uint32_t w, uint32_t words, uint32_t *out)
+/* 2x2 max-pool, stride 2 (floor), of h x w x c bits: an OR. */
+static void cbnn_maxpool2(const uint32_t *in, uint32_t h, uint32_t w, uint32_t c, uint32_t *out)
 {
     const uint32_t ho = h / 2u, wo = w / 2u;
-    uint32_t y, x, k;
+    uint32_t y, x, j;
+    memset(out, 0, CBNN_WORDS(ho * wo * c) * sizeof(uint32_t));
     for (y = 0; y < ho; y++) {
         for (x = 0; x < wo; x++) {
-            const uint32_t *a = in + ((2u * y) * w + 2u * x) * words;
-            const uint32_t *b = a + w * words;
-            uint32_t *o = out + (y * wo + x) * words;
-            for (k = 0; k < words; k++) o[k] = a[k] | a[words + k] | b[k] | b[words + k];
+            for (j = 0; j < c; j += 32u) {
+                const uint32_t take = c - j < 32u ? c - j : 32u, a = ((2u * y) * w + 2u * x) * c + j;
+                const uint32_t v = cbnn_bits32(in, a, take) | cbnn_bits32(in, a + c, take) |
+                                   cbnn_bits32(in, a + w * c, take) | cbnn_bits32(in, a + w * c + c, take);
+                cbnn_put_word(out, (y * wo + x) * c + j, v, take);
+            }
         }
     }
-}
-`,
-  },
-  flatten: {
-    deps: ['words', 'put_bits'],
-    code: String.raw`
-/* Packed pixels (words(c) each) to one dense bit vector in (h*W + w)*C + c order. */
-static void cbnn_flatten(const uint32_t *in, uint32_t pixels, uint32_t c, uint32_t *out)
-{
-    uint32_t p;
-    memset(out, 0, CBNN_WORDS(pixels * c) * sizeof(uint32_t));
-    for (p = 0; p < pixels; p++) cbnn_put_bits(out, p * c, in + p * CBNN_WORDS(c), c);
 }
 `,
   },
@@ -189,7 +241,7 @@ static uint32_t cbnn_mismatches(const uint32_t *a, const uint32_t *b, uint32_t w
   dense: {
     deps: ['words', 'mismatches'],
     code: String.raw`
-/* Binary dense: x = bits - 2 * mismatches (padding bits are 0 on both sides). */
+/* Binary dense: x = bits - 2 * mismatches (bits past the end are 0 on both sides). */
 static void cbnn_dense(const uint32_t *in, uint32_t bits, const uint32_t *wt, uint32_t oc,
                        const int32_t *thr, const uint32_t *flip, uint32_t *out)
 {
@@ -240,7 +292,6 @@ export function cKernels(used: Iterable<CKernel>): string {
   for (const k of used) add(k);
   return ORDER.filter((k) => need.has(k)).map((k) => SNIPPETS[k].code).join('');
 }
-
 
 /** The example program: raw images on stdin, one predicted class per line on stdout. */
 export const C_MAIN = String.raw`/* Example: predict raw images read from stdin.

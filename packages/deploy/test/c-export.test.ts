@@ -20,8 +20,8 @@ import {
 /**
  * Exported C libraries must predict what the engine predicts: every class and every float32
  * score, on random models that cover the shapes the emitter handles (channel counts below, at
- * and above 32, both paddings, odd sizes before a pool, flatten before dense or not, several
- * colour channels), built strictly and with sanitizers.
+ * and above 32, both paddings, odd sizes before a pool, pools fused into the conv or not, dense
+ * on 32-aligned activations or not, several colour channels), built strictly and with sanitizers.
  */
 jest.setTimeout(120_000);
 
@@ -69,6 +69,7 @@ const CASES: Case[] = [
   { name: '40 and 7 channels, valid padding, odd size before a pool', height: 9, width: 7, features: 5, classes: 4, layers: [{ type: 'conv', outC: 40, padding: 'same' }, { type: 'maxpool2' }, { type: 'conv', outC: 7, padding: 'valid' }, { type: 'dense', outC: 33 }] },
   { name: '32 and 64 channels (no flatten step), 8 planes', height: 8, width: 8, features: 8, classes: 3, layers: [{ type: 'conv', outC: 32, padding: 'same' }, { type: 'conv', outC: 64, padding: 'same' }, { type: 'maxpool2' }, { type: 'dense', outC: 5 }] },
   { name: 'MLP straight on 5 planes of 3 colour channels', height: 5, width: 6, features: 5, classes: 2, layers: [{ type: 'dense', outC: 70 }, { type: 'dense', outC: 31 }], layout: rgbLayout() },
+  { name: 'max-pool on the input and twice in a row (not fused), 33 channels', height: 11, width: 10, features: 3, classes: 3, layers: [{ type: 'maxpool2' }, { type: 'conv', outC: 33, padding: 'same' }, { type: 'maxpool2' }, { type: 'maxpool2' }, { type: 'dense', outC: 9 }] },
   { name: 'conv on 3 colour channels, then dense_out on a flatten', height: 6, width: 5, features: 5, classes: 3, layers: [{ type: 'conv', outC: 3, padding: 'same' }, { type: 'maxpool2' }], layout: rgbLayout() },
 ];
 
