@@ -8,6 +8,7 @@ interface ExportOptions {
   force?: boolean;
   json?: boolean;
   cc?: string;
+  cflags?: string;
   dataset?: string;
   split?: 'train' | 'validation' | 'test';
   images?: string;
@@ -27,10 +28,12 @@ export function registerExport(program: Command): void {
     exp
       .command('c <model>')
       .description('C99 library for microcontrollers: model.h, model.c (const weights, static buffers), main.c; prints flash and RAM bytes')
-      .option('--cc <compiler>', 'compiler for the flash measurement (default: $CC, cc, gcc, clang); e.g. arm-none-eabi-gcc'),
+      .option('--cc <compiler>', 'compiler for the flash measurement (default: $CC, cc, gcc, clang); e.g. arm-none-eabi-gcc')
+      .option('--cflags <flags>', "flags of the measured build, space-separated (default: '-std=c99 -O2'); e.g. '-std=c99 -Os -mcpu=cortex-m4 -mthumb'"),
   ).action((model: string, opts: ExportOptions) => {
     const out = path.resolve(opts.out);
-    const record = exportC(path.resolve(model), out, { force: opts.force, cc: opts.cc });
+    const cflags = opts.cflags?.split(/\s+/).filter((f) => f !== '');
+    const record = exportC(path.resolve(model), out, { force: opts.force, cc: opts.cc, cflags });
     if (opts.json) printJson(record);
     else process.stdout.write(`${describeExportC(record, out)}\n`);
   });
