@@ -16,13 +16,17 @@ const inputSchema = z.object({
   planes: z.array(z.string()),
 });
 
-export const exportCRecordSchema = z.object({
-  format: z.literal('cbnn.export-c'),
-  version: z.literal(1),
+/** What both records say: the model exported, its input and classes, the files written (bytes). */
+const exportBase = z.object({
   model: modelRef,
   input: inputSchema,
   classNames: z.array(z.string()),
   files: z.record(z.string(), z.number().int().nonnegative()),
+});
+
+export const exportCRecordSchema = exportBase.extend({
+  format: z.literal('cbnn.export-c'),
+  version: z.literal(1),
   /** Bytes of the const data (weights, thresholds, flip bits, scale, bias, plane tables). */
   constBytes: z.number().int().nonnegative(),
   ram: z.object({ activationBytes: z.number().int(), scratchBytes: z.number().int(), totalBytes: z.number().int() }),
@@ -50,13 +54,9 @@ export const exportCRecordSchema = z.object({
 });
 export type ExportCRecord = z.infer<typeof exportCRecordSchema>;
 
-export const exportWebRecordSchema = z.object({
+export const exportWebRecordSchema = exportBase.extend({
   format: z.literal('cbnn.export-web'),
   version: z.literal(1),
-  model: modelRef,
-  input: inputSchema,
-  classNames: z.array(z.string()),
-  files: z.record(z.string(), z.number().int().nonnegative()),
   /** Bundled test images (from a dataset's split), with their labels. */
   images: z.object({ count: z.number().int().nonnegative(), split: z.string().optional(), dataset: z.string().optional() }),
 });

@@ -25,31 +25,16 @@ export function isBinaryLayer(layer: EngineLayer): layer is BinaryLayer {
 }
 
 export function layerBits(layer: BinaryLayer): LayerBits {
-  switch (layer.type) {
-    case 'conv': {
-      // weights [outC][3][3][words(inC)]
-      const words = wordsForChannels(layer.inC);
-      const w = layer.weights;
-      return {
-        taps: 9,
-        inChannels: layer.inC,
-        outChannels: layer.outC,
-        bit: (o, t, c) => ((w[(o * 9 + t) * words + (c >>> 5)] >>> (c & 31)) & 1) as 0 | 1,
-      };
-    }
-    case 'dense':
-    case 'dense_out': {
-      // weights [outC][words(inBits)]
-      const words = wordsForChannels(layer.inBits);
-      const w = layer.weights;
-      return {
-        taps: 1,
-        inChannels: layer.inBits,
-        outChannels: layer.outC,
-        bit: (o, _t, c) => ((w[o * words + (c >>> 5)] >>> (c & 31)) & 1) as 0 | 1,
-      };
-    }
-  }
+  // conv: [outC][3][3][words(inC)]; dense and dense_out: [outC][words(inBits)] (one "tap").
+  const [taps, inChannels] = layer.type === 'conv' ? [9, layer.inC] : [1, layer.inBits];
+  const words = wordsForChannels(inChannels);
+  const w = layer.weights;
+  return {
+    taps,
+    inChannels,
+    outChannels: layer.outC,
+    bit: (o, t, c) => ((w[(o * taps + t) * words + (c >>> 5)] >>> (c & 31)) & 1) as 0 | 1,
+  };
 }
 
 /**

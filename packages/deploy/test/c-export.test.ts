@@ -79,13 +79,18 @@ function makeModel(c: Case, seed: number): EngineModel {
   return model;
 }
 
+/** A case's model written to `name`.cbnn and exported to the folder `name`. */
+function exportCase(c: Case, seed: number, name: string, measure = false) {
+  const model = makeModel(c, seed);
+  const file = path.join(root, `${name}.cbnn`);
+  writeEngineModel(file, model);
+  const out = path.join(root, name);
+  return { model, file, out, record: exportC(file, out, { measure }) };
+}
+
 describe.each(CASES.map((c, i) => [c.name, c, i] as const))('%s', (_name, c, i) => {
   it('predicts every class and score the engine does (gcc strict and with address/undefined sanitizers)', () => {
-    const model = makeModel(c, 11 + i);
-    const file = path.join(root, `case${i}.cbnn`);
-    writeEngineModel(file, model);
-    const out = path.join(root, `case${i}`);
-    const record = exportC(file, out, { measure: i === 0 });
+    const { model, out, record } = exportCase(c, 11 + i, `case${i}`, i === 0);
     const count = 48;
     const images = randomImages(count, c.height * c.width * (c.layout?.channels.length ?? 1), 100 + i);
     const expected = enginePredictions(model, images, count);
@@ -107,11 +112,7 @@ it('agrees with the engine in every other build this machine has (clang, -m32, p
   // gcc -m32 and clang are part of the project's system dependencies; report what ran.
   process.stdout.write(`extra C builds: ${builds.map((b) => `${b.cc} ${b.flags.join(' ')}`).join('; ') || 'none'}\n`);
   const c = CASES[1];
-  const model = makeModel(c, 12);
-  const file = path.join(root, 'extra.cbnn');
-  writeEngineModel(file, model);
-  const out = path.join(root, 'extra');
-  exportC(file, out, { measure: false });
+  const { model, out } = exportCase(c, 12, 'extra');
   const images = randomImages(32, c.height * c.width, 7);
   const expected = enginePredictions(model, images, 32);
   for (const b of builds) {
@@ -123,11 +124,9 @@ it('agrees with the engine in every other build this machine has (clang, -m32, p
 
 it('the check can fail: another model\'s predictions do not match', () => {
   const c = CASES[1];
-  const file = path.join(root, 'other.cbnn');
-  writeEngineModel(file, makeModel(c, 21));
-  exportC(file, path.join(root, 'other'), { measure: false });
+  const { out } = exportCase(c, 21, 'other');
   const images = randomImages(32, c.height * c.width, 8);
-  const check = checkBuild(path.join(root, 'other'), { cc: 'gcc', flags: STRICT_FLAGS }, images, 32, enginePredictions(makeModel(c, 22), images, 32), c.classes);
+  const check = checkBuild(out, { cc: 'gcc', flags: STRICT_FLAGS }, images, 32, enginePredictions(makeModel(c, 22), images, 32), c.classes);
   expect(check.scoresEqual).toBe(0);
   expect(check.firstMismatch?.image).toBe(0);
 });
@@ -184,11 +183,7 @@ describe('bad input', () => {
 
   it('main.c names the byte count that is not a whole number of images, and exits 3', () => {
     const c = CASES[3];
-    const model = makeModel(c, 3);
-    const file = path.join(root, 'stdin.cbnn');
-    writeEngineModel(file, model);
-    const out = path.join(root, 'stdin-out');
-    exportC(file, out, { measure: false });
+    const { out } = exportCase(c, 3, 'stdin-out');
     const exe = path.join(root, 'stdin-predict');
     compileExample(out, { cc: 'gcc', flags: STRICT_FLAGS }, exe);
     const imageBytes = c.height * c.width * 3;
