@@ -2,10 +2,15 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { readDataset } from '@cbnn/core';
+import { STRICT_FLAGS, checkBuild, enginePredictions, loadModel } from '@cbnn/deploy';
 import { randomEngineModel, writeEngineModel } from '@cbnn/kernels';
 
-// The built CLI end to end: `cbnn export c|web`, its output and its exit codes on bad input.
+// The built CLI end to end: `cbnn export c|web`, its output and its exit codes on bad input, and
+// the export stages at the end of a pipeline that trains a small model on real MNIST digits.
 const CLI = path.join(__dirname, '..', 'dist', 'main.js');
+
+jest.setTimeout(180_000);
 
 let dir: string;
 const cbnn = (...args: string[]) => {
@@ -44,4 +49,41 @@ it('export web writes the static folder', () => {
   expect(r.code).toBe(0);
   expect(JSON.parse(r.stdout).format).toBe('cbnn.export-web');
   expect(fs.readdirSync(path.join(dir, 'web')).sort()).toEqual(['assets.js', 'engine.js', 'export-web.json', 'index.html', 'kernels.wasm', 'model.cbnn', 'test-images.json']);
+});
+
+it('a pipeline ending in export.c and export.web: the C library of a trained model predicts the real MNIST test images as the engine does', () => {
+  fs.writeFileSync(
+    path.join(dir, 'deploy.yaml'),
+    `name: deploy
+seed: 1
+stages:
+  data:
+    uses: bitslice.dataset
+    with: { source: mnist, limit: { perClass: 60 }, fractions: { validation: 0.1, test: 0.25 } }
+  model:
+    uses: train.bnn
+    needs: { dataset: data }
+    with: { width: 0.125, planes: { grey: [7, 6, 5] }, epochs: 3, batchSize: 32, learningRate: 0.01, schedule: one-cycle, backend: wasm }
+  export-c:
+    uses: export.c
+    needs: { model: model }
+    with: { measure: false }
+  export-web:
+    uses: export.web
+    needs: { model: model, dataset: data }
+    with: { images: 8 }
+`,
+  );
+  const run = cbnn('run', 'deploy.yaml', '--store', 'store');
+  expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
+  const out = path.join(dir, 'store', 'out');
+  const { model } = loadModel(path.join(out, 'model'));
+  const test = readDataset(path.join(out, 'data')).split('test');
+  expect(test.count).toBe(150);
+  const expected = enginePredictions(model, test.images, test.count);
+  const check = checkBuild(path.join(out, 'export-c'), { cc: 'gcc', flags: STRICT_FLAGS }, test.images, test.count, expected, 10);
+  expect(check).toEqual({ build: check.build, images: 150, classesEqual: 150, scoresEqual: 150 });
+  // A trained model, not noise (chance is 15 of 150; this one scores about 100).
+  expect(Array.from(expected.classes).filter((c, i) => c === test.labels[i]).length).toBeGreaterThan(60);
+  expect(JSON.parse(fs.readFileSync(path.join(out, 'export-web', 'export-web.json'), 'utf8')).images.count).toBe(8);
 });
