@@ -21,9 +21,13 @@ const SNIPPETS: Record<CKernel, Snippet> = {
   popcount: {
     deps: [],
     code: String.raw`
-/* Popcount: the compiler's builtin where it has one (one instruction on most targets), else the
- * classic SWAR sequence. Define CBNN_PORTABLE_POPCOUNT to force the portable one. */
-#if (defined(__GNUC__) || defined(__clang__)) && !defined(CBNN_PORTABLE_POPCOUNT)
+/* Popcount: the compiler's builtin where the target has a popcount instruction (x86 with POPCNT,
+ * AArch64, RISC-V Zbb, WebAssembly), else the classic SWAR sequence inline: where there is no
+ * such instruction (x86-64 without -mpopcnt, Cortex-M) the builtin is a libgcc call, measurably
+ * slower than the inline sequence. Define CBNN_BUILTIN_POPCOUNT or CBNN_PORTABLE_POPCOUNT to force
+ * one or the other. */
+#if !defined(CBNN_PORTABLE_POPCOUNT) && (defined(__GNUC__) || defined(__clang__)) && \
+    (defined(CBNN_BUILTIN_POPCOUNT) || defined(__POPCNT__) || defined(__aarch64__) || defined(__riscv_zbb) || defined(__wasm__))
 #  if defined(__SIZEOF_INT__) && __SIZEOF_INT__ < 4
 #    define CBNN_POPCOUNT(v) ((uint32_t)__builtin_popcountl((unsigned long)(v)))
 #  else
@@ -136,27 +140,35 @@ typedef struct {
     const uint32_t *flip;
 } cbnn_conv;
 
-/* OR the output bits of pixel (y, x) into out from bit "at". The window's valid taps are
- * gathered into one bit row with a mask of the valid bits: with 'same' padding a tap outside the
- * image counts nothing, so x = valid bits - 2 * mismatches. Output bit o = (x >= thr[o]) XOR
- * flip bit o (batch norm + sign folded at export). */
+/* OR the output bits of pixel (y, x) into out from bit "at". The window's taps are gathered
+ * into one bit row (tap t at bits [t*c, (t+1)*c)). Inside the image each of the window's three
+ * rows is 3*c contiguous input bits, one copy each. On the border of a 'same' conv a tap outside
+ * the image counts nothing: only the valid taps are copied, and a mask of their bits keeps the
+ * others out of the popcount, so x = valid bits - 2 * mismatches. Output bit o =
+ * (x >= thr[o]) XOR flip bit o (batch norm + sign folded at export). */
 static void cbnn_conv_pixel(const cbnn_conv *L, const uint32_t *in, uint32_t y, uint32_t x, uint32_t *out, uint32_t at)
 {
     const uint32_t c = L->c, kw = CBNN_WORDS(9u * c);
-    uint32_t t, j, o, k;
+    const int interior = !L->same || (y > 0u && x > 0u && y + 1u < L->h && x + 1u < L->w);
+    uint32_t dy, dx, j, o, k;
     int32_t valid = 0;
     memset(cbnn_col, 0, kw * sizeof(uint32_t));
-    memset(cbnn_mask, 0, kw * sizeof(uint32_t));
-    for (t = 0; t < 9u; t++) {
-        uint32_t iy = y + t / 3u, ix = x + t % 3u;
-        if (L->same) {
-            if (iy == 0u || ix == 0u || iy > L->h || ix > L->w) continue;
-            iy -= 1u;
-            ix -= 1u;
+    if (interior) {
+        const uint32_t y0 = L->same ? y - 1u : y, x0 = L->same ? x - 1u : x;
+        for (dy = 0; dy < 3u; dy++) cbnn_copy_bits(cbnn_col, 3u * dy * c, in, ((y0 + dy) * L->w + x0) * c, 3u * c);
+        valid = (int32_t)(9u * c);
+    } else {
+        /* (y + dy, x + dx) is the tap's position in the image shifted by the padding of 1. */
+        memset(cbnn_mask, 0, kw * sizeof(uint32_t));
+        for (dy = 0; dy < 3u; dy++) {
+            for (dx = 0; dx < 3u; dx++) {
+                const uint32_t iy = y + dy, ix = x + dx, t = 3u * dy + dx;
+                if (iy == 0u || ix == 0u || iy > L->h || ix > L->w) continue;
+                cbnn_copy_bits(cbnn_col, t * c, in, ((iy - 1u) * L->w + ix - 1u) * c, c);
+                cbnn_fill_ones(cbnn_mask, t * c, c);
+                valid += (int32_t)c;
+            }
         }
-        cbnn_copy_bits(cbnn_col, t * c, in, (iy * L->w + ix) * c, c);
-        cbnn_fill_ones(cbnn_mask, t * c, c);
-        valid += (int32_t)c;
     }
     for (j = 0; j * 32u < L->oc; j++) {
         const uint32_t end = (j + 1u) * 32u < L->oc ? (j + 1u) * 32u : L->oc;
@@ -164,7 +176,11 @@ static void cbnn_conv_pixel(const cbnn_conv *L, const uint32_t *in, uint32_t y, 
         for (o = j * 32u; o < end; o++) {
             const uint32_t *row = L->weights + o * kw;
             uint32_t pop = 0;
-            for (k = 0; k < kw; k++) pop += CBNN_POPCOUNT((cbnn_col[k] ^ row[k]) & cbnn_mask[k]);
+            if (interior) {
+                for (k = 0; k < kw; k++) pop += CBNN_POPCOUNT(cbnn_col[k] ^ row[k]);
+            } else {
+                for (k = 0; k < kw; k++) pop += CBNN_POPCOUNT((cbnn_col[k] ^ row[k]) & cbnn_mask[k]);
+            }
             word |= (uint32_t)(valid - 2 * (int32_t)pop >= L->thresholds[o]) << (o & 31u);
         }
         cbnn_put_word(out, at + j * 32u, word ^ L->flip[j], end - j * 32u);

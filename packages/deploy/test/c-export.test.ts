@@ -107,7 +107,7 @@ describe.each(CASES.map((c, i) => [c.name, c, i] as const))('%s', (_name, c, i) 
   });
 });
 
-it('agrees with the engine in every other build this machine has (clang, -m32, portable popcount)', () => {
+it('agrees with the engine in every other build this machine has (clang, -m32, builtin popcount)', () => {
   const builds = availableBuilds().filter((b) => !(b.cc === 'gcc' && (b.flags === STRICT_FLAGS || b.flags === SANITIZE_FLAGS)));
   // gcc -m32 and clang are part of the project's system dependencies; report what ran.
   process.stdout.write(`extra C builds: ${builds.map((b) => `${b.cc} ${b.flags.join(' ')}`).join('; ') || 'none'}\n`);
