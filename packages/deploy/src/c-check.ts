@@ -39,8 +39,18 @@ export function enginePredictions(model: EngineModel, images: Uint8Array, count:
   const packer = createPlanePacker(model.input.layout, model.input.height * model.input.width, channels);
   const packed = new Uint32Array(count * packer.wordsPerImage);
   packer.pack(images, 0, count, packed);
-  const engine = createEngine(model, { impl: 'wasm', maxBatch: 256 });
-  return { classes: engine.classify(packed, count), scores: engine.predict(packed, count) };
+  // Batches of at most maxBatch: an engine may refuse a larger one rather than chunk it.
+  const maxBatch = 256;
+  const engine = createEngine(model, { impl: 'wasm', maxBatch });
+  const classes = model.classNames.length;
+  const out = { classes: new Int32Array(count), scores: new Float32Array(count * classes) };
+  for (let start = 0; start < count; start += maxBatch) {
+    const n = Math.min(maxBatch, count - start);
+    const batch = packed.subarray(start * packer.wordsPerImage, (start + n) * packer.wordsPerImage);
+    out.classes.set(engine.classify(batch, n), start);
+    out.scores.set(engine.predict(batch, n), start * classes);
+  }
+  return out;
 }
 
 /** Whether `cc` can build and run a program with `flags` here (e.g. -m32 needs multilib). */

@@ -29,6 +29,10 @@ export function layerBits(layer: BinaryLayer): LayerBits {
   const [taps, inChannels] = layer.type === 'conv' ? [9, layer.inC] : [1, layer.inBits];
   const words = wordsForChannels(inChannels);
   const w = layer.weights;
+  // A packing this adapter does not know must fail here, not be read as the wrong bits.
+  if (w.length !== layer.outC * taps * words) {
+    throw new Error(`layerBits: ${layer.type} weights have ${w.length} words, expected ${layer.outC} x ${taps} x ${words} (an in-memory packing this adapter does not know)`);
+  }
   return {
     taps,
     inChannels,
