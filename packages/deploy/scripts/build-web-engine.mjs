@@ -19,6 +19,10 @@ const SHIMS = {
   path: 'path.ts',
   'node:crypto': 'crypto.ts',
   crypto: 'crypto.ts',
+  'node:os': 'os.ts',
+  os: 'os.ts',
+  'node:worker_threads': 'worker-threads.ts',
+  worker_threads: 'worker-threads.ts',
   pino: 'empty.ts',
   'pino-pretty': 'empty.ts',
 };
@@ -27,7 +31,7 @@ const workspace = {
   name: 'cbnn-workspace-sources',
   setup(b) {
     b.onResolve({ filter: /^@cbnn\/[a-z-]+$/ }, (args) => ({ path: path.join(packages, args.path.slice('@cbnn/'.length), 'src', 'index.ts'), sideEffects: false }));
-    b.onResolve({ filter: /^(node:)?(fs|path|crypto)$|^pino(-pretty)?$/ }, (args) => ({ path: path.join(shims, SHIMS[args.path]) }));
+    b.onResolve({ filter: /^(node:)?(fs|path|crypto|os|worker_threads)$|^pino(-pretty)?$/ }, (args) => ({ path: path.join(shims, SHIMS[args.path]) }));
     // The workspace sources have no import-time effects the page needs: let unused modules drop.
     b.onResolve({ filter: /^\.\.?\// }, (args) => {
       if (!args.importer.startsWith(packages) || args.importer.startsWith(shims)) return undefined;
