@@ -1,5 +1,6 @@
 import type { BenchResult, BenchRow } from './bench-format';
 import { describeSide } from './runtime-side';
+import { headlineText, ratioListLines, ratioMatrix, ratioMatrixMarkdown } from './ratio-matrix';
 
 const MB = 1024 * 1024;
 
@@ -32,8 +33,10 @@ export function benchMarkdown(result: BenchResult): string {
     );
   }
   if (result.ratios.length > 0) {
-    lines.push('', '## Speedups (same run)', '', '| faster | slower | batch | speedup |', '| --- | --- | ---: | ---: |');
-    for (const q of result.ratios) lines.push(`| ${describeSide(q.faster)} | ${describeSide(q.slower)} | ${q.batch} | ${q.speedup.toFixed(2)}x |`);
+    const headline = headlineText(result);
+    lines.push('', '## Speedups (same run)', '');
+    if (headline) lines.push(headline, '');
+    lines.push(...ratioMatrixMarkdown(ratioMatrix(result)), '', 'Every ratio:', '', ...ratioListLines(result));
   }
   if (result.backends && Object.keys(result.backends).length > 0) {
     lines.push('', '## Runtimes', '');

@@ -1,4 +1,5 @@
-import type { BenchRow } from '../src/bench-format';
+import type { BenchResult, BenchRow, BenchSide } from '../src/bench-format';
+import { headlineText, ratioListLines, ratioMatrix, ratioMatrixMarkdown, sideName, strongestFloatSide } from '../src/ratio-matrix';
 import { computeRatios, orderRows, ratioLabel } from '../src/ratios';
 import { describeSide } from '../src/runtime-side';
 import { ratioSpecs } from '../src/runtime-benchmark';
@@ -88,5 +89,52 @@ describe('timing', () => {
     const n = await calibrateCalls(() => new Promise<void>((r) => setImmediate(() => (resolved++, r()))), { minRunSeconds: 0.001, maxCallsPerRun: 8 });
     expect(n).toBeLessThanOrEqual(8);
     expect(resolved).toBeGreaterThan(1);
+  });
+});
+
+describe('ratio matrix, headline and full list (what the summary and bench.md show)', () => {
+  const rows = [
+    row('compact', 'cbnn wasm-simd', 1, 1, 0.1), row('baseline', 'cbnn wasm-simd', 1, 1, 0.25), row('fp', 'tfjs-wasm xnnpack', 1, 1, 2.5), row('fp', 'onnxruntime cpu', 1, 1, 0.5), row('fp', 'onnxruntime cpu', 2, 1, 0.4),
+    row('compact', 'cbnn wasm-simd', 1, 256, 28), row('baseline', 'cbnn wasm-simd', 1, 256, 70), row('fp', 'tfjs-wasm xnnpack', 1, 256, 580), row('fp', 'onnxruntime cpu', 1, 256, 126), row('fp', 'onnxruntime cpu', 2, 256, 90),
+  ];
+  const sides = [compact, baseline, fpTfjs, fpOrt1, fpOrt2];
+  const result = (): BenchResult => ({
+    format: 'cbnn.bench', version: 1, date: '2026-12-01', machine: { cpu: 'x', cores: 2, node: 'v20', os: 'linux' }, warmup: 1, runs: 3,
+    rows, ratios: computeRatios(rows, ratioSpecs(sides)),
+    models: { compact: { dir: 'c', planes: 1, width: 0.19 }, baseline: { dir: 'b', planes: 8, width: 0.5 }, fp: { dir: 'f', width: 0.5 } },
+  });
+
+  it('puts one comparison per row (both sides named once, with width) and one batch per column', () => {
+    const m = ratioMatrix(result());
+    expect(m.batches).toEqual([1, 256]);
+    expect(m.rows).toHaveLength(7);
+    expect(m.rows[1].comparison).toBe('compact BNN (w 0.19, cbnn wasm-simd, 1 thread) vs full precision (w 0.5, onnxruntime cpu, 1 thread)');
+    expect(m.rows[1].speedups.get(1)).toBeCloseTo(5, 9);
+    expect(m.rows[1].speedups.get(256)).toBeCloseTo(4.5, 9);
+    const md = ratioMatrixMarkdown(m);
+    expect(md).toHaveLength(2 + 7);
+    expect(md[3]).toBe('| compact BNN (w 0.19, cbnn wasm-simd, 1 thread) vs full precision (w 0.5, onnxruntime cpu, 1 thread) | 5.00× | 4.50× |');
+    expect(ratioListLines(result())).toHaveLength(14);
+    expect(ratioListLines(result())[2]).toBe('- compact BNN (w 0.19, cbnn wasm-simd, 1 thread) vs full precision (w 0.5, onnxruntime cpu, 1 thread), batch 1: 5.00×');
+  });
+
+  it('heads with the strongest float runtime on as many threads as the compact model, not the slowest', () => {
+    expect(strongestFloatSide(result())).toEqual(fpOrt1);
+    expect(headlineText(result())).toBe(
+      'Speedup of the compact BNN (w 0.19, cbnn wasm-simd, 1 thread) over full precision (w 0.5, onnxruntime cpu, 1 thread), the fastest float runtime measured: 5.00× at batch 1, 4.50× at batch 256. ' +
+        'Over the baseline BNN (w 0.5, cbnn wasm-simd, 1 thread): 2.50× at batch 1, 2.50× at batch 256.',
+    );
+    // If tfjs were the faster float runtime, it would be the headline.
+    const flipped = result();
+    flipped.rows = flipped.rows.map((r) => (r.runtime === 'onnxruntime cpu' && r.threads === 1 ? { ...r, latencyMs: { ...r.latencyMs, median: r.latencyMs.median * 10 } } : r));
+    expect(strongestFloatSide(flipped)).toEqual(fpTfjs);
+  });
+
+  it('reads what bench.json records and no more: no widths, a kernel field of a newer bench', () => {
+    const r = result();
+    delete r.models;
+    (r.ratios[0].faster as BenchSide & { kernel?: string }).kernel = 'i8x16.popcnt';
+    expect(sideName(r.ratios[0].faster, r)).toBe('compact BNN (cbnn wasm-simd, i8x16.popcnt, 1 thread)');
+    expect(sideName(r.ratios[0].slower, r)).toBe('full precision (tfjs-wasm xnnpack, 1 thread)');
   });
 });

@@ -120,8 +120,13 @@ describe('bench.runtime stage', () => {
     expect(md).toContain('| model | runtime | threads | batch | latency ms | images/s |');
     expect(md).toContain('| compact BNN | cbnn wasm-simd | 1 | 1 |');
     expect(md).toContain('## Speedups (same run)');
-    // 2 rows (one per batch) + 4 ratios (compact and baseline vs it, per batch)
-    expect(md.split('\n').filter((l) => l.includes('onnxruntime cpu | 2 |') || l.includes('| full precision, onnxruntime cpu, 2 threads |'))).toHaveLength(6);
+    const lines = md.split('\n');
+    // 2 rows (one per batch); the matrix: one row per comparison (compact and baseline vs it),
+    // one column per batch; then the full list: 4 ratios (2 comparisons x 2 batches).
+    expect(lines.filter((l) => l.includes('onnxruntime cpu | 2 |'))).toHaveLength(2);
+    const matrix = lines.filter((l) => l.startsWith('| ') && /vs full precision \(w [\d.]+, onnxruntime cpu, 2 threads\) \| [\d.]+× \| [\d.]+× \|$/.test(l));
+    expect(matrix.map((l) => l.split(' vs ')[0])).toEqual([expect.stringMatching(/^\| compact BNN \(w /), expect.stringMatching(/^\| baseline BNN \(w /)]);
+    expect(lines.filter((l) => l.startsWith('- ') && /onnxruntime cpu, 2 threads\), batch \d+: [\d.]+×$/.test(l))).toHaveLength(4);
   });
 });
 
