@@ -7,6 +7,7 @@ import { YamlSource, fieldOf } from './yaml-source';
 import { interpolate, MissingPlaceholderError, type InterpolationScope } from './interpolate';
 import { pipelineSchema, STAGE_NAME_PATTERN, durationToMs, type StageSpec } from './pipeline-schema';
 import { topologicalOrder } from './dag';
+import { checkDepsAreNotOutputs } from './deps-outputs-check';
 
 /** One input of a stage instance: a single upstream instance, or all instances of a matrix stage. */
 export interface StageInputRef {
@@ -136,6 +137,7 @@ export function resolvePipeline(file: string, text: string, options: LoadOptions
   }
 
   const instances = drafts.map((d) => resolveInstance(source, d, groups, options.registry, spec.stages));
+  checkDepsAreNotOutputs(source, instances);
 
   // Cycles: named at the level of stages, as the user wrote them.
   const stageDeps = new Map<string, string[]>();

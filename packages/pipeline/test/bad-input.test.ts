@@ -53,6 +53,18 @@ describe('bad pipeline input', () => {
     expect(error('name: x\nstages:\n  a: {uses: test.write, with: {text: "${params.missing}"}}\n').message).toContain('params.missing');
   });
 
+  it("a cmd stage's deps naming another stage's outs (the DVC habit): refused at load time with the fix", () => {
+    const producer = 'name: x\nstages:\n  a:\n    cmd: echo A > $CBNN_OUT_DIR/a.txt\n    outs: [a.txt]\n  b:\n    cmd: cat a.txt > $CBNN_OUT_DIR/b.txt\n';
+    const e = error(`${producer}    deps: [gen.sh, ./a.txt]\n`);
+    expect(e.location).toMatchObject({ line: 8, field: 'stages.b.deps[1]' });
+    expect(e.message).toBe("stage 'b': dep './a.txt' is an output of stage 'a'. A stage's outputs live in the artifact store, not in the project folder, so deps: (project files hashed into the key) cannot name them");
+    expect(e.hint).toBe("take it as an input instead: give stage 'b' `needs: { a: a }`, read `${inputs.a}/a.txt` in its cmd, and drop './a.txt' from deps:");
+    // Where the store shows the output: .cbnn/out/<stage>/<file>.
+    expect(error(`${producer}    deps: [.cbnn/out/a/a.txt]\n`).hint).toContain('`${inputs.a}/a.txt`');
+    // A dep that no stage outputs is an ordinary project file.
+    expect(() => resolvePipeline('/x/p.yaml', `${producer}    deps: [b.txt]\n`, { registry })).not.toThrow();
+  });
+
   it('cycle: named a -> b -> a', () => {
     const e = error('name: x\nstages:\n  a: {uses: test.concat, needs: {a: b}}\n  b: {uses: test.concat, needs: {a: a}}\n');
     expect(e.message).toMatch(/cycle: (a -> b -> a|b -> a -> b)/);
