@@ -50,7 +50,8 @@ export function resolvePipelineFile(file: string | undefined): string {
     didYouMean(shown(abs), byName.keys()) ??
     didYouMean(path.basename(abs), candidates.map((c) => path.basename(c)), (b) => candidates.filter((c) => path.basename(c) === b).map((c) => `'${shown(c)}'`).join(' or '));
   const listed = candidates.length ? `pipelines here: ${candidates.map(shown).join(', ')}` : undefined;
-  throw new InvalidInputError(`no pipeline file ${shown(abs)}`, {}, [suggestion, listed].filter(Boolean).join('; ') || undefined);
+  const byDefault = file === undefined ? `name a pipeline file; the default, ${DEFAULT_PIPELINE}, is looked for in the current folder (the cbnn checkout)` : undefined;
+  throw new InvalidInputError(`no pipeline file ${shown(abs)}`, {}, [byDefault, suggestion, listed].filter(Boolean).join('; ') || undefined);
 }
 
 /** The YAML files of a folder that look like pipelines (a top-level `stages:`), not lock files or configs. */

@@ -41,7 +41,32 @@ stages:
 
 const noStack = (r: Result): void => expect(r.stderr).not.toMatch(/^\s+at /m);
 
+function cbnnAsync(args: string[]): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 describe('a newcomer walking the CLI', () => {
+  it('--help of every command: exit 0, a usage line, a described [pipeline] argument; the top help names the exit codes', async () => {
+    const top = await cbnnAsync(['--help']);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toContain('Exit codes: 0 ok, 1 unexpected error, 2 usage, 3 invalid input (file/line/field named),\n4 stage failed, 5 corrupt store, 6 store busy, 7 service unavailable (Redis), 130 cancelled.');
+    const names = [...top.stdout.matchAll(/^ {2}([a-z]+) /gm)].map((m) => m[1]).filter((n) => n !== 'help' && n !== 'cbnn');
+    expect(names).toEqual(expect.arrayContaining(['run', 'status', 'dag', 'why', 'verify', 'gc', 'worker', 'report', 'bench']));
+    const helps = await Promise.all([...names.map((n) => [n]), ['bench', 'kernels'], ['bench', 'runtime']].map(async (cmd) => ({ cmd, r: await cbnnAsync([...cmd, '--help']) })));
+    for (const { cmd, r } of helps) {
+      expect([cmd.join(' '), r.code]).toEqual([cmd.join(' '), 0]);
+      expect(r.stdout).toMatch(new RegExp(`^Usage: cbnn ${cmd.join(' ')} `));
+      if (r.stdout.includes('[pipeline]')) expect(r.stdout).toMatch(/^ {2}pipeline +pipeline YAML file \(default: pipelines\/mnist\.yaml\)/m);
+    }
+  });
+
   it('typos get the nearest name and the usage exit code (2); a mistyped pipeline path gets 3 and the nearest file', () => {
     const p = project(PIPELINE);
     const cmd = p.cbnn('stauts', 'p.yaml');
