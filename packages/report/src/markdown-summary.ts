@@ -4,6 +4,7 @@ import { formatAccuracy, formatBytes, formatMs, formatPoints, formatRatio } from
 import type { MissingPart } from './missing-parts';
 import type { ResultsRow } from './results-table';
 import type { ReportInput } from './report-input';
+import { evidenceMarkdown } from './evidence-section';
 
 export const RESULTS_COLUMNS = [
   'Model',
@@ -66,6 +67,7 @@ export function buildMarkdownSummary(input: ReportInput, rows: ResultsRow[], mis
   if (input.search) {
     lines.push('', `Chosen compact model: \`${input.search.chosen}\` (budget ${input.search.budgetPoints} pts, selected on validation accuracy).`);
   }
+  lines.push(...evidenceMarkdown(input));
   if (missing.length > 0) {
     lines.push('', 'Missing from this report:');
     for (const m of missing) lines.push(`- ${m.part}: ${m.effect}`);
