@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { freePort, TestRedis, waitFor } from '../../../packages/pipeline/test/distributed-helpers';
 
 // The CLI as a newcomer meets it: typos, arguments in the other order, the exit codes of the
 // README's table, and the messages of issue 20 (cached run, damaged output, no worker, DVC deps).
@@ -208,12 +208,10 @@ stages:
   });
 
   it('a queued BullMQ run with no worker says so at intervals (queue, Redis URL, the worker command), then a worker takes it', async () => {
-    const port = await freePort();
-    const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    const children: ChildProcess[] = [redis];
+    const redis = await TestRedis.start();
+    const children: ChildProcess[] = [];
     try {
-      await waitFor(() => canConnect(port), 5000);
-      const url = `redis://127.0.0.1:${port}`;
+      const { url, port } = redis;
       const p = project(PIPELINE);
       const storeDir = path.join(p.dir, 'store');
       const run = spawn(process.execPath, [CLI, 'run', 'p.yaml', '--executor', 'bullmq', '--redis', url, '--store', storeDir, '--queue', 'newcomer', '--worker-notice', '1'], { cwd: p.dir });
@@ -223,7 +221,7 @@ stages:
       run.stderr.on('data', (d) => (err += d));
       run.stdout.on('data', (d) => (out += d));
       const notices = (): string[] => err.split('\n').filter((l) => l.startsWith('waiting for a worker'));
-      await waitFor(() => notices().length >= 2, 20_000);
+      await waitFor(() => notices().length >= 2, 20_000, 'two no-worker notices');
       expect(notices()[0]).toMatch(new RegExp(`^waiting for a worker: no worker has taken stage 'data' for \\d+ s \\(queue 'newcomer' on Redis at redis://127\\.0\\.0\\.1:${port}; no worker is connected to this queue\\)\\. Start one on a machine that shares the store:$`));
       expect(err).toContain(`  cbnn worker --redis ${url} --store ${storeDir} --queue newcomer\n`);
 
@@ -240,35 +238,7 @@ stages:
         c.kill('SIGTERM');
         await exited;
       }
+      await redis.stop();
     }
   }, 60_000);
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => {
-      s.end();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-  });
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

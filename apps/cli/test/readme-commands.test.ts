@@ -59,14 +59,14 @@ function bashScript(command: string): string {
 
 const ENV = { ...process.env, PASS: 's3cret', CBNN_REDIS_URL: '' };
 
-function bash(command: string): Promise<Result> {
+function bash(command: string, timeoutMs = 60_000): Promise<Result> {
   return new Promise((resolve) => {
     const child = spawn('bash', ['-c', bashScript(command)], { cwd: ROOT, env: ENV });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
@@ -227,10 +227,10 @@ describe('the commands of README.md and docs/*.md', () => {
   beforeAll(async () => {
     // Results for status, why, verify, gc and report to read: the smoke pipeline, small subset.
     await runAll(async () => {
-      const seed = await bash(`cbnn run ${JSON.stringify(pipelineCopy('smoke.yaml'))} --store ${JSON.stringify(store)} --set perClass=20 --jobs 2`);
+      const seed = await bash(`cbnn run ${JSON.stringify(pipelineCopy('smoke.yaml'))} --store ${JSON.stringify(store)} --jobs 2`, 300_000);
       expectOk(seed, 'the smoke run that seeds the temp store');
     });
-  }, 180_000);
+  }, 400_000);
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   it('finds the commands (README: the two commands, the pipeline commands, Fashion-MNIST)', () => {
