@@ -310,7 +310,7 @@ function applySetOverrides(file: string, params: Record<string, unknown>, sets: 
   const out = { ...params };
   for (const assignment of sets) {
     const eq = assignment.indexOf('=');
-    if (eq <= 0) throw new InvalidInputError(`--set '${assignment}': expected key=value`, { field: '--set' });
+    if (eq <= 0) throw new InvalidInputError(`--set '${assignment}': expected key=value (params: ${Object.keys(params).join(', ') || 'none'})`);
     const key = assignment.slice(0, eq);
     if (!(key in params)) {
       throw new InvalidInputError(`--set ${key}: the pipeline has no param '${key}'`, { file, field: `params.${key}` }, `params: ${Object.keys(params).join(', ') || 'none'}`);
