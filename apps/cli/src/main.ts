@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, isCbnnError } from '@cbnn/core';
 import { registerRun } from './commands/run';
@@ -13,7 +15,7 @@ import { registerBench } from './commands/bench';
 import { DEFAULT_PIPELINE } from './context';
 
 function cliVersion(): string {
-  return (require('../package.json') as { version: string }).version;
+  return (JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 /**
