@@ -229,11 +229,13 @@ export class BullmqExecutor implements Executor {
     this.polling = true;
     try {
       const waiting: WaitingJob[] = [];
+      let running = 0;
       for (const [jobId, p] of [...this.pending]) {
         if (!p.added) continue;
         const state = await withTimeout(this.queue.getJobState(jobId), 2000);
         this.downSince = undefined;
         if (state === 'waiting' || state === 'prioritized') waiting.push({ stage: p.stage, queuedAt: p.payload.queuedAt });
+        else if (state === 'active') running++;
         if (state === 'completed' || state === 'failed') {
           const job = await Job.fromId(this.queue, jobId);
           if (!job) continue;
@@ -250,7 +252,7 @@ export class BullmqExecutor implements Executor {
           p.added = true;
         }
       }
-      await this.noWorker?.check(waiting, Date.now(), () => withTimeout(this.queue.getWorkersCount(), 2000));
+      await this.noWorker?.check(waiting, running, Date.now(), () => withTimeout(this.queue.getWorkersCount(), 2000));
     } catch (e) {
       const now = Date.now();
       if (this.downSince === undefined) {

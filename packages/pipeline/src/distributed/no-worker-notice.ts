@@ -23,26 +23,32 @@ export interface WaitingJob {
  */
 export class NoWorkerNotice {
   private lastSaid?: number;
+  /** The last poll at which a worker was running one of this run's stages. */
+  private lastBusy?: number;
 
   constructor(private readonly options: NoWorkerNoticeOptions) {}
 
   /**
-   * Called with the jobs still waiting at each poll. `workers` counts the workers connected to
-   * the queue (undefined when Redis cannot tell, e.g. without CLIENT LIST).
+   * Called at each poll with the jobs still waiting and how many of this run's jobs a worker is
+   * running. While a worker runs one of them, stages waiting behind it are ordinary queueing and
+   * nothing is said; the wait counts from when the queue last moved. `workers` counts the workers
+   * connected to the queue (undefined when Redis cannot tell, e.g. without CLIENT LIST).
    */
-  async check(waiting: WaitingJob[], now: number, workers: () => Promise<number | undefined>): Promise<void> {
-    if (waiting.length === 0) {
+  async check(waiting: WaitingJob[], running: number, now: number, workers: () => Promise<number | undefined>): Promise<void> {
+    if (running > 0) this.lastBusy = now;
+    if (waiting.length === 0 || running > 0) {
       this.lastSaid = undefined;
       return;
     }
     const oldest = waiting.reduce((a, b) => (b.queuedAt < a.queuedAt ? b : a));
-    if (now - oldest.queuedAt < this.options.afterMs) return;
+    const since = Math.max(oldest.queuedAt, this.lastBusy ?? 0);
+    if (now - since < this.options.afterMs) return;
     if (this.lastSaid !== undefined && now - this.lastSaid < this.options.afterMs) return;
     this.lastSaid = now;
-    this.options.say(this.message(oldest, waiting.length, now, await workers().catch(() => undefined)));
+    this.options.say(this.message(oldest, waiting.length, now - since, await workers().catch(() => undefined)));
   }
 
-  private message(oldest: WaitingJob, count: number, now: number, workers: number | undefined): string {
+  private message(oldest: WaitingJob, count: number, waitedMs: number, workers: number | undefined): string {
     const { queue, prefix } = queueNames(this.options);
     const url = redactRedisUrl(this.options.redis);
     const others = count > 1 ? ` (and ${count - 1} more queued stage${count > 2 ? 's' : ''})` : '';
@@ -51,7 +57,7 @@ export class NoWorkerNotice {
     const flags = [queue !== DEFAULT_QUEUE ? ` --queue ${queue}` : '', prefix !== DEFAULT_PREFIX ? ` --prefix ${prefix}` : ''].join('');
     const hidden = url !== this.options.redis ? ' (put the password back in the URL)' : '';
     return (
-      `waiting for a worker: no worker has taken stage '${oldest.stage}'${others} for ${Math.round((now - oldest.queuedAt) / 1000)} s ` +
+      `waiting for a worker: no worker has taken stage '${oldest.stage}'${others} for ${Math.round(waitedMs / 1000)} s ` +
       `(queue '${queue}' on Redis at ${url}${who}). Start one on a machine that shares the store${hidden}:\n` +
       `  cbnn worker --redis ${url} --store ${this.options.storeRoot}${flags}`
     );
