@@ -10,12 +10,14 @@ import { docCommands, docFiles, words, type DocCommand } from './doc-commands';
  * store: exit 0 and one fact about its output. The docs are read at test time, so a changed
  * command is checked as it now reads; a command no rule below knows fails the test, naming the
  * file and line. What stands for what:
- *   - `pipelines/mnist.yaml` (the demo) -> the smoke pipeline; other `pipelines/*.yaml` -> copies;
+ *   - `pipelines/*.yaml` -> temp copies; where results are read (report, verify, gc) the demo's
+ *     `pipelines/mnist.yaml` -> the smoke pipeline, whose results the temp store holds;
  *   - every `--store` -> the temp store (added where the command has none);
  *   - `cbnn run` -> `cbnn run --dry-run` (checks the pipeline, params and options; runs nothing);
  *   - long-running commands (`worker`, `bench`) -> `--help`, and every flag written must exist;
  *   - `pnpm <script>` -> the script exists (the demo's cbnn command is then checked as above);
- *   - `node <script>` -> the file exists and parses; `redis-server` -> it is installed.
+ *   - `node <script>` -> the file exists and parses; `redis-server`, compilers, python3 -> installed;
+ *     `cd <dir>` -> the folder exists; `npx tsc|nx|jest|eslint` -> the workspace has it.
  */
 const ROOT = path.join(__dirname, '..', '..', '..');
 const CLI = path.join(ROOT, 'apps', 'cli', 'dist', 'main.js');
@@ -34,9 +36,13 @@ function pipelineCopy(name: string): string {
   return file;
 }
 
-/** The demo pipeline is the smoke one here; lock files land beside the copies, not in the repo. */
-function substitutePipelines(text: string): string {
-  return text.replace(/(^|\s)pipelines\/([\w.-]+\.ya?ml)/g, (_m, pre: string, name: string) => `${pre}${pipelineCopy(name === 'mnist.yaml' ? 'smoke.yaml' : name)}`);
+/**
+ * `pipelines/<name>.yaml` -> a temp copy (lock files land beside the copies, not in the repo).
+ * Commands that read results (`smokeForDemo`) get the smoke pipeline for the demo's mnist.yaml:
+ * its results are the ones in the temp store. The others check the pipeline as named (its params).
+ */
+function substitutePipelines(text: string, smokeForDemo: boolean): string {
+  return text.replace(/(^|\s)pipelines\/([\w.-]+\.ya?ml)/g, (_m, pre: string, name: string) => `${pre}${pipelineCopy(smokeForDemo && name === 'mnist.yaml' ? 'smoke.yaml' : name)}`);
 }
 
 function withStore(text: string): string {
@@ -104,14 +110,18 @@ function checkWithHelp(cbnnWords: string[]): Check {
   };
 }
 
-/** What each cbnn subcommand must print, run for real against the smoke copy and the temp store. */
-const FACTS: Record<string, RegExp> = {
-  status: /^\d+ of \d+ stages would run$/m,
-  dag: /\breport\b/,
-  why: /^[\w.=-]+: (run|restore|up-to-date)$/m,
-  verify: /objects checked in .*: all intact$/m,
-  gc: /^(removed|would remove) \d+ objects/m,
-  report: /\| Compact BNN \|[\s\S]*report: /,
+/**
+ * What each cbnn subcommand must print, run for real against the temp store, and the flags such
+ * a run can take. A command with another flag (one another helper documents, say `--run ID`) is
+ * checked by --help instead: the temp store cannot satisfy what the flag names.
+ */
+const FACTS: Record<string, { fact: RegExp; results?: true; flags: string[] }> = {
+  status: { fact: /^\d+ of \d+ stages would run$/m, flags: ['--set', '--store', '--json'] },
+  dag: { fact: /\breport\b/, flags: ['--mermaid', '--dot', '--set'] },
+  why: { fact: /^[\w.=-]+: (run|restore|up-to-date)$/m, flags: ['--set', '--store'] },
+  verify: { fact: /objects checked in .*: all intact$/m, results: true, flags: ['--store'] },
+  gc: { fact: /^(removed|would remove) \d+ objects/m, results: true, flags: ['--store', '--dry-run'] },
+  report: { fact: /\| Compact BNN \|[\s\S]*report: /, results: true, flags: ['--store', '--out', '--title', '--verbose'] },
 };
 
 /** Subcommands that take --store (the others must not be given one). */
@@ -120,11 +130,14 @@ const TAKES_STORE = new Set(['run', 'status', 'why', 'verify', 'gc', 'report']);
 function checkCbnn(text: string): Check {
   const w = words(text.replace(/^pnpm\s+/, ''));
   const sub = w[1];
-  const prepared = (t: string): string => (TAKES_STORE.has(sub) ? withStore(substitutePipelines(t)) : substitutePipelines(t));
+  const prepared = (t: string, smokeForDemo: boolean): string => {
+    const withCopies = substitutePipelines(t, smokeForDemo);
+    return TAKES_STORE.has(sub) ? withStore(withCopies) : withCopies;
+  };
   if (sub === 'run') {
     // Long: the dry mode loads the pipeline, applies --set and checks every option, runs nothing.
     return {
-      run: [prepared(`${text} --dry-run`)],
+      run: [prepared(`${text} --dry-run`, false)],
       needsStore: true,
       expect: ([r]) => {
         expectOk(r, text);
@@ -134,15 +147,17 @@ function checkCbnn(text: string): Check {
       },
     };
   }
-  const fact = FACTS[sub];
-  if (!fact) return checkWithHelp(w.slice(1)); // worker, bench and any command without a fact: long or needs a service
+  const known = FACTS[sub];
+  const flags = w.filter((x) => x.startsWith('--')).map((f) => f.split('=')[0]);
+  // worker, bench, commands without a fact (long, or need a service), or flags a temp store cannot satisfy.
+  if (!known || flags.some((f) => !known.flags.includes(f))) return checkWithHelp(w.slice(1));
   return {
-    run: [prepared(text)],
+    run: [prepared(text, known.results === true)],
     needsStore: TAKES_STORE.has(sub),
     mutates: sub === 'gc',
     expect: ([r]) => {
       expectOk(r, text);
-      expect(r.stdout).toMatch(fact);
+      expect(r.stdout).toMatch(known.fact);
     },
   };
 }
@@ -187,6 +202,22 @@ const RULES: Array<{ pattern: RegExp; check: (text: string, m: RegExpExecArray) 
         expectOk(r, `node --check ${m[1]}`);
       },
     }),
+  },
+  {
+    // `cd packages/x && ...`: the folder exists (the next command is checked on its own).
+    pattern: /^cd (\S+)$/,
+    check: (_t, m) => none(() => expect(fs.statSync(path.join(ROOT, m[1])).isDirectory()).toBe(true)),
+  },
+  {
+    // Workspace tools: installed by `pnpm install`.
+    pattern: /^npx (nx|tsc|jest|eslint)\b/,
+    check: (_t, m) => none(() => expect(fs.existsSync(path.join(ROOT, 'node_modules', '.bin', m[1]))).toBe(true)),
+  },
+  {
+    // Programs of the system (compilers for exported C, Python for a comparison): they need
+    // files the docs' own steps make, so only their presence is checked.
+    pattern: /^(gcc|clang|cc|python3|hyperfine|redis-cli)\b/,
+    check: (_t, m) => ({ run: [`command -v ${m[1]}`], expect: ([r]) => expectOk(r, `command -v ${m[1]}`) }),
   },
   {
     pattern: /^redis-server\b/,
