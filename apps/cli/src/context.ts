@@ -1,10 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import { createStageRegistry, CbnnError, ExitCode, InvalidInputError } from '@cbnn/core';
+import { createStageRegistry, CbnnError, didYouMean, ExitCode, InvalidInputError } from '@cbnn/core';
 import { ArtifactStore, defaultStoreRoot, loadPipeline, type ResolvedPipeline } from '@cbnn/pipeline';
 import { allHandlers } from './handlers';
-import { didYouMean } from './suggest';
 
 export const DEFAULT_PIPELINE = 'pipelines/mnist.yaml';
 

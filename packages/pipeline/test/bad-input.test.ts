@@ -27,7 +27,7 @@ describe('bad pipeline input', () => {
 
   it('unknown key: the key, its line and what is allowed', () => {
     const e = error('name: x\nstages:\n  a:\n    uses: test.write\n    wiht: {text: a}\n');
-    expect(e.message).toContain("unknown key 'wiht'");
+    expect(e.message).toContain("unknown key 'wiht'; did you mean 'with'? (allowed: ");
     expect(e.location).toMatchObject({ line: 5, column: 5, field: 'stages.a.wiht' });
   });
 
@@ -63,6 +63,14 @@ describe('bad pipeline input', () => {
     expect(error(`${producer}    deps: [.cbnn/out/a/a.txt]\n`).hint).toContain('`${inputs.a}/a.txt`');
     // A dep that no stage outputs is an ordinary project file.
     expect(() => resolvePipeline('/x/p.yaml', `${producer}    deps: [b.txt]\n`, { registry })).not.toThrow();
+  });
+
+  it('a mistyped param, handler, input or stage gets the nearest name', () => {
+    expect(error('name: x\nparams: {epochs: 3}\nstages:\n  a: {uses: test.write, with: {text: a}}\n', ['epoch=4']).message).toBe("--set epoch: the pipeline has no param 'epoch'; did you mean 'epochs'?");
+    expect(error('name: x\nstages:\n  a: {uses: test.wrtie, with: {text: a}}\n').message).toBe("stage 'a': unknown handler 'test.wrtie'; did you mean 'test.write'?");
+    expect(error('name: x\nstages:\n  w: {uses: test.write, with: {text: a}}\n  c: {uses: test.concat, needs: {a: ww}}\n').message).toContain("needs stage 'ww', which the pipeline does not define; did you mean 'w'?");
+    expect(error('name: x\nstages:\n  w: {uses: test.write, with: {text: a}}\n  c: {uses: test.concat, needs: {a: w, bb: w}}\n').message).toContain("has no input 'bb'; did you mean 'b'?");
+    expect(error('name: x\nstages:\n  a: {uses: test.concat, needs: {a: ghost}}\n').message).not.toContain('did you mean');
   });
 
   it('cycle: named a -> b -> a', () => {

@@ -1,6 +1,6 @@
 /**
- * "Did you mean ...?" for names a user types: stage names, pipeline files. Commander does the
- * same for commands and options; this covers the names only cbnn knows.
+ * "Did you mean ...?" for names a user types: stage names, params, handlers, pipeline files.
+ * Commander does the same for the CLI's commands and options; this covers the names only cbnn knows.
  */
 
 /** Edit distance (Levenshtein; swapping two neighbours counts as one edit, `dtaa` -> `data`). */
