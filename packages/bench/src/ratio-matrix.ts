@@ -4,7 +4,7 @@ import type { BenchModel, BenchRatio, BenchResult, BenchSide } from './bench-for
  * The speed ratios of one bench.json at a glance: one row per comparison (both sides named once,
  * in the row header), one column per batch size. A light entry point (`@cbnn/bench/ratio-matrix`):
  * the report and the CLI read it without loading a runtime. It reads only what bench.json
- * records and tolerates fields it does not know (a side's `kernel`, when a newer bench writes one).
+ * records: a side's kernel is named when the runtime name does not already say it.
  */
 export interface RatioMatrixRow {
   faster: BenchSide;
@@ -24,8 +24,7 @@ const MODEL_NAMES: Record<BenchModel, string> = { compact: 'compact BNN', baseli
 
 /** What ran on a side, when the bench recorded it beyond the runtime name (e.g. the kernel variant). */
 function kernelOf(side: BenchSide): string | undefined {
-  const kernel = (side as BenchSide & { kernel?: unknown }).kernel;
-  return typeof kernel === 'string' && kernel.length > 0 ? kernel : undefined;
+  return side.kernel ? side.kernel : undefined;
 }
 
 function widthOf(result: BenchResult, model: BenchModel): number | undefined {
@@ -125,5 +124,7 @@ export function ratioMatrixMarkdown(matrix: RatioMatrix, escapeCell: (s: string)
 
 /** Every ratio on its own line (the full list: `--verbose`, bench.md). */
 export function ratioListLines(result: BenchResult): string[] {
-  return result.ratios.map((r) => `- ${sideName(r.faster, result)} vs ${sideName(r.slower, result)}, batch ${r.batch}: ${formatSpeedup(r.speedup)}`);
+  return result.ratios.map(
+    (r) => `- ${sideName(r.faster, result)} vs ${sideName(r.slower, result)}, batch ${r.batch}: ${formatSpeedup(r.speedup)}${r.cpuSpeedup ? ` (by CPU time ${formatSpeedup(r.cpuSpeedup)})` : ''}`,
+  );
 }

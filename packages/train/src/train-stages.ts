@@ -196,7 +196,8 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
 
 export const trainBnnStage = defineStage({
   name: 'train.bnn',
-  version: 3,
+  // 4: model.cbnn format v2 (dense weight bit streams: fewer planes, smaller file)
+  version: 4,
   description: 'Train a binary network (VGG-small or MLP) on bit planes; export the engine model and the TensorFlow.js model',
   params: trainBnnParamsSchema,
   inputs: {
