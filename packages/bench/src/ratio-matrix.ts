@@ -45,7 +45,8 @@ export function sideName(side: BenchSide, result: BenchResult): string {
   return `${MODEL_NAMES[side.model]} (${parts.join(', ')})`;
 }
 
-const sideKey = (s: BenchSide): string => `${s.model}|${s.runtime}|${s.threads}|${kernelOf(s) ?? ''}`;
+// A side is its model, runtime and threads (as bench's sameSide); the kernel is a label of it.
+const sideKey = (s: BenchSide): string => `${s.model}|${s.runtime}|${s.threads}`;
 
 /** Rows in the order bench.json lists its ratios (its comparisons, compact first). */
 export function ratioMatrix(result: BenchResult): RatioMatrix {
@@ -101,7 +102,7 @@ export function headlineText(result: BenchResult): string | undefined {
   if (strongest && vsFp.length) {
     const fpRuntimes = new Set(result.rows.filter((r) => r.model === 'fp').map((r) => r.runtime));
     const why = fpRuntimes.size > 1 ? ', the fastest float runtime measured' : '';
-    parts.push(`Speedup of the ${sideName(vsFp[0].faster, result)} over ${sideName(strongest, result)}${why}: ${byBatch(vsFp)}.`);
+    parts.push(`Speedup of the ${sideName(vsFp[0].faster, result)} over ${sideName(vsFp[0].slower, result)}${why}: ${byBatch(vsFp)}.`);
   }
   const baseline = result.ratios.find((r) => r.faster.model === 'compact' && r.slower.model === 'baseline');
   if (baseline) parts.push(`Over the ${sideName(baseline.slower, result)}: ${byBatch(compactRatiosVs(result, baseline.slower))}.`);

@@ -137,6 +137,10 @@ describe('ratio matrix, headline and full list (what the summary and bench.md sh
       'Speedup of the compact BNN (w 0.19, cbnn wasm (i64.popcnt), 1 thread) over full precision (w 0.5, onnxruntime cpu (mlas f32), 1 thread), the fastest float runtime measured: 5.00× at batch 1, 4.50× at batch 256. ' +
         'Over the baseline BNN (w 0.5, cbnn wasm (i64.popcnt), 1 thread): 2.50× at batch 1, 2.50× at batch 256.',
     );
+    // bench.json's ratio sides carry the kernel label; the rows the strongest side is read from too.
+    const labelled = result();
+    labelled.ratios = labelled.ratios.map((q) => ({ ...q, faster: { ...q.faster, kernel: 'k' }, slower: { ...q.slower, kernel: 'k' } }));
+    expect(headlineText(labelled)).toBe(headlineText(result())!.replace(/\(w ([\d.]+), ([^)]*\)), 1 thread\)/g, '(w $1, $2, k, 1 thread)'));
     // If tfjs were the faster float runtime, it would be the headline.
     const flipped = result();
     flipped.rows = flipped.rows.map((r) => (r.runtime === fpOrt1.runtime && r.threads === 1 ? { ...r, latencyMs: { ...r.latencyMs, median: r.latencyMs.median * 10 } } : r));
