@@ -12,6 +12,7 @@ import { registerGc } from './commands/gc';
 import { registerWorker } from './commands/worker';
 import { registerReport } from './commands/report';
 import { registerBench } from './commands/bench';
+import { registerExport } from './commands/export';
 import { DEFAULT_PIPELINE } from './context';
 
 function cliVersion(): string {
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerWorker(program);
   registerReport(program);
   registerBench(program);
+  registerExport(program);
   return program;
 }
 
