@@ -71,3 +71,70 @@ export function writeMnistJson(dir: string, perClassFlat: number[][]): void {
 export function mnistValue(byte: number): number {
   return Math.round((byte / 255) * 1000) / 1000;
 }
+
+/** The first `perClass` digits of each class of the embedded mnist package (28x28 grey). */
+export function mnistDigits(perClass: number): ImageSet {
+  // Imported here so that fixtures stay cheap for tests that do not need the package.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { loadSource, datasetParamsSchema } = require('@cbnn/bitslice') as typeof import('@cbnn/bitslice');
+  const { source } = loadSource(datasetParamsSchema.parse({ source: 'mnist' }));
+  const taken = new Array<number>(10).fill(0);
+  const pixels = new Uint8Array(perClass * 10 * 784);
+  const labels = new Uint8Array(perClass * 10);
+  let n = 0;
+  for (let i = 0; i < source.train.count && n < perClass * 10; i++) {
+    const label = source.train.labels[i];
+    if (taken[label] >= perClass) continue;
+    taken[label]++;
+    pixels.set(source.train.images.subarray(i * 784, (i + 1) * 784), n * 784);
+    labels[n++] = label;
+  }
+  return { count: n, height: 28, width: 28, pixels, labels };
+}
+
+/** A PNG of interleaved samples: 1 channel grey, 3 RGB, 4 RGBA; 16-bit takes samples 0..65535. */
+export function pngBytes(height: number, width: number, channels: 1 | 3 | 4, samples: ArrayLike<number>, bitDepth: 8 | 16 = 8): Buffer {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { PNG } = require('pngjs') as typeof import('pngjs');
+  const colorType = channels === 1 ? 0 : channels === 3 ? 2 : 6;
+  const options = { width, height, colorType, inputColorType: colorType, bitDepth, inputHasAlpha: channels === 4 } as const;
+  const png = new PNG(options);
+  png.data = (bitDepth === 16 ? Uint16Array.from(samples) : Buffer.from(Uint8Array.from(samples))) as Buffer;
+  return PNG.sync.write(png, options);
+}
+
+/** A baseline JPEG of grey pixels (jpeg-js encodes RGBA input). */
+export function jpegBytes(height: number, width: number, grey: Uint8Array, quality = 95): Buffer {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const jpeg = require('jpeg-js') as typeof import('jpeg-js');
+  const rgba = Buffer.alloc(height * width * 4);
+  for (let p = 0; p < height * width; p++) {
+    rgba.fill(grey[p], p * 4, p * 4 + 3);
+    rgba[p * 4 + 3] = 255;
+  }
+  return jpeg.encode({ data: rgba, width, height }, quality).data;
+}
+
+/** Write a class-folder tree: <dir>/<class>/<nnnn>.png, one digit per file; returns the file paths in listing order. */
+export function writeDigitFolder(dir: string, set: ImageSet, classNames: string[], encode: (pixels: Uint8Array) => Buffer = (p) => pngBytes(28, 28, 1, p)): string[] {
+  const files: string[] = [];
+  for (let i = 0; i < set.count; i++) {
+    const classDir = path.join(dir, classNames[set.labels[i]]);
+    fs.mkdirSync(classDir, { recursive: true });
+    const file = path.join(classDir, `${String(i).padStart(4, '0')}.png`);
+    fs.writeFileSync(file, encode(set.pixels.subarray(i * 784, (i + 1) * 784)));
+    files.push(file);
+  }
+  return files;
+}
+
+/** A `.npy` file (format 1.0) as numpy.save writes it: header padded so the data starts 64-aligned. */
+export function npyBytes(descr: string, shape: number[], data: Uint8Array, fortranOrder = false): Buffer {
+  const dict = `{'descr': '${descr}', 'fortran_order': ${fortranOrder ? 'True' : 'False'}, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  const unpadded = 10 + dict.length + 1;
+  const header = dict + ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
+  const prefix = Buffer.alloc(10);
+  Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]).copy(prefix);
+  prefix.writeUInt16LE(header.length, 8);
+  return Buffer.concat([prefix, Buffer.from(header, 'latin1'), Buffer.from(data)]);
+}
