@@ -49,13 +49,7 @@ if (!fs.existsSync(path.join(work, 'written'))) {
     fs.writeFileSync(path.join(photos, folders[train.labels[i]], `${String(i).padStart(5, '0')}.png`), bytes);
   }
   fs.mkdirSync(npyDir, { recursive: true });
-  const npy = (descr, shape, data) => {
-    const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-    const header = dict + ' '.repeat((64 - ((11 + dict.length) % 64)) % 64) + '\n';
-    const prefix = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 0, 0]);
-    prefix.writeUInt16LE(header.length, 8);
-    return Buffer.concat([prefix, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
-  };
+  const npy = bitslice.encodeNpy;
   fs.writeFileSync(path.join(npyDir, 'images.npy'), npy('|u1', [train.count, 28, 28], train.images));
   fs.writeFileSync(path.join(npyDir, 'labels.npy'), npy('|u1', [train.count], train.labels));
   fs.writeFileSync(path.join(work, 'written'), '');

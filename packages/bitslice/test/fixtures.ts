@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { createRng } from '@cbnn/core';
+import { createRng, InvalidInputError } from '@cbnn/core';
 
 /** Fixtures in the sources' real file formats, generated per test run. */
 export function tempDir(prefix = 'bitslice-test-'): string {
@@ -128,13 +128,15 @@ export function writeDigitFolder(dir: string, set: ImageSet, classNames: string[
   return files;
 }
 
-/** A `.npy` file (format 1.0) as numpy.save writes it: header padded so the data starts 64-aligned. */
-export function npyBytes(descr: string, shape: number[], data: Uint8Array, fortranOrder = false): Buffer {
-  const dict = `{'descr': '${descr}', 'fortran_order': ${fortranOrder ? 'True' : 'False'}, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  const unpadded = 10 + dict.length + 1;
-  const header = dict + ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
-  const prefix = Buffer.alloc(10);
-  Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]).copy(prefix);
-  prefix.writeUInt16LE(header.length, 8);
-  return Buffer.concat([prefix, Buffer.from(header, 'latin1'), Buffer.from(data)]);
+/** Load through a source and return the InvalidInputError it must throw. */
+export function sourceError(params: unknown): InvalidInputError {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { loadSource } = require('@cbnn/bitslice') as typeof import('@cbnn/bitslice');
+  try {
+    loadSource(params as Parameters<typeof loadSource>[0]);
+  } catch (e) {
+    if (e instanceof InvalidInputError) return e;
+    throw e;
+  }
+  throw new Error('expected the source to refuse the input');
 }

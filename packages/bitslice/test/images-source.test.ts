@@ -3,22 +3,14 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { InvalidInputError, readDataset } from '@cbnn/core';
 import { buildDataset, datasetParamsSchema, loadSource } from '@cbnn/bitslice';
-import { jpegBytes, mnistDigits, pngBytes, tempDir, writeDigitFolder, type ImageSet } from './fixtures';
+import { jpegBytes, mnistDigits, pngBytes, sourceError, tempDir, writeDigitFolder, type ImageSet } from './fixtures';
 
 const NAMES = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
 const params = (paths: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
   datasetParamsSchema.parse({ source: 'images', paths: { color: 'grey', ...paths }, ...extra });
 const digit = (set: ImageSet, i: number) => set.pixels.subarray(i * 784, (i + 1) * 784);
 
-function loadError(p: Record<string, unknown>, extra: Record<string, unknown> = {}): InvalidInputError {
-  try {
-    loadSource(params(p, extra));
-  } catch (e) {
-    expect(e).toBeInstanceOf(InvalidInputError);
-    return e as InvalidInputError;
-  }
-  throw new Error('expected the source to refuse the input');
-}
+const loadError = (p: Record<string, unknown>, extra: Record<string, unknown> = {}) => sourceError(params(p, extra));
 
 /** Pixels of each stored record keyed by the file it came from (files.txt order = record order per pool). */
 function recordsByFile(dir: string): Map<string, { label: number; pixels: Buffer }> {

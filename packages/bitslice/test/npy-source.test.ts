@@ -1,21 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { zipSync } from 'fflate';
-import { InvalidInputError, readDataset } from '@cbnn/core';
-import { buildDataset, datasetParamsSchema, loadSource } from '@cbnn/bitslice';
-import { mnistDigits, npyBytes, tempDir } from './fixtures';
+import { readDataset } from '@cbnn/core';
+import { buildDataset, datasetParamsSchema, encodeNpy as npyBytes, loadSource } from '@cbnn/bitslice';
+import { mnistDigits, sourceError, tempDir } from './fixtures';
 
 const params = (paths: Record<string, unknown>, extra: Record<string, unknown> = {}) => datasetParamsSchema.parse({ source: 'npy', paths, ...extra });
 
-function loadError(paths: Record<string, unknown>): InvalidInputError {
-  try {
-    loadSource(params(paths));
-  } catch (e) {
-    expect(e).toBeInstanceOf(InvalidInputError);
-    return e as InvalidInputError;
-  }
-  throw new Error('expected the source to refuse the input');
-}
+const loadError = (paths: Record<string, unknown>) => sourceError(params(paths));
 
 /** Labels as int64, the dtype numpy gives a Python list of ints; `bigEndian` for '>i8'. */
 function int64(labels: ArrayLike<number>, bigEndian = false): Uint8Array {

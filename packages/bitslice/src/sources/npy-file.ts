@@ -101,3 +101,15 @@ export function integerAt(a: NpyArray, view: DataView, i: number): number {
       return Number(signed ? view.getBigInt64(o, le) : view.getBigUint64(o, le));
   }
 }
+
+/**
+ * A `.npy` file (format 1.0) as numpy.save writes it, the header padded so that the data starts
+ * 64-byte aligned: for tests and tools that hand arrays to Python, and the reader's counterpart.
+ */
+export function encodeNpy(descr: string, shape: number[], data: Uint8Array, fortranOrder = false): Buffer {
+  const dict = `{'descr': '${descr}', 'fortran_order': ${fortranOrder ? 'True' : 'False'}, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  const header = dict + ' '.repeat((64 - ((10 + dict.length + 1) % 64)) % 64) + '\n';
+  const prefix = Buffer.from([...MAGIC, 1, 0, 0, 0]);
+  prefix.writeUInt16LE(header.length, 8);
+  return Buffer.concat([prefix, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
+}
