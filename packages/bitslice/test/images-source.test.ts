@@ -156,6 +156,8 @@ describe('images source', () => {
         ['corrupt-png', (f) => { const b = fs.readFileSync(f); b[45] ^= 0xff; b[46] ^= 0xff; fs.writeFileSync(f, b); }, /corrupt or truncated PNG/],
         ['truncated-jpeg', (f) => fs.writeFileSync(f, jpegBytes(28, 28, digit(digits, 0)).subarray(0, 300)), /corrupt or truncated JPEG/],
         ['text', (f) => fs.writeFileSync(f, 'not an image\n'), /not a PNG or JPEG image \(first bytes 6e 6f 74/],
+        // IHDR claims 20000x20000: refused before the decoder allocates 1.6 GB.
+        ['huge', (f) => { const b = fs.readFileSync(f); b.writeUInt32BE(20000, 16); b.writeUInt32BE(20000, 20); fs.writeFileSync(f, b); }, /PNG of 20000x20000 pixels is larger than the 64 Mpixel limit/],
       ];
       for (const [name, damage, reason] of cases) {
         let victim = '';

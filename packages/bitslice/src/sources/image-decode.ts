@@ -33,6 +33,12 @@ export function decodeImage(bytes: Uint8Array): DecodedImage {
 }
 
 function decodePng(bytes: Uint8Array): DecodedImage {
+  // IHDR (always the first chunk) gives the size before pngjs allocates width x height x 4 samples.
+  if (bytes.length >= 24) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const pixels = view.getUint32(16) * view.getUint32(20);
+    if (pixels > MAX_PIXELS) throw new BadImageError(`PNG of ${view.getUint32(16)}x${view.getUint32(20)} pixels is larger than the ${MAX_PIXELS / 1024 / 1024} Mpixel limit`);
+  }
   let png: ReturnType<typeof PNG.sync.read>;
   try {
     // skipRescale: 16-bit samples come back as they are, and are converted below, visibly.
