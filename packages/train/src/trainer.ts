@@ -5,6 +5,7 @@ import { batchInputTensor } from './batch-input';
 import { recalibrateBatchNorm } from './batch-norm-recalibration';
 import { DataParallelTrainer } from './data-parallel';
 import { clipLatentWeights } from './quant-layers';
+import type { StopRule } from './early-stop';
 import type { ReplicaSpec } from './replica';
 import { learningRateAt, type Schedule } from './schedule';
 
@@ -63,6 +64,8 @@ export interface TrainOptions {
    */
   threads?: number;
   replica?: ReplicaSpec;
+  /** Checked after each epoch's validation (early-stop.ts); a reason stops the training. */
+  stopRule?: StopRule;
 }
 
 export interface EpochMetrics {
@@ -83,6 +86,8 @@ export interface TrainResult {
   /** Training samples per second over all epochs (forward + backward + update). */
   samplesPerSecond: number;
   stoppedEarly: boolean;
+  /** Why training stopped before its planned epochs (patience or the stop rule), when it did. */
+  stopReason?: string;
   /** Threads the training steps ran on (1: single-thread steps). */
   threads: number;
 }
@@ -148,6 +153,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   let trainedSamples = 0;
   let trainingSeconds = 0;
   let stoppedEarly = false;
+  let stopReason: string | undefined;
   if (options.epochsFile) fs.writeFileSync(options.epochsFile, '');
   const threads = trainingThreads(options);
   const parallel =
@@ -228,7 +234,15 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       if (best) tf.dispose(best.weights);
       best = { epoch, accuracy: validation.accuracy, weights: model.getWeights().map((w) => tf.clone(w)) };
     } else if (options.patience > 0 && epoch - best.epoch >= options.patience) {
-      logger.info(`early stop: no validation improvement for ${options.patience} epochs (best epoch ${best.epoch})`);
+      stopReason = `no validation improvement for ${options.patience} epochs (best epoch ${best.epoch})`;
+      logger.info(`early stop: ${stopReason}`);
+      stoppedEarly = true;
+      break;
+    }
+    const ruled = options.stopRule?.(epoch, options.epochs, best.accuracy);
+    if (ruled) {
+      stopReason = ruled;
+      logger.info(`early stop: ${ruled}`);
       stoppedEarly = true;
       break;
     }
@@ -246,6 +260,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     validationAccuracy: best.accuracy,
     samplesPerSecond: trainingSeconds > 0 ? trainedSamples / trainingSeconds : 0,
     stoppedEarly,
+    stopReason,
     threads,
   };
 }
