@@ -183,6 +183,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
         logFile: path.join(dir, 'log.jsonl'),
         seed: seedOfKey(key),
         threads: inst.threads ?? threads,
+        threadsPinned: inst.threads !== undefined,
       };
       fs.mkdirSync(job.outDir, { recursive: true });
       fs.mkdirSync(job.tmpDir, { recursive: true });

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import type IORedis from 'ioredis';
@@ -13,6 +14,7 @@ import {
   stageJobId,
   stageJobReturnSchema,
   storeIdOf,
+  type QueueStore,
   type StageJobPayload,
   type StageJobProgressMessage,
   type StageJobReturn,
@@ -100,6 +102,8 @@ export class BullmqExecutor implements Executor {
     const storeId = storeIdOf(options.store, true)!;
     const connection = openRedis(options.redis);
     connection.on('error', () => undefined);
+    const queueStore: QueueStore = { id: storeId, path: path.resolve(options.store.root), host: os.hostname() };
+    await connection.set(names.storeKey, JSON.stringify(queueStore));
     const queue = new Queue(names.queue, { connection, prefix: names.prefix });
     queue.on('error', () => undefined);
     // BullMQ does not close connections it is given: close() below disconnects both.
@@ -133,8 +137,10 @@ export class BullmqExecutor implements Executor {
       cwd: job.cwd,
       params: job.params,
       inputs: job.inputHashes,
+      storePath: this.options.store.root,
       seed: job.seed,
       threads: job.threads,
+      threadsPinned: job.threadsPinned,
       queuedAt: Date.now(),
     };
     const opts = {
