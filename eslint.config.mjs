@@ -37,7 +37,8 @@ export default [
             // The report reads the result files of train, sensitivity and pruning through their light
             // format subpaths (the producers own the contracts), and bench's.
             layer('scope:report', ['scope:core', 'scope:kernels', 'scope:train', 'scope:analysis', 'scope:bench']),
-            layer('scope:app', ['scope:core', 'scope:pipeline', 'scope:data', 'scope:kernels', 'scope:train', 'scope:analysis', 'scope:bench', 'scope:report']),
+            layer('scope:deploy', ['scope:core', 'scope:kernels']),
+            layer('scope:app', ['scope:core', 'scope:pipeline', 'scope:data', 'scope:kernels', 'scope:train', 'scope:analysis', 'scope:bench', 'scope:report', 'scope:deploy']),
           ],
         },
       ],

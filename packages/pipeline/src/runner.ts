@@ -11,6 +11,7 @@ import type { RunReporter, RunSummary, StageOutcome } from './run-reporter';
 import { stageSeed, type KeyMaterial } from './stage-key';
 import { createPlanner, oldKeySchemeNotice, type StagePlan } from './planner';
 import { upstreamOf } from './dag';
+import { damagedOutputNotice, editedOutFiles, editedOutNotice } from './damaged-output-notice';
 import { WorkspaceLock, type LockOwner } from './workspace-lock';
 import { PIPELINE_RUN_FORMAT, newPipelineRunId, writePipelineRun, type PipelineRun } from './pipeline-runs';
 
@@ -139,15 +140,16 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
   const restore = (inst: StageInstance, plan: StagePlan): Omit<StageOutcome, 'id' | 'stage' | 'durationMs' | 'attempts'> | undefined => {
     const key = plan.key!;
     if (plan.corrupt?.length) {
-      for (const b of plan.corrupt) {
-        reporter.message?.(`${inst.id}: stored object ${b.hash.slice(0, 12)} is ${b.problem} (${b.path}); it is not used, the stage runs again`);
-        store.objects.quarantine(b.hash);
-      }
+      const output = store.runCache.get(key)?.output ?? key;
+      reporter.message?.(damagedOutputNotice(store, inst.id, output, plan.corrupt));
+      for (const b of plan.corrupt) store.objects.quarantine(b.hash);
       store.runCache.delete(key);
       return undefined;
     }
     const rec = plan.record;
     if (!rec) return undefined;
+    const edited = editedOutFiles(store, inst.id, rec.output);
+    if (edited.length) reporter.message?.(editedOutNotice(inst.id, edited));
     store.views.expose(inst.id, rec.output);
     if (rec.log && store.objects.objectIntact(rec.log)) {
       const lines = store.objects.readObject(rec.log).toString('utf8').split('\n').filter(Boolean);
@@ -183,6 +185,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
         logFile: path.join(dir, 'log.jsonl'),
         seed: stageSeed(material),
         threads: inst.threads ?? threads,
+        threadsPinned: inst.threads !== undefined,
       };
       fs.mkdirSync(job.outDir, { recursive: true });
       fs.mkdirSync(job.tmpDir, { recursive: true });

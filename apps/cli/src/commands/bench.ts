@@ -32,7 +32,7 @@ export function registerBench(program: Command): void {
     .requiredOption('--baseline <dir>', 'the baseline BNN folder')
     .requiredOption('--fp <dir>', 'the full-precision model folder')
     .option('--out <dir>', 'write bench.json and bench.md here', 'bench-results')
-    .option('--runs <n>', 'timed runs per case', positiveInteger, 10)
+    .option('--runs <n>', 'timed runs per case', positiveInteger('--runs'), 10)
     .option('--json', 'print bench.json to stdout')
     .action(async (opts: { dataset: string; compact: string; baseline: string; fp: string; out: string; runs: number; json?: boolean }) => {
       const { benchMarkdown, runRuntimeBenchmark } = await import('@cbnn/bench');
