@@ -109,7 +109,7 @@ describe('cbnn CLI', () => {
     const w = ws(PIPELINE);
     const bench = w.cbnn('bench', 'runtime', '--dataset', 'd', '--compact', 'c', '--baseline', 'b', '--fp', 'f', '--runs', 'x');
     expect(bench.code).toBe(2);
-    expect(bench.stderr).toContain("option '--runs <n>' argument 'x' is invalid. expected a positive integer, got 'x'");
+    expect(bench.stderr).toContain("option '--runs <n>' argument 'x' is invalid. --runs expects a positive integer, got 'x'");
     expect(bench.stderr).not.toContain('unexpected error');
     const run = w.cbnn('run', 'p.yaml', '--jobs', '0');
     expect(run.code).toBe(2);
