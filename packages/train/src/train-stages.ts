@@ -18,6 +18,7 @@ import { ENGINE_MODEL_FILE, writeEngineModel } from '@cbnn/kernels';
 import { archSchema, firstLayerSchema, type ModelSpec } from './architecture';
 import { BACKEND_ORDER, selectBackend, type BackendName } from './backend';
 import { buildBinaryModel, buildFullPrecisionModel } from './builders';
+import { DEFAULT_GRADIENT_SHARDS } from './data-parallel';
 import { exportEngineModel } from './engine-export';
 import { EPOCHS_FILE, MODEL_INFO_FILE, ONNX_FILE, TFJS_DIR, type ModelInfo } from './model-info';
 import { exportOnnxModel } from './onnx-export';
@@ -43,6 +44,12 @@ const commonParams = {
   recalibrationSamples: z.number().int().min(0).default(2048),
   /** Train on the first `limit` training records only (smoke runs). */
   limit: z.number().int().positive().optional(),
+  /**
+   * Gradient shards per batch, computed separately (own batch norm statistics) and averaged in a
+   * fixed order. The model depends on this, never on the thread count: up to this many threads
+   * are used at once.
+   */
+  gradientShards: z.number().int().min(1).max(64).default(DEFAULT_GRADIENT_SHARDS),
   /** First backend to try (then the fallbacks): tfjs-node ('tensorflow'), 'wasm', 'cpu'. */
   backend: z.enum(BACKEND_ORDER as [BackendName, ...BackendName[]]).default('tensorflow'),
 };
@@ -121,6 +128,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
       progress: ctx.progress,
       signal: ctx.signal,
       threads: ctx.threads,
+      shards: params.gradientShards,
       replica: { kind, spec },
     });
     const test = predictSplit(model, batches, inputShape, 'test');
@@ -143,7 +151,8 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
       firstLayer,
       classNames,
       inputShape,
-      backend: result.threads > 1 ? `${backend.description}, data-parallel on ${result.threads} threads` : backend.description,
+      // No thread count here: the file is the same on any number of threads (shards fix the numbers).
+      backend: `${backend.description}, ${result.shards} gradient shard${result.shards === 1 ? '' : 's'} per batch`,
       seed: ctx.seed,
       params: summary.params,
       bytes: summary.bytes,
@@ -155,7 +164,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
         samplesPerSecond: result.samplesPerSecond,
         stoppedEarly: result.stoppedEarly,
       },
-      training: { epochs: params.epochs, batchSize: params.batchSize, learningRate, schedule: params.schedule, patience: params.patience, recalibrationSamples: params.recalibrationSamples, limit: params.limit ?? null, planesSource, hidden: params.hidden ?? null },
+      training: { epochs: params.epochs, batchSize: params.batchSize, learningRate, schedule: params.schedule, patience: params.patience, recalibrationSamples: params.recalibrationSamples, gradientShards: params.gradientShards, limit: params.limit ?? null, planesSource, hidden: params.hidden ?? null },
     };
     writeJsonAtomicSync(path.join(ctx.outDir, MODEL_INFO_FILE), info);
     if (!fs.existsSync(path.join(ctx.outDir, EPOCHS_FILE))) throw new Error('epochs.jsonl was not written');
@@ -178,7 +187,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
 
 export const trainBnnStage = defineStage({
   name: 'train.bnn',
-  version: 2,
+  version: 3,
   description: 'Train a binary network (VGG-small or MLP) on bit planes; export the engine model and the TensorFlow.js model',
   params: trainBnnParamsSchema,
   inputs: {
@@ -191,7 +200,7 @@ export const trainBnnStage = defineStage({
 
 export const trainFpStage = defineStage({
   name: 'train.fp',
-  version: 3,
+  version: 4,
   description: 'Train the full-precision counterpart (float weights, ReLU, 8-bit pixels scaled to [-1, 1])',
   params: trainFpParamsSchema,
   inputs: { dataset: { kind: 'dataset' } },

@@ -3,8 +3,9 @@ import * as tf from '@tensorflow/tfjs';
 import { CancelledError, noProgress, silentLogger, type Logger, type ProgressReporter, type SplitName } from '@cbnn/core';
 import { batchInputTensor } from './batch-input';
 import { recalibrateBatchNorm } from './batch-norm-recalibration';
-import { DataParallelTrainer } from './data-parallel';
+import { DEFAULT_GRADIENT_SHARDS, DataParallelTrainer } from './data-parallel';
 import { clipLatentWeights } from './quant-layers';
+import type { BackendName } from './backend';
 import type { ReplicaSpec } from './replica';
 import { learningRateAt, type Schedule } from './schedule';
 
@@ -57,9 +58,14 @@ export interface TrainOptions {
   progress?: ProgressReporter;
   signal?: AbortSignal;
   /**
-   * CPU threads to train on (the stage's budget). Above 1, on the wasm or CPU backend, steps run
-   * data-parallel (data-parallel.ts) on that many threads, which needs `replica` (how to build the
-   * model in a worker). tfjs-node parallelizes inside its kernels instead. Default 1.
+   * Gradient shards per batch (data-parallel.ts; default 2). The trained model depends on it, not
+   * on `threads`.
+   */
+  shards?: number;
+  /**
+   * CPU threads to train on (the stage's budget). Above 1, on the wasm or CPU backend, up to
+   * `shards` shards run at once on worker threads, which needs `replica` (how to build the model
+   * in a worker). tfjs-node parallelizes inside its kernels instead. Default 1.
    */
   threads?: number;
   replica?: ReplicaSpec;
@@ -85,19 +91,18 @@ export interface TrainResult {
   stoppedEarly: boolean;
   /** Threads the training steps ran on (1: single-thread steps). */
   threads: number;
+  /** Gradient shards per batch (what the numbers depend on). */
+  shards: number;
 }
 
-/** Threads the steps will use: data-parallel needs a replica spec and a single-threaded backend. */
-export function trainingThreads(options: Pick<TrainOptions, 'threads' | 'replica'>): number {
-  const threads = Math.max(1, Math.floor(options.threads ?? 1));
+/**
+ * Threads the steps will use: more than one needs a replica spec and a single-threaded backend,
+ * and more than `shards` would idle.
+ */
+export function trainingThreads(options: Pick<TrainOptions, 'threads' | 'replica' | 'shards'>): number {
+  const threads = Math.min(Math.max(1, Math.floor(options.threads ?? 1)), options.shards ?? DEFAULT_GRADIENT_SHARDS);
   const backend = tf.getBackend();
   return threads > 1 && options.replica && (backend === 'wasm' || backend === 'cpu') ? threads : 1;
-}
-
-function toTensors(batch: TrainBatch, inputShape: [number, number, number], classes: number): { xs: tf.Tensor4D; ys: tf.Tensor2D } {
-  const xs = batchInputTensor(batch.x, batch.count, inputShape);
-  const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(batch.labels.subarray(0, batch.count)), 'int32'), classes) as tf.Tensor2D);
-  return { xs, ys };
 }
 
 /** Predicted classes of a split (streamed in batches). */
@@ -140,7 +145,6 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const optimizer = tf.train.adam(options.learningRate);
   // tfjs-layers's Adam reads `learningRate` on every step; it is a protected field in the typings.
   const setLearningRate = (lr: number) => ((optimizer as unknown as { learningRate: number }).learningRate = lr);
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
 
   const history: EpochMetrics[] = [];
   let best: { epoch: number; accuracy: number; weights: tf.Tensor[] } | null = null;
@@ -150,9 +154,9 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   let stoppedEarly = false;
   if (options.epochsFile) fs.writeFileSync(options.epochsFile, '');
   const threads = trainingThreads(options);
-  const parallel =
-    threads > 1 ? await DataParallelTrainer.start({ threads, replica: options.replica!, backend: tf.getBackend() as 'wasm' | 'cpu' }) : null;
-  if (parallel) logger.info(`data-parallel training on ${threads} threads (workers: ${parallel.workerBackends.join('; ')})`);
+  const shards = options.shards ?? DEFAULT_GRADIENT_SHARDS;
+  const parallel = await DataParallelTrainer.start({ threads, shards, inputShape, classes, replica: options.replica, backend: tf.getBackend() as BackendName });
+  logger.info(`${shards} gradient shards per batch on ${threads} thread(s)${threads > 1 ? ` (workers: ${parallel.workerBackends.join('; ')})` : ''}`);
   try {
   for (let epoch = 1; epoch <= options.epochs; epoch++) {
     const started = performance.now();
@@ -166,28 +170,10 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       if (options.signal?.aborted) throw new CancelledError('training cancelled');
       lr = learningRateAt(options.schedule, options.learningRate, step, totalSteps);
       setLearningRate(lr);
-      if (parallel) {
-        const r = await parallel.step(model, optimizer, batch);
-        lossSum += r.lossSum;
-        correct += r.hits;
-        if (options.clipLatent) clipLatentWeights(model);
-      } else {
-        const { xs, ys } = toTensors(batch, inputShape, classes);
-        let hits: tf.Tensor | null = null;
-        const loss = optimizer.minimize(
-          () => {
-            const logits = model.apply(xs, { training: true }) as tf.Tensor;
-            hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), tf.argMax(ys, -1)), 'int32')));
-            return tf.losses.softmaxCrossEntropy(ys, logits) as tf.Scalar;
-          },
-          true,
-          variables,
-        );
-        if (options.clipLatent) clipLatentWeights(model);
-        lossSum += (await loss!.data())[0] * batch.count;
-        correct += (await hits!.data())[0];
-        tf.dispose([xs, ys, loss!, hits!]);
-      }
+      const r = await parallel.step(model, optimizer, batch);
+      lossSum += r.lossSum;
+      correct += r.hits;
+      if (options.clipLatent) clipLatentWeights(model);
       seen += batch.count;
       step++;
       batchIndex++;
@@ -234,7 +220,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     }
   }
   } finally {
-    await parallel?.close();
+    await parallel.close();
   }
   optimizer.dispose();
   if (!best) throw new Error('training ran no epoch');
@@ -247,5 +233,6 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     samplesPerSecond: trainingSeconds > 0 ? trainedSamples / trainingSeconds : 0,
     stoppedEarly,
     threads,
+    shards,
   };
 }
