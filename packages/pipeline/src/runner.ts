@@ -10,6 +10,7 @@ import type { ResolvedPipeline, StageInstance } from './pipeline-loader';
 import type { RunReporter, RunSummary, StageOutcome } from './run-reporter';
 import { combinedManifest, hashDeps, keyMaterial, seedOfKey, stageKey, type KeyMaterial } from './stage-key';
 import { upstreamOf } from './dag';
+import { checkpointDirOf, removeCheckpoint } from './checkpoints';
 import { WorkspaceLock, type LockOwner } from './workspace-lock';
 
 export interface RunOptions {
@@ -179,6 +180,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
         retries: inst.retries,
         outDir: path.join(dir, 'out'),
         tmpDir: path.join(dir, 'tmp'),
+        checkpointDir: checkpointDirOf(store.root, key),
         logFile: path.join(dir, 'log.jsonl'),
         seed: seedOfKey(key),
         threads: inst.threads ?? threads,
@@ -207,6 +209,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
         const log = result.log ?? store.putBytes(fs.readFileSync(job.logFile));
         const endedAt = Date.now();
         store.putRun({ key, stage: inst.id, output, log, metrics, durationMs: endedAt - startedAt, createdAt: new Date().toISOString() });
+        removeCheckpoint(store.root, key);
         store.expose(inst.id, output);
         return { ...base, status: 'ran', attempts: attempt, output, log, metrics, durationMs: endedAt - startedAt, startedAt, endedAt };
       } catch (e) {

@@ -13,6 +13,7 @@ export * from './model-summary';
 export * from './tfjs-files';
 export * from './schedule';
 export * from './trainer';
+export * from './checkpoint';
 export * from './replica';
 export * from './data-parallel';
 export * from './engine-export';

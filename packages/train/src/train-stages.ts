@@ -129,6 +129,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
       signal: ctx.signal,
       threads: ctx.threads,
       shards: params.gradientShards,
+      checkpointDir: ctx.checkpointDir,
       replica: { kind, spec },
     });
     const test = predictSplit(model, batches, inputShape, 'test');
@@ -175,6 +176,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
         bestEpoch: result.bestEpoch,
         backend: backend.name,
         threads: result.threads,
+        ...(result.resumedAtEpoch ? { resumedAtEpoch: result.resumedAtEpoch } : {}),
         samplesPerSecond: Math.round(result.samplesPerSecond),
         binaryParams: summary.params.binary,
         floatParams: summary.params.float,
