@@ -18,6 +18,8 @@ export interface RunOptions {
   executor: Executor;
   /** Stage attempts running at once (default: number of cores). */
   jobs?: number;
+  /** Total CPU threads, shared by the `jobs` stages running at once (default: number of cores). */
+  threads?: number;
   /** Run only these stages/instances (and what they need). */
   stages?: readonly string[];
   /** Execute these stages/instances even when cached. */
@@ -69,7 +71,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
   const resolvedKeys = new Map<string, Resolved>();
   const inflight = new Map<string, { owner: string; done: Promise<StageOutcome> }>();
   let stopping = false;
-  const threads = Math.max(1, Math.floor(os.availableParallelism() / jobs));
+  const threads = Math.max(1, Math.floor((options.threads ?? os.availableParallelism()) / jobs));
 
   const outcomeOf = (id: string): Promise<StageOutcome> => {
     let p = outcomes.get(id);

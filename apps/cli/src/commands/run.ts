@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, CancelledError } from '@cbnn/core';
@@ -12,6 +13,8 @@ export function registerRun(program: Command): void {
     .option('--stage <name>', 'run only this stage (and what it needs); repeatable', collect)
     .option('--force <name>', 'execute this stage even if cached; repeatable', collect)
     .option('-j, --jobs <n>', 'stages running at once (default: number of cores)', (v) => parsePositive(v, '--jobs'))
+    .option('--threads <n>', 'total CPU threads for the stages running at once (default: number of cores)', (v) => parsePositive(v, '--threads'))
+    .option('--oversubscribe', 'allow --threads above the number of cores')
     .option('--set <key=value>', 'override a top-level param; repeatable', collect)
     .option('--store <dir>', 'artifact store folder (default: .cbnn/ in the project)')
     .option('--keep-going', 'after a failure, keep running stages that do not depend on it')
@@ -21,7 +24,8 @@ export function registerRun(program: Command): void {
     .option('--redis <url>', 'Redis URL for --executor bullmq (default: $CBNN_REDIS_URL)')
     .option('--queue <name>', 'queue name for --executor bullmq (default cbnn-stages)')
     .option('--prefix <prefix>', 'Redis key prefix for --executor bullmq (default cbnn)')
-    .action(async (file: string | undefined, opts: { stage?: string[]; force?: string[]; jobs?: number; set?: string[]; store?: string; keepGoing?: boolean; wait: boolean; json?: boolean; executor: string; redis?: string; queue?: string; prefix?: string }) => {
+    .action(async (file: string | undefined, opts: { stage?: string[]; force?: string[]; jobs?: number; threads?: number; oversubscribe?: boolean; set?: string[]; store?: string; keepGoing?: boolean; wait: boolean; json?: boolean; executor: string; redis?: string; queue?: string; prefix?: string }) => {
+      checkThreads(opts.threads, opts.oversubscribe);
       const { pipeline, store } = openPipeline(file, opts);
       const abort = new AbortController();
       const onSignal = (sig: NodeJS.Signals): void => {
@@ -45,6 +49,7 @@ export function registerRun(program: Command): void {
           executor,
           // With queue workers, how many stages run at once is up to the workers: queue every ready stage.
           jobs: opts.jobs ?? (bullmq ? 256 : undefined),
+          threads: opts.threads,
           stages: opts.stage,
           force: opts.force,
           keepGoing: opts.keepGoing,
@@ -83,6 +88,14 @@ function printResultSummary(summary: RunSummary, stream: NodeJS.WriteStream): vo
 
 function parsePositive(v: string, name: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} expects a positive integer, got '${v}'`);
+  if (!Number.isInteger(n) || n < 1) throw new CommandError(`${name} expects a positive integer, got '${v}'`, ExitCode.usage);
   return n;
+}
+
+/** A total thread budget above the cores would slow every stage down (they time-share). */
+function checkThreads(threads: number | undefined, oversubscribe: boolean | undefined): void {
+  const cores = os.availableParallelism();
+  if (threads !== undefined && threads > cores && !oversubscribe) {
+    throw new CommandError(`--threads ${threads}: more than the ${cores} cores of this machine (add --oversubscribe to allow it)`, ExitCode.usage);
+  }
 }
