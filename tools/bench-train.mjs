@@ -6,7 +6,7 @@
 // samples/s (PyTorch CPU, 2 threads, on this machine kind). Numbers are noisy while other work
 // shares the CPUs: cpuSecondsPerStep (this process, all threads) is the load-independent cost.
 //
-//   node tools/bench-train.mjs [--width 0.5] [--batch 256] [--steps 5] [--threads 2] [--shards 2] [--backend wasm] [--arch vgg-small]
+//   node tools/bench-train.mjs [--width 0.5] [--batch 256] [--steps 5] [--threads 2] [--shards 2] [--backend wasm] [--kernels onnxruntime|wasm] [--arch vgg-small]
 // Needs the built package: (cd packages/train && npx tsc -b).
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
@@ -29,12 +29,14 @@ const arch = args.arch ?? 'vgg-small';
 const requestedThreads = Number(args.threads ?? os.cpus().length);
 
 const backend = await train.selectBackend({ prefer: args.backend ?? 'tensorflow' });
+const gradientKernels = args.kernels ?? 'onnxruntime';
+const kernels = train.useGradientKernels(gradientKernels);
 const inputShape = [28, 28, 8];
 const spec = { arch, width, inputShape, classes: 10, firstLayer: 'binary', seed: 1 };
 const model = train.buildBinaryModel(spec);
 const shards = Number(args.shards ?? 2);
 const threads = train.trainingThreads({ threads: requestedThreads, shards, replica: { kind: 'bnn', spec } });
-const parallel = await train.DataParallelTrainer.start({ threads, shards, inputShape, classes: 10, replica: { kind: 'bnn', spec }, backend: backend.name });
+const parallel = await train.DataParallelTrainer.start({ threads, shards, inputShape, classes: 10, replica: { kind: 'bnn', spec }, backend: backend.name, gradientKernels });
 const rng = createRng(1);
 const x = Float32Array.from({ length: batch * 28 * 28 * 8 }, () => (rng.nextFloat() < 0.5 ? -1 : 1));
 const labels = Uint8Array.from({ length: batch }, () => rng.int(10));
@@ -70,7 +72,7 @@ console.log(
       input: '28x28x8 planes',
       batch,
       steps,
-      backend: backend.description,
+      backend: backend.description + kernels,
       threads,
       binaryParams: summary.params.binary,
       samplesPerSecond: { median: Math.round(rate(median)), best: Math.round(rate(times[0])), worst: Math.round(rate(times[times.length - 1])) },

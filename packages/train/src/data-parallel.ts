@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import type { BackendName } from './backend';
+import type { BackendName, GradientKernels } from './backend';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './gradient-worker';
 import { flattenGradients, readFlat, shardGradients, writeFlat, type ReplicaSpec, type ShardResult } from './replica';
 
@@ -32,6 +32,8 @@ export interface DataParallelOptions {
   replica?: ReplicaSpec;
   /** Backend every worker activates (the main thread's). */
   backend: BackendName;
+  /** Conv gradient kernels every worker installs (the main thread's; default 'wasm'). */
+  gradientKernels?: GradientKernels;
 }
 
 /** Gradient shards per batch when a caller does not say (two cores on the reference machine). */
@@ -148,7 +150,7 @@ export class DataParallelTrainer {
     if (!(options.shards >= 1) || !(options.threads >= 1)) throw new Error(`sharded training needs >= 1 shard and thread (got ${options.shards} shards, ${options.threads} threads)`);
     const count = Math.min(options.threads, options.shards) - 1;
     if (count > 0 && !options.replica) throw new Error('training on more than one thread needs a replica spec (how a worker builds the model)');
-    const init = { replica: options.replica!, backend: options.backend } satisfies WorkerInit;
+    const init = { replica: options.replica!, backend: options.backend, gradientKernels: options.gradientKernels ?? 'wasm' } satisfies WorkerInit;
     const workers = Array.from({ length: count }, () => new GradientWorker(init));
     try {
       const backends = await Promise.all(workers.map((w) => w.ready));

@@ -1,5 +1,6 @@
 export * from './backend';
 export * from './wasm-gradients';
+export * from './ort-kernels';
 export * from './batch-norm-gradient';
 export * from './heap-kernels';
 export * from './binary-conv';

@@ -16,7 +16,7 @@ import {
 } from '@cbnn/core';
 import { ENGINE_MODEL_FILE, writeEngineModel } from '@cbnn/kernels';
 import { archSchema, firstLayerSchema, type ModelSpec } from './architecture';
-import { BACKEND_ORDER, selectBackend, type BackendName } from './backend';
+import { BACKEND_ORDER, GRADIENT_KERNELS, selectBackend, useGradientKernels, type BackendName, type GradientKernels } from './backend';
 import { buildBinaryModel, buildFullPrecisionModel } from './builders';
 import { DEFAULT_GRADIENT_SHARDS } from './data-parallel';
 import { exportEngineModel } from './engine-export';
@@ -50,6 +50,11 @@ const commonParams = {
    * are used at once.
    */
   gradientShards: z.number().int().min(1).max(64).default(DEFAULT_GRADIENT_SHARDS),
+  /**
+   * Where the conv gradients run on the wasm backend: onnxruntime's CPU kernels (faster; fails
+   * when onnxruntime-node cannot load) or tfjs-wasm's own (the reference).
+   */
+  gradientKernels: z.enum(GRADIENT_KERNELS as [GradientKernels, ...GradientKernels[]]).default('onnxruntime'),
   /** First backend to try (then the fallbacks): tfjs-node ('tensorflow'), 'wasm', 'cpu'. */
   backend: z.enum(BACKEND_ORDER as [BackendName, ...BackendName[]]).default('tensorflow'),
 };
@@ -75,6 +80,8 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
   const params = ctx.params;
   const bnnParams = kind === 'bnn' ? (params as TrainBnnParams) : undefined;
   const backend = await selectBackend({ prefer: params.backend, logger: ctx.logger });
+  const kernels = useGradientKernels(params.gradientKernels);
+  if (kernels) ctx.logger.info(`training kernels: ${kernels.slice(2)}`);
   const dataset = readDataset(ctx.inputs.dataset);
   const { height, width, channels } = dataset.manifest.shape;
   const channelNames = dataset.manifest.channelNames;
@@ -130,6 +137,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
       threads: ctx.threads,
       shards: params.gradientShards,
       checkpointDir: ctx.checkpointDir,
+      gradientKernels: params.gradientKernels,
       replica: { kind, spec },
     });
     const test = predictSplit(model, batches, inputShape, 'test');
@@ -153,7 +161,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
       classNames,
       inputShape,
       // No thread count here: the file is the same on any number of threads (shards fix the numbers).
-      backend: `${backend.description}, ${result.shards} gradient shard${result.shards === 1 ? '' : 's'} per batch`,
+      backend: `${backend.description}${kernels}, ${result.shards} gradient shard${result.shards === 1 ? '' : 's'} per batch`,
       seed: ctx.seed,
       params: summary.params,
       bytes: summary.bytes,
@@ -165,7 +173,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
         samplesPerSecond: result.samplesPerSecond,
         stoppedEarly: result.stoppedEarly,
       },
-      training: { epochs: params.epochs, batchSize: params.batchSize, learningRate, schedule: params.schedule, patience: params.patience, recalibrationSamples: params.recalibrationSamples, gradientShards: params.gradientShards, limit: params.limit ?? null, planesSource, hidden: params.hidden ?? null },
+      training: { epochs: params.epochs, batchSize: params.batchSize, learningRate, schedule: params.schedule, patience: params.patience, recalibrationSamples: params.recalibrationSamples, gradientShards: params.gradientShards, gradientKernels: params.gradientKernels, limit: params.limit ?? null, planesSource, hidden: params.hidden ?? null },
     };
     writeJsonAtomicSync(path.join(ctx.outDir, MODEL_INFO_FILE), info);
     if (!fs.existsSync(path.join(ctx.outDir, EPOCHS_FILE))) throw new Error('epochs.jsonl was not written');

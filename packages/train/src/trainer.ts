@@ -7,7 +7,7 @@ import { CHECKPOINT_FILE, checkpointFingerprint, readCheckpoint, writeCheckpoint
 import { recalibrateBatchNorm } from './batch-norm-recalibration';
 import { DEFAULT_GRADIENT_SHARDS, DataParallelTrainer } from './data-parallel';
 import { clipLatentWeights } from './quant-layers';
-import type { BackendName } from './backend';
+import type { BackendName, GradientKernels } from './backend';
 import type { ReplicaSpec } from './replica';
 import { learningRateAt, type Schedule } from './schedule';
 
@@ -76,6 +76,8 @@ export interface TrainOptions {
    * from its last epoch, with the same final weights as an uninterrupted run. Unset: none.
    */
   checkpointDir?: string;
+  /** Conv gradient kernels the worker threads install (the caller installed them here). */
+  gradientKernels?: GradientKernels;
 }
 
 export interface EpochMetrics {
@@ -178,7 +180,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   if (options.epochsFile) fs.writeFileSync(options.epochsFile, state.history.map((m) => JSON.stringify(m) + '\n').join(''));
   const history = state.history;
   let { best, step, trainedSamples, trainingSeconds, stoppedEarly } = state;
-  const parallel = await DataParallelTrainer.start({ threads, shards, inputShape, classes, replica: options.replica, backend: tf.getBackend() as BackendName });
+  const parallel = await DataParallelTrainer.start({ threads, shards, inputShape, classes, replica: options.replica, backend: tf.getBackend() as BackendName, gradientKernels: options.gradientKernels });
   logger.info(`${shards} gradient shards per batch on ${threads} thread(s)${threads > 1 ? ` (workers: ${parallel.workerBackends.join('; ')})` : ''}`);
   try {
   for (let epoch = state.epoch + 1; epoch <= options.epochs && !stoppedEarly; epoch++) {

@@ -16,11 +16,11 @@ import * as tf from '@tensorflow/tfjs';
  *    then the fast plain matMul.
  * These kernels call the wasm backend's own kernel functions, so they record nothing on the tape.
  */
-type TensorInfo = tf.TensorInfo;
+export type TensorInfo = tf.TensorInfo;
 interface WasmBackendLike {
   disposeData(dataId: object, force?: boolean): boolean;
 }
-type KernelArgs = { inputs: Record<string, TensorInfo>; backend: WasmBackendLike; attrs: Record<string, unknown> };
+export type KernelArgs = { inputs: Record<string, TensorInfo>; backend: WasmBackendLike; attrs: Record<string, unknown> };
 type KernelFn = (args: KernelArgs) => TensorInfo;
 
 const BACKEND = 'wasm';
@@ -51,7 +51,7 @@ interface Pads {
   right: number;
 }
 
-function forwardPads(xShape: number[], filterShape: number[], attrs: Record<string, unknown>): Pads {
+export function forwardPads(xShape: number[], filterShape: number[], attrs: Record<string, unknown>): Pads {
   const info = tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],
     filterShape as [number, number, number, number],
@@ -150,11 +150,14 @@ function batchMatMulWithoutTransposedOperands(plain: KernelFn): KernelFn {
   };
 }
 
-/** Install the kernels above on the wasm backend (idempotent). Call after the backend is ready. */
-export function registerWasmGradientKernels(): void {
-  if (registered) return;
+/**
+ * Install the kernels above on the wasm backend (idempotent). Call after the backend is ready.
+ * `restoreConvs`: put the two conv gradients back after another implementation replaced them.
+ */
+export function registerWasmGradientKernels(restoreConvs = false): void {
+  if (registered && !restoreConvs) return;
   overrideKernel('Conv2DBackpropInput', conv2dBackpropInputViaForward);
   overrideKernel('Conv2DBackpropFilter', conv2dBackpropFilterViaForward);
-  overrideKernel('BatchMatMul', batchMatMulWithoutTransposedOperands(kernel('BatchMatMul')));
+  if (!registered) overrideKernel('BatchMatMul', batchMatMulWithoutTransposedOperands(kernel('BatchMatMul')));
   registered = true;
 }
