@@ -9,6 +9,7 @@ export const ONNX_IR_VERSION = 8;
 export const ONNX_OPSET = 13;
 
 const FLOAT = 1; // TensorProto.DataType.FLOAT
+const INT64 = 7;
 const ATTR_FLOAT = 1;
 const ATTR_INT = 2;
 const ATTR_STRING = 3;
@@ -43,6 +44,18 @@ export class GraphBuilder {
     t.int(2, FLOAT);
     t.string(8, name);
     t.bytes(9, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+    this.initializers.push(t);
+    return name;
+  }
+
+  /** An int64 initializer (shapes, Slice bounds). */
+  ints(name: string, values: number[]): string {
+    const t = new ProtoWriter();
+    t.packedInts(1, [values.length]);
+    t.int(2, INT64);
+    t.string(8, name);
+    const raw = BigInt64Array.from(values.map(BigInt));
+    t.bytes(9, new Uint8Array(raw.buffer));
     this.initializers.push(t);
     return name;
   }

@@ -3,8 +3,9 @@ import { GraphBuilder } from './onnx-graph';
 import { forwardPads, registerWasmGradientKernels, type KernelArgs, type TensorInfo } from './wasm-gradients';
 
 /**
- * The float-heavy gradient kernels of training on onnxruntime's CPU kernels (MLAS), for the wasm
- * backend: `Conv2DBackpropInput` (dX) and `Conv2DBackpropFilter` (dW), stride 1, NHWC.
+ * The float-heavy kernels of training on onnxruntime's CPU kernels (MLAS), for the wasm backend:
+ * `Conv2DBackpropInput` (dX), `Conv2DBackpropFilter` (dW) and the float forward `Conv2D` (the
+ * full-precision model, a real-valued or plane-reading first layer), stride 1, NHWC.
  *
  * tfjs kernels are synchronous and onnxruntime-node's JS API is not (`session.run` wraps the
  * native call in setImmediate). The native binding's `run` itself is synchronous, so these
@@ -12,12 +13,9 @@ import { forwardPads, registerWasmGradientKernels, type KernelArgs, type TensorI
  * symbolic. The binding is an internal of onnxruntime-node, checked against the pinned version
  * below: another version is refused with a message, never used on trust.
  *
- *  - dX = conv(dy, W rotated 180 degrees, in/out channels swapped), padded so that each input
- *    pixel sees the outputs it fed; the filter is rearranged here (small), the transposes from
- *    and to NHWC are nodes of the graph.
- *  - dW = conv(x viewed as [Ci, N, H, W], dy viewed as a [Co, N, Ho, Wo] filter) with the
- *    forward padding: input channels as the batch, the batch as channels; [Ci, Co, kh, kw] is
- *    transposed to [kh, kw, Ci, Co] in the graph.
+ *  - dX: a forward Conv of dy with the rotated filter, NCHW between two transposes (dxModel);
+ *  - dW: one GEMM per filter tap, the shifted window of x against dy (dwModel). At VGG-small
+ *    w=0.5's shapes this took about half the CPU time of dW as a batch-as-channel Conv.
  *
  * One intra-op thread: training spreads gradient shards over threads itself, and one thread
  * keeps the sums in a fixed order (the model must not depend on the thread count).
@@ -43,6 +41,8 @@ interface Ort {
 
 let ort: Ort | null = null;
 let registered = false;
+/** tfjs-wasm's own forward conv: other strides, and the way back (unregisterOrtGradientKernels). */
+let originalConv2D: ((args: KernelArgs) => TensorInfo) | null = null;
 const sessions = new Map<string, NativeSession>();
 
 const SESSION_OPTIONS = { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential', enableCpuMemArena: true };
@@ -86,13 +86,20 @@ function session(key: string, build: () => Uint8Array): NativeSession {
   return s;
 }
 
-function run(s: NativeSession, feeds: Record<string, { data: Float32Array; dims: number[] }>): OrtTensor {
+/**
+ * Run a session into `out`, a view of the wasm heap: the binding writes a pre-allocated output
+ * in place (and returns a copy, unused), which saves copying every result into the heap.
+ */
+function run(s: NativeSession, feeds: Record<string, { data: Float32Array; dims: number[] }>, out: { data: Float32Array; dims: number[] }): void {
   const { Tensor } = loadOrt();
   const inputs: Record<string, OrtTensor> = {};
   for (const [name, f] of Object.entries(feeds)) inputs[name] = new Tensor('float32', f.data, f.dims);
-  const out = s.run(inputs, { y: null }, {}).y;
-  if (!out || !(out.data instanceof Float32Array)) throw new Error('onnxruntime returned no float32 output y (binding internals changed?)');
-  return out;
+  const y = new Tensor('float32', out.data, out.dims);
+  const result = s.run(inputs, { y } as unknown as Record<string, null>, {}).y;
+  // The binding writes in place and returns a copy: spot-check that the two agree.
+  const n = out.data.length;
+  const agree = result && result.data.length === n && [0, n >> 1, n - 1].every((i) => Object.is(result.data[i], out.data[i]));
+  if (!agree) throw new Error('onnxruntime did not write into the pre-allocated output (binding internals changed?)');
 }
 
 interface HeapBackend {
@@ -100,36 +107,101 @@ interface HeapBackend {
   typedArrayFromHeap(t: TensorInfo): Float32Array;
 }
 
-/** Copy an onnxruntime result into a new wasm tensor of `shape`. */
-function toWasm(backend: HeapBackend, shape: number[], result: OrtTensor): TensorInfo {
-  const n = shape.reduce((a, b) => a * b, 1);
-  if (result.data.length !== n) throw new Error(`onnxruntime result has ${result.data.length} values, expected ${n} (${shape.join('x')})`);
-  const out = backend.makeOutput(shape, 'float32');
-  backend.typedArrayFromHeap(out).set(result.data);
-  return out;
+/** A new wasm tensor of `shape` and its heap view (allocate first: it may grow the heap). */
+function wasmOutput(backend: HeapBackend, shape: number[]): { info: TensorInfo; out: { data: Float32Array; dims: number[] } } {
+  const info = backend.makeOutput(shape, 'float32');
+  return { info, out: { data: backend.typedArrayFromHeap(info), dims: shape } };
+}
+
+const unit = (v: unknown) => v === undefined || v === null || (typeof v === 'number' ? v === 1 : (v as number[]).every((x) => x === 1));
+
+function supported(attrs: Record<string, unknown>): boolean {
+  return unit(attrs.strides) && unit(attrs.dilations) && (attrs.dataFormat === undefined || attrs.dataFormat === 'NHWC');
 }
 
 function checkSupported(op: string, attrs: Record<string, unknown>): void {
-  const unit = (v: unknown) => v === undefined || v === null || (typeof v === 'number' ? v === 1 : (v as number[]).every((x) => x === 1));
-  if (!unit(attrs.strides) || !unit(attrs.dilations)) throw new Error(`cbnn's onnxruntime ${op} supports stride 1 and dilation 1 only`);
-  if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') throw new Error(`cbnn's onnxruntime ${op} supports NHWC only`);
+  if (!supported(attrs)) throw new Error(`cbnn's onnxruntime ${op} supports stride 1, dilation 1 and NHWC only`);
 }
 
-function dxModel(co: number, ho: number, wo: number, ci: number, kh: number, kw: number, pads: number[]): Uint8Array {
+/**
+ * The kh x kw shifted windows of a padded NHWC tensor (Slice nodes on H and W): window (i, j) is
+ * rows i..i+oh-1 and columns j..j+ow-1 of the padded input.
+ */
+function windows(g: GraphBuilder, input: string, kh: number, kw: number, oh: number, ow: number, pads: { top: number; left: number; bottom: number; right: number }): string[] {
+  const padded = pads.top || pads.left || pads.bottom || pads.right
+    ? g.node('Pad', [input, g.ints('pads', [0, pads.top, pads.left, 0, 0, pads.bottom, pads.right, 0])], 'pad')
+    : input;
+  const out: string[] = [];
+  const axes = g.ints('hw_axes', [1, 2]);
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      out.push(g.node('Slice', [padded, g.ints(`start_${i}_${j}`, [i, j]), g.ints(`end_${i}_${j}`, [i + oh, j + ow]), axes], `window_${i}_${j}`));
+    }
+  }
+  return out;
+}
+
+/**
+ * dX [n, h, w, ci] = conv(dy, the filter rotated by 180 degrees as [ci, co, kh, kw]), padded so
+ * that each input pixel sees the outputs it fed; onnxruntime's Conv is NCHW, so the graph
+ * transposes dy in and dX out. (An im2col of dy into one GEMM, as for dW, measured slower: the
+ * 9x copy of dy costs more than the two transposes.)
+ */
+function dxModel(co: number, ho: number, wo: number, ci: number, h: number, w: number, kh: number, kw: number, pads: { top: number; left: number; bottom: number; right: number }): Uint8Array {
   const g = new GraphBuilder();
   const dyT = g.node('Transpose', ['dy'], 'dy_nchw', [{ name: 'perm', ints: [0, 3, 1, 2] }]);
-  const dx = g.node('Conv', [dyT, 'w'], 'dx', [{ name: 'pads', ints: pads }, { name: 'kernel_shape', ints: [kh, kw] }]);
+  const dx = g.node('Conv', [dyT, 'w'], 'dx', [{ name: 'pads', ints: [pads.top, pads.left, pads.bottom, pads.right] }, { name: 'kernel_shape', ints: [kh, kw] }]);
   g.node('Transpose', [dx], 'dx_nhwc', [{ name: 'perm', ints: [0, 2, 3, 1] }], 'y');
-  return g.model('cbnn_dx', [['dy', ['n', ho, wo, co]], ['w', [ci, co, kh, kw]]], [['y', ['n', 'h', 'w', ci]]]);
+  return g.model('cbnn_dx', [['dy', ['n', ho, wo, co]], ['w', [ci, co, kh, kw]]], [['y', ['n', h, w, ci]]]);
 }
 
-function dwModel(h: number, w: number, ci: number, ho: number, wo: number, co: number, pads: number[]): Uint8Array {
+/**
+ * dW [kh, kw, ci, co]: per tap (i, j), window(i, j) of x padded as in the forward pass, as
+ * [n*ho*wo, ci], transposed, times dy as [n*ho*wo, co] (a Gemm with transA): kh*kw GEMMs whose
+ * long side is the batch's pixels, concatenated.
+ */
+function dwModel(h: number, w: number, ci: number, ho: number, wo: number, co: number, kh: number, kw: number, pads: { top: number; left: number; bottom: number; right: number }): Uint8Array {
   const g = new GraphBuilder();
-  const xT = g.node('Transpose', ['x'], 'x_cnhw', [{ name: 'perm', ints: [3, 0, 1, 2] }]);
-  const dyT = g.node('Transpose', ['dy'], 'dy_cnhw', [{ name: 'perm', ints: [3, 0, 1, 2] }]);
-  const dw = g.node('Conv', [xT, dyT], 'dw', [{ name: 'pads', ints: pads }, { name: 'kernel_shape', ints: [ho, wo] }]);
-  g.node('Transpose', [dw], 'dw_hwio', [{ name: 'perm', ints: [2, 3, 0, 1] }], 'y');
-  return g.model('cbnn_dw', [['x', ['n', h, w, ci]], ['dy', ['n', ho, wo, co]]], [['y', ['kh', 'kw', ci, co]]]);
+  const dy = g.node('Reshape', ['dy', g.ints('dy_rows', [-1, co])], 'dy_rows');
+  const taps = windows(g, 'x', kh, kw, ho, wo, pads).map((win) => {
+    const rows = g.node('Reshape', [win, g.ints(`${win}_rows`, [-1, ci])], 'x_rows');
+    return g.node('Gemm', [rows, dy], 'tap', [{ name: 'transA', i: 1 }]);
+  });
+  const all = g.node('Concat', taps, 'taps', [{ name: 'axis', i: 0 }]);
+  g.node('Reshape', [all, g.ints('hwio', [kh, kw, ci, co])], 'dw', [], 'y');
+  return g.model('cbnn_dw', [['x', ['n', h, w, ci]], ['dy', ['n', ho, wo, co]]], [['y', [kh, kw, ci, co]]]);
+}
+
+/** y [n, ho, wo, co] = conv(x, filter [co, ci, kh, kw]), NCHW between two transposes. */
+function forwardModel(h: number, w: number, ci: number, ho: number, wo: number, co: number, kh: number, kw: number, pads: { top: number; left: number; bottom: number; right: number }): Uint8Array {
+  const g = new GraphBuilder();
+  const xT = g.node('Transpose', ['x'], 'x_nchw', [{ name: 'perm', ints: [0, 3, 1, 2] }]);
+  const y = g.node('Conv', [xT, 'w'], 'conv', [{ name: 'pads', ints: [pads.top, pads.left, pads.bottom, pads.right] }, { name: 'kernel_shape', ints: [kh, kw] }]);
+  g.node('Transpose', [y], 'y_nhwc', [{ name: 'perm', ints: [0, 2, 3, 1] }], 'y');
+  return g.model('cbnn_conv', [['x', ['n', h, w, ci]], ['w', [co, ci, kh, kw]]], [['y', ['n', ho, wo, co]]]);
+}
+
+/** The float forward conv (the full-precision model's convs, a real-valued first layer). */
+export function conv2dOrt(args: KernelArgs): TensorInfo {
+  const { inputs, attrs } = args;
+  const backend = args.backend as unknown as HeapBackend;
+  const { x, filter } = inputs;
+  if (!supported(attrs) || x.dtype !== 'float32') return originalConv2D!(args);
+  const [n, h, w, ci] = x.shape;
+  const [kh, kw, , co] = filter.shape;
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], 1, 1, attrs.pad as 'same' | 'valid', attrs.dimRoundingMode as 'floor' | undefined);
+  const { outHeight: ho, outWidth: wo, padInfo: p } = info;
+  const { info: result, out } = wasmOutput(backend, [n, ho, wo, co]);
+  const s = session(`conv:${h}x${w}x${ci}->${ho}x${wo}x${co}:${kh}x${kw}:${p.top},${p.left},${p.bottom},${p.right}`, () => forwardModel(h, w, ci, ho, wo, co, kh, kw, p));
+  // HWIO -> OIHW (kh*kw*ci*co values).
+  const f = backend.typedArrayFromHeap(filter);
+  const oihw = new Float32Array(f.length);
+  for (let i = 0; i < kh; i++)
+    for (let j = 0; j < kw; j++)
+      for (let c = 0; c < ci; c++)
+        for (let o = 0; o < co; o++) oihw[((o * ci + c) * kh + i) * kw + j] = f[((i * kw + j) * ci + c) * co + o];
+  run(s, { x: { data: backend.typedArrayFromHeap(x), dims: x.shape }, w: { data: oihw, dims: [co, ci, kh, kw] } }, out);
+  return result;
 }
 
 export function conv2dBackpropInputOrt(args: KernelArgs): TensorInfo {
@@ -147,16 +219,18 @@ export function conv2dBackpropInputOrt(args: KernelArgs): TensorInfo {
   const bottom = h - ho + kh - 1 - top;
   const right = w - wo + kw - 1 - left;
   if (Math.min(top, left, bottom, right) < 0) throw new Error('cbnn Conv2DBackpropInput: unsupported padding');
-  const s = session(`dx:${ho}x${wo}x${co}->${ci}:${kh}x${kw}:${top},${left},${bottom},${right}`, () => dxModel(co, ho, wo, ci, kh, kw, [top, left, bottom, right]));
-  // The filter as [Ci, Co, kh, kw], rotated by 180 degrees (9 x Ci x Co values: cheap here).
+  const dxPads = { top, left, bottom, right };
+  const { info, out } = wasmOutput(backend, [n, h, w, ci]);
+  const s = session(`dx:${ho}x${wo}x${co}->${h}x${w}x${ci}:${kh}x${kw}:${top},${left},${bottom},${right}`, () => dxModel(co, ho, wo, ci, h, w, kh, kw, dxPads));
+  // The filter as [ci, co, kh, kw], rotated by 180 degrees (kh*kw*ci*co values: cheap here).
   const f = backend.typedArrayFromHeap(filter);
   const rotated = new Float32Array(f.length);
   for (let i = 0; i < kh; i++)
     for (let j = 0; j < kw; j++)
       for (let c = 0; c < ci; c++)
         for (let o = 0; o < co; o++) rotated[((c * co + o) * kh + (kh - 1 - i)) * kw + (kw - 1 - j)] = f[((i * kw + j) * ci + c) * co + o];
-  const result = run(s, { dy: { data: backend.typedArrayFromHeap(dy), dims: dy.shape }, w: { data: rotated, dims: [ci, co, kh, kw] } });
-  return toWasm(backend, [n, h, w, ci], result);
+  run(s, { dy: { data: backend.typedArrayFromHeap(dy), dims: dy.shape }, w: { data: rotated, dims: [ci, co, kh, kw] } }, out);
+  return info;
 }
 
 export function conv2dBackpropFilterOrt(args: KernelArgs): TensorInfo {
@@ -168,10 +242,11 @@ export function conv2dBackpropFilterOrt(args: KernelArgs): TensorInfo {
   const p = forwardPads(x.shape, filterShape, attrs);
   const [, h, w, ci] = x.shape;
   const [, ho, wo, co] = dy.shape;
-  const pads = [p.top, p.left, p.bottom, p.right];
-  const s = session(`dw:${h}x${w}x${ci}->${ho}x${wo}x${co}:${pads.join(',')}`, () => dwModel(h, w, ci, ho, wo, co, pads));
-  const result = run(s, { x: { data: backend.typedArrayFromHeap(x), dims: x.shape }, dy: { data: backend.typedArrayFromHeap(dy), dims: dy.shape } });
-  return toWasm(backend, filterShape, result);
+  const [kh, kw] = filterShape;
+  const { info, out } = wasmOutput(backend, filterShape);
+  const s = session(`dw:${h}x${w}x${ci}->${ho}x${wo}x${co}:${kh}x${kw}:${p.top},${p.left},${p.bottom},${p.right}`, () => dwModel(h, w, ci, ho, wo, co, kh, kw, p));
+  run(s, { x: { data: backend.typedArrayFromHeap(x), dims: x.shape }, dy: { data: backend.typedArrayFromHeap(dy), dims: dy.shape } }, out);
+  return info;
 }
 
 /**
@@ -182,7 +257,9 @@ export function registerOrtGradientKernels(): string {
   const { version } = loadOrt();
   if (registered) return version;
   registerWasmGradientKernels();
+  originalConv2D ??= tf.getKernel('Conv2D', BACKEND)!.kernelFunc as unknown as (args: KernelArgs) => TensorInfo;
   for (const [name, fn] of [
+    ['Conv2D', conv2dOrt],
     ['Conv2DBackpropInput', conv2dBackpropInputOrt],
     ['Conv2DBackpropFilter', conv2dBackpropFilterOrt],
   ] as const) {
@@ -197,6 +274,8 @@ export function registerOrtGradientKernels(): string {
 export function unregisterOrtGradientKernels(): void {
   if (!registered) return;
   registered = false;
+  tf.unregisterKernel('Conv2D', BACKEND);
+  tf.registerKernel({ kernelName: 'Conv2D', backendName: BACKEND, kernelFunc: originalConv2D as unknown as tf.KernelFunc });
   registerWasmGradientKernels(true);
 }
 

@@ -14,8 +14,9 @@ async function convGradients(backend: 'cpu' | 'wasm', x: Float32Array, xShape: n
   const wt = tf.tensor4d(w, wShape as [number, number, number, number]);
   const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad), tf.tensor(up, tf.conv2d(xt, wt, 1, pad).shape)));
   const [dx, dw] = tf.grads(f)([xt, wt]);
-  const out = { dx: dx.dataSync() as Float32Array, dw: dw.dataSync() as Float32Array, kernels };
-  tf.dispose([xt, wt, dx, dw]);
+  const y = tf.conv2d(xt, wt, 1, pad);
+  const out = { y: y.dataSync() as Float32Array, dx: dx.dataSync() as Float32Array, dw: dw.dataSync() as Float32Array, kernels };
+  tf.dispose([xt, wt, dx, dw, y]);
   return out;
 }
 
@@ -30,7 +31,7 @@ function relativeError(a: Float32Array, b: Float32Array): number {
   return diff / scale;
 }
 
-describe('onnxruntime conv gradient kernels', () => {
+describe('onnxruntime conv kernels (forward, dX, dW)', () => {
   afterAll(async () => {
     await selectBackend({ prefer: 'wasm', strict: true });
     useGradientKernels('wasm');
@@ -53,6 +54,7 @@ describe('onnxruntime conv gradient kernels', () => {
       const ort = await convGradients('wasm', x, xShape, wv, wShape, up, pad);
       expect(ort.kernels).toContain(`onnxruntime-node ${ORT_PINNED_VERSION}`);
       expect(ortGradientKernelsActive()).toBe(true);
+      expect(relativeError(ort.y, cpu.y)).toBeLessThan(1e-5);
       expect(relativeError(ort.dx, cpu.dx)).toBeLessThan(1e-5);
       expect(relativeError(ort.dw, cpu.dw)).toBeLessThan(1e-5);
       expect(Math.max(...cpu.dw.map(Math.abs))).toBeGreaterThan(0.1);
