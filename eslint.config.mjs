@@ -33,7 +33,7 @@ export default [
             layer('scope:train', ['scope:core', 'scope:data', 'scope:kernels']),
             layer('scope:analysis', ['scope:core', 'scope:data', 'scope:kernels', 'scope:train']),
             layer('scope:bench', ['scope:core', 'scope:data', 'scope:kernels', 'scope:train', 'scope:analysis']),
-            layer('scope:report', ['scope:core', 'scope:bench']),
+            layer('scope:report', ['scope:core', 'scope:bench', 'scope:analysis']),
             layer('scope:app', ['scope:core', 'scope:pipeline', 'scope:data', 'scope:kernels', 'scope:train', 'scope:analysis', 'scope:bench', 'scope:report']),
           ],
         },

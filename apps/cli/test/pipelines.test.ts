@@ -54,12 +54,18 @@ describe('shipped pipelines through the real CLI', () => {
     expect(first.code).toBe(0);
     const summary = JSON.parse(first.stdout);
     expect(summary).toMatchObject({ ok: true, cached: 0 });
-    expect(summary.executed).toBe(10);
+    expect(summary.executed).toBe(11);
 
     const out = path.join(store, 'out');
     const search = readJson(path.join(out, 'select', 'search.json'));
     expect(search.format).toBe('cbnn.search');
     expect(search.candidates.length).toBe(2);
+    // The evidence protocol: decisions on validation, the all-plane control beside the candidates.
+    expect(search.selection).toBe('validation');
+    expect(search.controls.map((c: { name: string; planeCount: number }) => c.planeCount)).toEqual([8]);
+    expect(search.ablation.length).toBe(search.candidates.length);
+    expect(readJson(path.join(out, 'sensitivity', 'sensitivity.json')).split).toBe('validation');
+    expect(readJson(path.join(out, 'plan', 'plan.json')).split).toBe('validation');
     const bench = readJson(path.join(out, 'bench', 'bench.json'));
     expect(bench.rows.some((r: { model: string }) => r.model === 'compact')).toBe(true);
     expect(bench.rows.some((r: { runtime: string }) => /onnxruntime/.test(r.runtime))).toBe(true);
@@ -71,7 +77,7 @@ describe('shipped pipelines through the real CLI', () => {
 
     const second = cbnn(['run', smoke, '--store', store, '--json']);
     expect(second.code).toBe(0);
-    expect(JSON.parse(second.stdout)).toMatchObject({ executed: 0, cached: 10 });
+    expect(JSON.parse(second.stdout)).toMatchObject({ executed: 0, cached: 11 });
     expect(cbnn(['verify', '--store', store]).code).toBe(0);
 
     // `cbnn report` rebuilds the report from the latest results, with the pipeline graph.

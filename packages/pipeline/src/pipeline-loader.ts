@@ -103,6 +103,17 @@ export function resolvePipeline(file: string, text: string, options: LoadOptions
   const drafts: Array<{ id: string; stage: string; spec: StageSpec; matrix?: Record<string, unknown> }> = [];
   const seen = new Map<string, string>();
   for (const [stageName, stageSpec] of Object.entries(spec.stages)) {
+    for (const [axis, values] of Object.entries(stageSpec.matrix ?? {})) {
+      const keys = values.map((v) => JSON.stringify(v));
+      const twice = keys.findIndex((k, i) => keys.indexOf(k) !== i);
+      if (twice >= 0) {
+        throw new InvalidInputError(
+          `matrix axis '${axis}' lists ${keys[twice]} twice: each value makes one instance, so a repeated value (a repeated seed, say) would run the same stage twice`,
+          source.locate(['stages', stageName, 'matrix', axis]),
+          'list each value once',
+        );
+      }
+    }
     const ids: string[] = [];
     for (const combo of matrixCombinations(stageSpec.matrix)) {
       const scope: InterpolationScope = combo ? { matrix: combo } : {};

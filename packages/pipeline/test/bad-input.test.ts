@@ -76,6 +76,17 @@ describe('bad pipeline input', () => {
     expect(ok.instances.map((i) => i.id)).toEqual(['m-a', 'm-b', 'c']);
   });
 
+  it('a seed list (any matrix axis) that is empty or repeats a value is refused, naming the field', () => {
+    const yaml = (seeds: string) => `name: x\nparams:\n  seeds: ${seeds}\nstages:\n  m: {uses: test.write, matrix: {seed: "\${params.seeds}"}, with: {text: "s\${matrix.seed}"}}\n`;
+    const repeated = error(yaml('[1, 2, 1]'));
+    expect(repeated.location.field).toBe('stages.m.matrix.seed');
+    expect(repeated.message).toContain("matrix axis 'seed' lists 1 twice");
+    const empty = error(yaml('[]'));
+    expect(empty.location.field).toBe('stages.m.matrix.seed');
+    expect(empty.message).toContain('a matrix axis needs at least one value');
+    expect(resolvePipeline('/x/p.yaml', yaml('[1, 2, 3]'), { registry }).instances.map((i) => i.id)).toEqual(['m-1', 'm-2', 'm-3']);
+  });
+
   it('a stage with both uses and cmd, and deps on a handler stage', () => {
     expect(error('name: x\nstages:\n  a: {uses: test.write, cmd: "true"}\n').message).toContain('exactly one of');
     expect(error('name: x\nstages:\n  a: {uses: test.write, deps: [f]}\n').location.field).toBe('stages.a.deps');

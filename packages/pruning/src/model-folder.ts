@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { InvalidInputError, planeSelectionSchema, type PlaneSelection, readJsonFile } from '@cbnn/core';
+import { readEngineModel, summary } from '@cbnn/kernels';
 
 /**
  * What pruning.select reads from a `model.bnn` / `model.fp` folder (docs/contracts.md, "Model
@@ -21,7 +22,18 @@ export const modelInfoSchema = z.looseObject({
   planes: z.looseObject({ selection: planeSelectionSchema }),
   params: z.looseObject({ binary: z.number().int().min(0), float: z.number().int().min(0) }),
   bytes: z.looseObject({ float32: z.number().min(0).optional() }).optional(),
-  metrics: z.looseObject({ validationAccuracy: accuracy, testAccuracy: accuracy }),
+  seed: z.number().int().optional(),
+  inputShape: z.array(z.number().int().positive()).optional(),
+  metrics: z.looseObject({
+    validationAccuracy: accuracy,
+    testAccuracy: accuracy,
+    bestEpoch: z.number().int().optional(),
+    epochs: z.number().int().optional(),
+    stoppedEarly: z.boolean().optional(),
+    validationRecords: z.number().int().positive().optional(),
+    testRecords: z.number().int().positive().optional(),
+  }),
+  training: z.record(z.string(), z.unknown()).optional(),
 });
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
 
@@ -41,6 +53,12 @@ export interface ModelFolderSummary {
   onnxBytes?: number;
   validationAccuracy: number;
   testAccuracy: number;
+  /** The training seed (model-info `seed`). */
+  seed?: number;
+  /** MACs of the first layer on one image (binary or float), from model.cbnn. */
+  firstLayerMacs?: number;
+  /** Input bits the network reads per image: height x width x planes (bnn). */
+  inputBitsPerImage?: number;
 }
 
 export function readModelInfo(dir: string): ModelInfo {
@@ -53,10 +71,16 @@ export function readModelFolder(dir: string, expectedKind: 'bnn' | 'fp'): ModelF
     throw new InvalidInputError(`expected a '${expectedKind}' model, found kind '${info.kind}'`, { file: path.join(dir, MODEL_INFO_FILE), field: 'kind' });
   }
   let packedBytes: number | undefined;
+  let firstLayerMacs: number | undefined;
+  let inputBitsPerImage: number | undefined;
   if (expectedKind === 'bnn') {
     const file = path.join(dir, ENGINE_MODEL_FILE_NAME);
     if (!fs.existsSync(file)) throw new InvalidInputError('the binary model has no engine model file', { file }, 'train.bnn exports model.cbnn; was the export skipped?');
     packedBytes = fs.statSync(file).size;
+    const engineModel = readEngineModel(file);
+    const first = summary(engineModel).layers[0];
+    firstLayerMacs = first.binaryMacs + first.floatMacs;
+    inputBitsPerImage = engineModel.input.height * engineModel.input.width * engineModel.input.layout.planes.length;
   }
   const onnx = path.join(dir, ONNX_FILE_NAME);
   const binaryParams = info.params.binary;
@@ -74,5 +98,8 @@ export function readModelFolder(dir: string, expectedKind: 'bnn' | 'fp'): ModelF
     onnxBytes: fs.existsSync(onnx) ? fs.statSync(onnx).size : undefined,
     validationAccuracy: info.metrics.validationAccuracy,
     testAccuracy: info.metrics.testAccuracy,
+    seed: info.seed,
+    firstLayerMacs,
+    inputBitsPerImage,
   };
 }

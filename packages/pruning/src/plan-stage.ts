@@ -2,10 +2,15 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { InvalidInputError, defineStage } from '@cbnn/core';
 import { SENSITIVITY_FILE, loadModelEvaluation, perturbedAccuracy, readSensitivityReport, type PlaneGroup } from '@cbnn/sensitivity';
-import { PLAN_FILE, PLAN_POLICIES, writePlan } from './plan-format';
+import { DECISION_SPLITS, PLAN_FILE, PLAN_POLICIES, writePlan } from './plan-format';
 import { planPruning, type MeasureDropped } from './plan-policies';
 
 export const pruningPlanParams = z.object({
+  /**
+   * The split the sensitivity table must have been measured on. 'validation' keeps the test set
+   * out of the decision; 'test' is the authors' variant, allowed only when asked for by name.
+   */
+  split: z.enum(DECISION_SPLITS).default('validation'),
   policy: z.enum(PLAN_POLICIES).default('lsb-first'),
   /** Which perturbation's numbers judge a drop. */
   mode: z.enum(['randomize', 'zero']).default('randomize'),
@@ -24,7 +29,7 @@ export const pruningPlanParams = z.object({
  */
 export const pruningPlanStage = defineStage({
   name: 'pruning.plan',
-  version: 1,
+  version: 2,
   description: 'Choose the input planes to keep under an accuracy budget (lsb-first or greedy)',
   params: pruningPlanParams,
   inputs: {
@@ -37,6 +42,15 @@ export const pruningPlanStage = defineStage({
     const p = ctx.params;
     const tableFile = path.join(ctx.inputs.sensitivity, SENSITIVITY_FILE);
     const table = readSensitivityReport(tableFile);
+    if (table.split !== p.split) {
+      throw new InvalidInputError(
+        `stage '${ctx.stage}' (pruning.plan) decides on the ${p.split} split, but the sensitivity table was measured on the ${table.split} split`,
+        { file: tableFile, field: 'split' },
+        table.split === 'test'
+          ? "measure sensitivity on 'validation' (sensitivity.planes split: validation), or set this stage's split: test to run the authors' variant on purpose"
+          : `set sensitivity.planes split: ${p.split}, or this stage's split: ${table.split}`,
+      );
+    }
     if (!table.rows.some((r) => r.mode === p.mode)) {
       throw new InvalidInputError(`the sensitivity table has no '${p.mode}' rows (modes: ${[...new Set(table.rows.map((r) => r.mode))].join(', ')})`, { file: tableFile, field: 'rows' }, `set 'mode' to one the table holds`);
     }

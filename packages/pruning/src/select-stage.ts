@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { InvalidInputError, defineStage, writeFileAtomicSync } from '@cbnn/core';
 import { readModelFolder, MODEL_INFO_FILE } from './model-folder';
-import { CHOSEN_DIR, SEARCH_FILE, SEARCH_SUMMARY_FILE, writeSearchResult } from './search-format';
+import { CHOSEN_DIR, CONTROL_DIR, SEARCH_FILE, SEARCH_SUMMARY_FILE, writeSearchResult } from './search-format';
 import { BASELINE_NAME, searchSummaryMarkdown, selectCompactModel } from './selection';
 
 export const pruningSelectParams = z.object({
@@ -18,29 +18,39 @@ export const pruningSelectParams = z.object({
  */
 export const pruningSelectStage = defineStage({
   name: 'pruning.select',
-  version: 1,
-  description: 'Pick the smallest retrained candidate (bytes of model.cbnn) within the validation-accuracy budget of the baseline BNN',
+  version: 2,
+  description: 'Pick the smallest retrained configuration (bytes of model.cbnn) within the validation-accuracy budget of the baseline BNN, over seeds, with the all-plane ablation',
   params: pruningSelectParams,
   inputs: {
-    baseline: { kind: 'model.bnn', description: 'the BNN on all planes at full width' },
-    candidates: { kind: 'model.bnn', description: 'a matrix of retrained candidates: one model.bnn subfolder each' },
+    baseline: { kind: 'model.bnn', description: 'the BNN on all planes at the reference width: one model folder, or a matrix of seeds' },
+    baselineSeeds: { kind: 'model.bnn', optional: true, description: 'more seeds of the baseline (a matrix), pooled with `baseline`' },
+    candidates: { kind: 'model.bnn', description: 'a matrix of retrained candidates (planes x width x seeds): one model.bnn subfolder each' },
+    controls: { kind: 'model.bnn', optional: true, description: 'the ablation: all-plane models at the candidates\' widths (a matrix, widths x seeds)' },
     fp: { kind: 'model.fp', optional: true, description: 'the full-precision counterpart, for the size comparison' },
   },
   output: 'search',
   async run(ctx) {
-    const baseline = readModelFolder(ctx.inputs.baseline, 'bnn');
-    const candidates = listCandidateFolders(ctx.inputs.candidates).map((dir) => ({ name: path.basename(dir), model: readModelFolder(dir, 'bnn') }));
+    // A single model folder (no matrix) is named after its input.
+    const models = (input: string) => {
+      const dir = ctx.inputs[input];
+      if (!dir) return [];
+      return listCandidateFolders(dir).map((d) => ({ name: d === dir ? input : path.basename(d), dir: d, model: readModelFolder(d, 'bnn') }));
+    };
+    const baseline = [...models('baseline'), ...models('baselineSeeds')];
+    const candidates = models('candidates');
+    const controls = models('controls');
     const fullPrecision = ctx.inputs.fp ? readModelFolder(ctx.inputs.fp, 'fp') : undefined;
-    const result = selectCompactModel({ budgetPoints: ctx.params.budgetPoints, baseline, candidates, fullPrecision });
+    const result = selectCompactModel({ budgetPoints: ctx.params.budgetPoints, baseline, candidates, controls, fullPrecision });
     writeSearchResult(path.join(ctx.outDir, SEARCH_FILE), result);
     writeFileAtomicSync(path.join(ctx.outDir, SEARCH_SUMMARY_FILE), searchSummaryMarkdown(result));
-    const chosenDir = result.chosen === BASELINE_NAME ? ctx.inputs.baseline : path.join(ctx.inputs.candidates, result.chosen);
-    fs.cpSync(chosenDir, path.join(ctx.outDir, CHOSEN_DIR), { recursive: true });
+    const folderOf = (instance: string) => [...baseline, ...candidates, ...controls].find((m) => m.name === instance)!.dir;
+    fs.cpSync(folderOf(result.chosenInstance), path.join(ctx.outDir, CHOSEN_DIR), { recursive: true });
+    if (result.controlInstance) fs.cpSync(folderOf(result.controlInstance), path.join(ctx.outDir, CONTROL_DIR), { recursive: true });
     if (result.chosen === BASELINE_NAME) {
       ctx.logger.warn({ budgetPoints: result.budgetPoints }, 'no candidate is within the validation budget; the baseline is chosen');
     }
     const chosen = result.chosen === BASELINE_NAME ? result.baseline : result.candidates.find((c) => c.name === result.chosen)!;
-    ctx.logger.info({ chosen: result.chosen, packedBytes: chosen.packedBytes, compression: result.compression }, 'compact model selected');
+    ctx.logger.info({ chosen: result.chosen, instance: result.chosenInstance, packedBytes: chosen.packedBytes, compression: result.compression, seeds: result.seeds }, 'compact model selected');
     return {
       metrics: {
         chosen: result.chosen,
@@ -49,6 +59,8 @@ export const pruningSelectStage = defineStage({
         packedBytes: chosen.packedBytes,
         validationAccuracy: chosen.validationAccuracy,
         testAccuracy: chosen.testAccuracy,
+        seeds: chosen.seeds.length,
+        controls: result.controls.length,
         compressionVsBaseline: result.compression.vsBaselinePacked,
         compressionVsFullPrecision: result.compression.vsFullPrecisionFloat32,
       },

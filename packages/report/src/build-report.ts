@@ -1,4 +1,5 @@
 import { planCharts, type ChartSpec } from './charts';
+import { evidenceSection } from './evidence-section';
 import { renderDag } from './dag-render';
 import { formatAccuracy, formatBytes, formatMs, formatPlaneSelection, formatPoints, formatRatio } from './format';
 import { escapeHtml, jsonForScript } from './html-escape';
@@ -31,6 +32,7 @@ export function buildReport(input: ReportInput): BuiltReport {
     `<header><h1>${escapeHtml(title)}</h1><p class="meta">Generated ${escapeHtml(generatedAt)}${datasetLine(input)}</p></header>`,
     missingSection(missing),
     resultsSection(input, rows),
+    evidenceSection(input),
     chartsSection(charts, missingCharts),
     planSection(input),
     benchSection(input),

@@ -3,6 +3,7 @@ import { formatAccuracy, formatBytes, formatMs, formatPoints, formatRatio } from
 import type { MissingPart } from './missing-parts';
 import { MODEL_NAMES, type ResultsRow } from './results-table';
 import type { ReportInput } from './report-input';
+import { evidenceMarkdown } from './evidence-section';
 
 export const RESULTS_COLUMNS = [
   'Model',
@@ -63,6 +64,7 @@ export function buildMarkdownSummary(input: ReportInput, rows: ResultsRow[], mis
   if (input.search) {
     lines.push('', `Chosen compact model: \`${input.search.chosen}\` (budget ${input.search.budgetPoints} pts, selected on validation accuracy).`);
   }
+  lines.push(...evidenceMarkdown(input));
   if (missing.length > 0) {
     lines.push('', 'Missing from this report:');
     for (const m of missing) lines.push(`- ${m.part}: ${m.effect}`);

@@ -2,95 +2,22 @@ import { z } from 'zod';
 import { planeSelectionSchema } from '@cbnn/core';
 
 /**
- * The report's own schemas of the result files pinned in docs/contracts.md. The analysis packages
- * sit beside the report, not below it (layering), so it validates their files again here: a file
- * that drifts from the contract fails with the file and field named instead of a broken chart.
- * bench.json is the exception: bench is below the report and exports its schema on its own.
- * Objects are not strict: producers may add fields without breaking older reports.
+ * The result files the report reads (docs/contracts.md). Only model-info.json and the pipeline
+ * graph are described here; the rest come from their producers.
  */
 
 const fraction = z.number().min(0).max(1);
 const nonNegativeInt = z.number().int().min(0);
-const finite = z.number().refine(Number.isFinite, { message: 'expected a finite number' });
 
-export const sensitivityRowSchema = z.object({
-  scope: z.enum(['single', 'cumulative']),
-  mode: z.enum(['randomize', 'zero']),
-  channel: z.string(),
-  bits: z.array(z.number().int().min(0).max(7)).min(1),
-  label: z.string(),
-  accuracy: fraction,
-  accuracyStd: z.number().min(0),
-  dropPoints: finite,
-  repeats: z.number().int().min(1),
-});
-export type SensitivityRow = z.infer<typeof sensitivityRowSchema>;
-
-export const sensitivityResultSchema = z.object({
-  format: z.literal('cbnn.sensitivity'),
-  version: z.literal(1),
-  split: z.string(),
-  seed: z.number().int(),
-  repeats: z.number().int().min(1),
-  baselineAccuracy: fraction,
-  rows: z.array(sensitivityRowSchema),
-});
-export type SensitivityResult = z.infer<typeof sensitivityResultSchema>;
-
-export const planResultSchema = z.object({
-  format: z.literal('cbnn.plan'),
-  version: z.literal(1),
-  policy: z.enum(['lsb-first', 'greedy']),
-  mode: z.enum(['randomize', 'zero']),
-  budgetPoints: z.number().min(0),
-  baselineAccuracy: fraction,
-  keptPlanes: planeSelectionSchema,
-  // Dropping nothing is a valid plan, so a channel may map to an empty list here.
-  droppedPlanes: z.record(z.string(), z.array(z.number().int().min(0).max(7))),
-  steps: z.array(z.object({ drop: z.string(), accuracy: fraction, dropPoints: finite, accepted: z.boolean() })),
-});
-export type PlanResult = z.infer<typeof planResultSchema>;
-
-export const candidateSchema = z.object({
-  name: z.string().min(1),
-  planes: planeSelectionSchema,
-  planeCount: z.number().int().min(1),
-  width: z.number().positive(),
-  binaryParams: nonNegativeInt,
-  floatParams: nonNegativeInt,
-  packedBytes: z.number().int().positive(),
-  float32Bytes: z.number().int().positive(),
-  validationAccuracy: fraction,
-  testAccuracy: fraction,
-  withinBudget: z.boolean(),
-});
-export type Candidate = z.infer<typeof candidateSchema>;
-
-export const searchResultSchema = z
-  .object({
-    format: z.literal('cbnn.search'),
-    version: z.literal(1),
-    budgetPoints: z.number().min(0),
-    selection: z.literal('validation'),
-    baseline: candidateSchema,
-    fullPrecision: z
-      .object({ testAccuracy: fraction, float32Bytes: z.number().int().positive(), onnxBytes: z.number().int().positive().optional() })
-      .optional(),
-    candidates: z.array(candidateSchema),
-    chosen: z.string().min(1),
-    compression: z.object({ vsBaselinePacked: z.number().positive(), vsFullPrecisionFloat32: z.number().positive() }),
-  })
-  .superRefine((search, ctx) => {
-    // pruning.select falls back to the baseline when no candidate is within the budget.
-    if (search.chosen !== search.baseline.name && !search.candidates.some((c) => c.name === search.chosen)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['chosen'],
-        message: `names no candidate ('${search.chosen}'; candidates: ${search.candidates.map((c) => `'${c.name}'`).join(', ') || 'none'})`,
-      });
-    }
-  });
-export type SearchResult = z.infer<typeof searchResultSchema>;
+// Every analysis result is read with the schema its writer uses, from the producer's schema-only
+// entry point (no engine, TensorFlow.js or onnxruntime loaded): a file that drifts from the
+// contract fails with the file and field named instead of a broken chart.
+export { sensitivityRowSchema, sensitivityReportSchema as sensitivityResultSchema } from '@cbnn/sensitivity/sensitivity-format';
+export type { SensitivityRow, SensitivityReport as SensitivityResult } from '@cbnn/sensitivity/sensitivity-format';
+export { planSchema as planResultSchema } from '@cbnn/pruning/plan-format';
+export type { Plan as PlanResult } from '@cbnn/pruning/plan-format';
+export { searchCandidateSchema as candidateSchema, searchResultSchema, ablationRowSchema } from '@cbnn/pruning/search-format';
+export type { SearchCandidate as Candidate, SearchResult, AblationRow } from '@cbnn/pruning/search-format';
 
 // bench.json is read with the schema its writer uses: a schema-only entry point of @cbnn/bench,
 // so the report does not load TensorFlow.js or onnxruntime.

@@ -29,7 +29,7 @@ export function engineFixture(root: string, o: { test?: number; validation?: num
   fs.mkdirSync(modelDir, { recursive: true });
   writeEngineModel(path.join(modelDir, ENGINE_MODEL_FILE), model);
 
-  const validation = o.validation ?? 0;
+  const validation = o.validation ?? 300;
   const test = o.test ?? 300;
   const n = validation + test;
   // Smooth-ish images (a random level per image plus noise) so the planes differ in meaning.

@@ -22,3 +22,4 @@ export * from './model-info';
 export * from './plan-file';
 export * from './train-stages';
 export * from './onnx-export';
+export * from './early-stop';

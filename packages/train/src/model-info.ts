@@ -31,10 +31,14 @@ export const modelInfoSchema = z.object({
   metrics: z.object({
     validationAccuracy: fraction,
     testAccuracy: fraction,
+    /** How many images the accuracies were measured on. */
+    validationRecords: z.number().int().min(0),
+    testRecords: z.number().int().min(0),
     bestEpoch: z.number().int().min(1),
     epochs: z.number().int().min(1),
     samplesPerSecond: z.number().min(0),
     stoppedEarly: z.boolean(),
+    stopReason: z.string().optional(),
   }),
   training: z.record(z.string(), z.unknown()),
 });

@@ -23,6 +23,7 @@ import { exportEngineModel } from './engine-export';
 import { EPOCHS_FILE, MODEL_INFO_FILE, ONNX_FILE, TFJS_DIR, type ModelInfo } from './model-info';
 import { exportOnnxModel } from './onnx-export';
 import { formatSummary, summarizeModel } from './model-summary';
+import { budgetStopRule, earlyStopSchema, readReferenceCurve } from './early-stop';
 import { readPlanPlanes } from './plan-file';
 import { scheduleSchema } from './schedule';
 import { saveTfjsModel } from './tfjs-files';
@@ -55,6 +56,12 @@ const commonParams = {
    * when onnxruntime-node cannot load) or tfjs-wasm's own (the reference).
    */
   gradientKernels: z.enum(GRADIENT_KERNELS as [GradientKernels, ...GradientKernels[]]).default('onnxruntime'),
+  /**
+   * Training seed (initial weights, shuffling). Default: derived from the stage's cache key. A
+   * pipeline's seed axis sets it (`matrix: { seed: [1, 2, 3] }`), so the seeds of one
+   * configuration are named and the selection can pool them.
+   */
+  seed: z.number().int().min(0).max(0xffffffff).optional(),
   /** First backend to try (then the fallbacks): tfjs-node ('tensorflow'), 'wasm', 'cpu'. */
   backend: z.enum(BACKEND_ORDER as [BackendName, ...BackendName[]]).default('tensorflow'),
 };
@@ -67,6 +74,8 @@ export const trainBnnParamsSchema = z
     /** With a plan input: 0 its keptPlanes, 1 one plane fewer, -1 one more (alternatives). */
     dropExtra: z.union([z.literal(-1), z.literal(0), z.literal(1)]).default(0),
     firstLayer: firstLayerSchema.default('binary'),
+    /** With a `reference` input: stop a candidate that cannot reach the budget (early-stop.ts). */
+    earlyStop: earlyStopSchema.optional(),
   })
   .strict();
 export type TrainBnnParams = z.output<typeof trainBnnParamsSchema>;
@@ -79,6 +88,7 @@ const DEFAULT_LR = { bnn: 0.005, fp: 0.001 };
 async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, kind: 'bnn' | 'fp'): Promise<{ metrics: Record<string, number | string | boolean> }> {
   const params = ctx.params;
   const bnnParams = kind === 'bnn' ? (params as TrainBnnParams) : undefined;
+  const seed = params.seed ?? ctx.seed;
   const backend = await selectBackend({ prefer: params.backend, logger: ctx.logger });
   const kernels = useGradientKernels(params.gradientKernels);
   if (kernels) ctx.logger.info(`training kernels: ${kernels.slice(2)}`);
@@ -106,7 +116,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
   if (kind === 'bnn' && params.arch === 'mlp' && firstLayer === 'real') {
     throw new InvalidInputError("the engine has no real-valued dense layer: an 'mlp' needs firstLayer 'binary'", { field: 'firstLayer' });
   }
-  const spec: ModelSpec = { arch: params.arch, width: params.width, inputShape, classes: classNames.length, firstLayer, hidden: params.hidden, seed: ctx.seed };
+  const spec: ModelSpec = { arch: params.arch, width: params.width, inputShape, classes: classNames.length, firstLayer, hidden: params.hidden, seed };
   const model = kind === 'bnn' ? buildBinaryModel(spec) : buildFullPrecisionModel(spec);
   const summary = summarizeModel(model);
   ctx.logger.info({ planes: selectionOfLayout(layout), planesSource, params: summary.params }, `${kind} model ${params.arch} w=${params.width}\n${formatSummary(summary)}`);
@@ -114,6 +124,10 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
   const batches: BatchSource =
     kind === 'bnn' ? (r) => planeBatches(dataset, { ...r, layout }) : (r) => scaledPixelBatches(dataset, r);
   const learningRate = params.learningRate ?? DEFAULT_LR[kind];
+  if (bnnParams?.earlyStop && !ctx.inputs.reference) {
+    throw new InvalidInputError("earlyStop needs a 'reference' input: the baseline whose validation curve bounds the candidate", { field: 'earlyStop' }, 'add `reference: baseline` to the stage\'s needs');
+  }
+  const stopRule = bnnParams?.earlyStop && ctx.inputs.reference ? budgetStopRule(readReferenceCurve(ctx.inputs.reference, EPOCHS_FILE), bnnParams.earlyStop) : undefined;
   try {
     const result = await trainModel({
       model,
@@ -126,7 +140,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
       schedule: params.schedule,
       patience: params.patience,
       limit: params.limit,
-      seed: ctx.seed,
+      seed,
       trainCount: dataset.manifest.splits.train.count,
       clipLatent: kind === 'bnn',
       recalibrationSamples: params.recalibrationSamples,
@@ -139,6 +153,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
       checkpointDir: ctx.checkpointDir,
       gradientKernels: params.gradientKernels,
       replica: { kind, spec },
+      stopRule,
     });
     const test = predictSplit(model, batches, inputShape, 'test');
     ctx.logger.info(`best epoch ${result.bestEpoch}: validation ${result.validationAccuracy.toFixed(4)}, test ${test.accuracy.toFixed(4)} (${backend.name})`);
@@ -162,16 +177,19 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
       inputShape,
       // No thread count here: the file is the same on any number of threads (shards fix the numbers).
       backend: `${backend.description}${kernels}, ${result.shards} gradient shard${result.shards === 1 ? '' : 's'} per batch`,
-      seed: ctx.seed,
+      seed,
       params: summary.params,
       bytes: summary.bytes,
       metrics: {
         validationAccuracy: result.validationAccuracy,
         testAccuracy: test.accuracy,
+        validationRecords: dataset.manifest.splits.validation.count,
+        testRecords: test.labels.length,
         bestEpoch: result.bestEpoch,
         epochs: result.epochs.length,
         samplesPerSecond: result.samplesPerSecond,
         stoppedEarly: result.stoppedEarly,
+        ...(result.stopReason ? { stopReason: result.stopReason } : {}),
       },
       training: { epochs: params.epochs, batchSize: params.batchSize, learningRate, schedule: params.schedule, patience: params.patience, recalibrationSamples: params.recalibrationSamples, gradientShards: params.gradientShards, gradientKernels: params.gradientKernels, limit: params.limit ?? null, planesSource, hidden: params.hidden ?? null },
     };
@@ -197,12 +215,13 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
 
 export const trainBnnStage = defineStage({
   name: 'train.bnn',
-  version: 3,
+  version: 4,
   description: 'Train a binary network (VGG-small or MLP) on bit planes; export the engine model and the TensorFlow.js model',
   params: trainBnnParamsSchema,
   inputs: {
     dataset: { kind: 'dataset' },
     plan: { kind: 'plan', optional: true, description: 'planes to keep (plan.json keptPlanes or an alternative)' },
+    reference: { kind: 'model.bnn', optional: true, description: "the baseline, for the earlyStop rule (its epochs.jsonl validation curve)" },
   },
   output: 'model.bnn',
   run: (ctx) => runTraining(ctx, 'bnn'),
@@ -210,7 +229,7 @@ export const trainBnnStage = defineStage({
 
 export const trainFpStage = defineStage({
   name: 'train.fp',
-  version: 4,
+  version: 5,
   description: 'Train the full-precision counterpart (float weights, ReLU, 8-bit pixels scaled to [-1, 1])',
   params: trainFpParamsSchema,
   inputs: { dataset: { kind: 'dataset' } },

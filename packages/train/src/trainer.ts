@@ -8,6 +8,7 @@ import { recalibrateBatchNorm } from './batch-norm-recalibration';
 import { DEFAULT_GRADIENT_SHARDS, DataParallelTrainer } from './data-parallel';
 import { clipLatentWeights } from './quant-layers';
 import type { BackendName, GradientKernels } from './backend';
+import type { StopRule } from './early-stop';
 import type { ReplicaSpec } from './replica';
 import { learningRateAt, type Schedule } from './schedule';
 
@@ -78,6 +79,8 @@ export interface TrainOptions {
   checkpointDir?: string;
   /** Conv gradient kernels the worker threads install (the caller installed them here). */
   gradientKernels?: GradientKernels;
+  /** Checked after each epoch's validation (early-stop.ts); a reason stops the training. */
+  stopRule?: StopRule;
 }
 
 export interface EpochMetrics {
@@ -100,6 +103,8 @@ export interface TrainResult {
   stoppedEarly: boolean;
   /** Epoch a checkpoint resumed the training at (undefined: started at epoch 1). */
   resumedAtEpoch?: number;
+  /** Why training stopped before its planned epochs (patience or the stop rule), when it did. */
+  stopReason?: string;
   /** Threads the training steps ran on (1: single-thread steps). */
   threads: number;
   /** Gradient shards per batch (what the numbers depend on). */
@@ -179,7 +184,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   }
   if (options.epochsFile) fs.writeFileSync(options.epochsFile, state.history.map((m) => JSON.stringify(m) + '\n').join(''));
   const history = state.history;
-  let { best, step, trainedSamples, trainingSeconds, stoppedEarly } = state;
+  let { best, step, trainedSamples, trainingSeconds, stoppedEarly, stopReason } = state;
   const parallel = await DataParallelTrainer.start({ threads, shards, inputShape, classes, replica: options.replica, backend: tf.getBackend() as BackendName, gradientKernels: options.gradientKernels });
   logger.info(`${shards} gradient shards per batch on ${threads} thread(s)${threads > 1 ? ` (workers: ${parallel.workerBackends.join('; ')})` : ''}`);
   try {
@@ -239,11 +244,18 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       if (best) tf.dispose(best.weights);
       best = { epoch, accuracy: validation.accuracy, weights: model.getWeights().map((w) => tf.clone(w)) };
     } else if (options.patience > 0 && epoch - best.epoch >= options.patience) {
-      logger.info(`early stop: no validation improvement for ${options.patience} epochs (best epoch ${best.epoch})`);
+      stopReason = `no validation improvement for ${options.patience} epochs (best epoch ${best.epoch})`;
+      logger.info(`early stop: ${stopReason}`);
+      stoppedEarly = true;
+    }
+    const ruled = stoppedEarly ? undefined : options.stopRule?.(epoch, options.epochs, best.accuracy);
+    if (ruled) {
+      stopReason = ruled;
+      logger.info(`early stop: ${ruled}`);
       stoppedEarly = true;
     }
     if (options.checkpointDir) {
-      writeCheckpoint(options.checkpointDir, fingerprint, await checkpointOf({ epoch, step, history, best, trainedSamples, trainingSeconds, stoppedEarly }, model, optimizer));
+      writeCheckpoint(options.checkpointDir, fingerprint, await checkpointOf({ epoch, step, history, best, trainedSamples, trainingSeconds, stoppedEarly, stopReason }, model, optimizer));
     }
   }
   } finally {
@@ -260,6 +272,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     samplesPerSecond: trainingSeconds > 0 ? trainedSamples / trainingSeconds : 0,
     stoppedEarly,
     resumedAtEpoch,
+    stopReason,
     threads,
     shards,
   };
@@ -275,6 +288,7 @@ interface TrainerState {
   trainedSamples: number;
   trainingSeconds: number;
   stoppedEarly: boolean;
+  stopReason?: string;
 }
 
 type CheckpointMeta = Omit<TrainerState, 'best'> & { best: { epoch: number; accuracy: number } | null; iterations: number; moments: string[] };

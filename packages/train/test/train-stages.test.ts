@@ -82,11 +82,14 @@ describe('train.bnn and train.fp stages', () => {
       path.join(planDir, 'plan.json'),
       JSON.stringify({ format: 'cbnn.plan', version: 1, keptPlanes: { grey: [7, 6, 5] }, alternatives: { fewer: { planes: { grey: [7, 6] }, changedPlane: 'grey:b5' } } }),
     );
-    const params = trainBnnStage.params.parse({ arch: 'vgg-small', width: 0.1, epochs: 1, batchSize: 64, limit: 128, dropExtra: 1, backend: 'wasm' }) as TrainBnnParams;
+    const params = trainBnnStage.params.parse({ arch: 'vgg-small', width: 0.1, epochs: 1, batchSize: 64, limit: 128, dropExtra: 1, backend: 'wasm', seed: 7 }) as TrainBnnParams;
     const ctx = context(params, { dataset: datasetDir, plan: planDir }, 'bnn-plan');
     await trainBnnStage.run(ctx);
     const info = readInfo(ctx.outDir);
     expect(info.planes.selection).toEqual({ grey: [7, 6] });
+    // An explicit seed (a pipeline's seed axis) replaces the one derived from the key, and is recorded.
+    expect(info.seed).toBe(7);
+    expect(info.metrics.testRecords).toBeGreaterThan(0);
     const engine = readEngineModel(path.join(ctx.outDir, 'model.cbnn'));
     expect(engine.input.features).toBe(2);
     expect(engine.layers.map((l) => l.type)).toEqual(['conv', 'conv', 'maxpool2', 'conv', 'conv', 'maxpool2', 'dense', 'dense_out']);
