@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { GraphBuilder } from './onnx-graph';
-import { forwardPads, registerWasmGradientKernels, type KernelArgs, type TensorInfo } from './wasm-gradients';
+import { forwardPads, registerWasmGradientKernels, transposedConvPads, type KernelArgs, type Pads, type TensorInfo } from './wasm-gradients';
 
 /**
  * The float-heavy kernels of training on onnxruntime's CPU kernels (MLAS), for the wasm backend:
@@ -13,7 +13,7 @@ import { forwardPads, registerWasmGradientKernels, type KernelArgs, type TensorI
  * symbolic. The binding is an internal of onnxruntime-node, checked against the pinned version
  * below: another version is refused with a message, never used on trust.
  *
- *  - dX: a forward Conv of dy with the rotated filter, NCHW between two transposes (dxModel);
+ *  - dX: a forward Conv of dy with the rotated filter, NCHW between two transposes (nhwcConvModel);
  *  - dW: one GEMM per filter tap, the shifted window of x against dy (dwModel). At VGG-small
  *    w=0.5's shapes this took about half the CPU time of dW as a batch-as-channel Conv.
  *
@@ -127,7 +127,7 @@ function checkSupported(op: string, attrs: Record<string, unknown>): void {
  * The kh x kw shifted windows of a padded NHWC tensor (Slice nodes on H and W): window (i, j) is
  * rows i..i+oh-1 and columns j..j+ow-1 of the padded input.
  */
-function windows(g: GraphBuilder, input: string, kh: number, kw: number, oh: number, ow: number, pads: { top: number; left: number; bottom: number; right: number }): string[] {
+function windows(g: GraphBuilder, input: string, kh: number, kw: number, oh: number, ow: number, pads: Pads): string[] {
   const padded = pads.top || pads.left || pads.bottom || pads.right
     ? g.node('Pad', [input, g.ints('pads', [0, pads.top, pads.left, 0, 0, pads.bottom, pads.right, 0])], 'pad')
     : input;
@@ -142,25 +142,11 @@ function windows(g: GraphBuilder, input: string, kh: number, kw: number, oh: num
 }
 
 /**
- * dX [n, h, w, ci] = conv(dy, the filter rotated by 180 degrees as [ci, co, kh, kw]), padded so
- * that each input pixel sees the outputs it fed; onnxruntime's Conv is NCHW, so the graph
- * transposes dy in and dX out. (An im2col of dy into one GEMM, as for dW, measured slower: the
- * 9x copy of dy costs more than the two transposes.)
- */
-function dxModel(co: number, ho: number, wo: number, ci: number, h: number, w: number, kh: number, kw: number, pads: { top: number; left: number; bottom: number; right: number }): Uint8Array {
-  const g = new GraphBuilder();
-  const dyT = g.node('Transpose', ['dy'], 'dy_nchw', [{ name: 'perm', ints: [0, 3, 1, 2] }]);
-  const dx = g.node('Conv', [dyT, 'w'], 'dx', [{ name: 'pads', ints: [pads.top, pads.left, pads.bottom, pads.right] }, { name: 'kernel_shape', ints: [kh, kw] }]);
-  g.node('Transpose', [dx], 'dx_nhwc', [{ name: 'perm', ints: [0, 2, 3, 1] }], 'y');
-  return g.model('cbnn_dx', [['dy', ['n', ho, wo, co]], ['w', [ci, co, kh, kw]]], [['y', ['n', h, w, ci]]]);
-}
-
-/**
  * dW [kh, kw, ci, co]: per tap (i, j), window(i, j) of x padded as in the forward pass, as
  * [n*ho*wo, ci], transposed, times dy as [n*ho*wo, co] (a Gemm with transA): kh*kw GEMMs whose
  * long side is the batch's pixels, concatenated.
  */
-function dwModel(h: number, w: number, ci: number, ho: number, wo: number, co: number, kh: number, kw: number, pads: { top: number; left: number; bottom: number; right: number }): Uint8Array {
+function dwModel(h: number, w: number, ci: number, ho: number, wo: number, co: number, kh: number, kw: number, pads: Pads): Uint8Array {
   const g = new GraphBuilder();
   const dy = g.node('Reshape', ['dy', g.ints('dy_rows', [-1, co])], 'dy_rows');
   const taps = windows(g, 'x', kh, kw, ho, wo, pads).map((win) => {
@@ -172,13 +158,35 @@ function dwModel(h: number, w: number, ci: number, ho: number, wo: number, co: n
   return g.model('cbnn_dw', [['x', ['n', h, w, ci]], ['dy', ['n', ho, wo, co]]], [['y', [kh, kw, ci, co]]]);
 }
 
-/** y [n, ho, wo, co] = conv(x, filter [co, ci, kh, kw]), NCHW between two transposes. */
-function forwardModel(h: number, w: number, ci: number, ho: number, wo: number, co: number, kh: number, kw: number, pads: { top: number; left: number; bottom: number; right: number }): Uint8Array {
+/**
+ * A tfjs filter [kh, kw, ci, co] as onnxruntime's Conv weight: [co, ci, kh, kw] for the forward
+ * conv, or (`transposed`) rotated by 180 degrees as [ci, co, kh, kw] for dX. Small (kh*kw*ci*co).
+ */
+function reorderFilter(f: Float32Array, shape: number[], transposed: boolean): Float32Array {
+  const [kh, kw, ci, co] = shape;
+  const out = new Float32Array(f.length);
+  for (let i = 0; i < kh; i++)
+    for (let j = 0; j < kw; j++)
+      for (let c = 0; c < ci; c++)
+        for (let o = 0; o < co; o++) {
+          const to = transposed ? ((c * co + o) * kh + (kh - 1 - i)) * kw + (kw - 1 - j) : ((o * ci + c) * kh + i) * kw + j;
+          out[to] = f[((i * kw + j) * ci + c) * co + o];
+        }
+  return out;
+}
+
+/**
+ * y [n, oh, ow, oc] = conv(x [n, h, w, c], weight [oc, c, kh, kw]): onnxruntime's Conv is NCHW, so
+ * the graph transposes x in and y out. The forward conv, and dX as a conv of dy with the rotated
+ * filter. (dX as an im2col of dy into one GEMM, as for dW, measured slower: the kh*kw-fold copy
+ * of dy costs more than the two transposes.)
+ */
+function nhwcConvModel(h: number, w: number, c: number, oh: number, ow: number, oc: number, kh: number, kw: number, pads: Pads): Uint8Array {
   const g = new GraphBuilder();
   const xT = g.node('Transpose', ['x'], 'x_nchw', [{ name: 'perm', ints: [0, 3, 1, 2] }]);
   const y = g.node('Conv', [xT, 'w'], 'conv', [{ name: 'pads', ints: [pads.top, pads.left, pads.bottom, pads.right] }, { name: 'kernel_shape', ints: [kh, kw] }]);
   g.node('Transpose', [y], 'y_nhwc', [{ name: 'perm', ints: [0, 2, 3, 1] }], 'y');
-  return g.model('cbnn_conv', [['x', ['n', h, w, ci]], ['w', [co, ci, kh, kw]]], [['y', ['n', ho, wo, co]]]);
+  return g.model('cbnn_conv', [['x', ['n', h, w, c]], ['w', [oc, c, kh, kw]]], [['y', ['n', oh, ow, oc]]]);
 }
 
 /** The float forward conv (the full-precision model's convs, a real-valued first layer). */
@@ -187,21 +195,21 @@ export function conv2dOrt(args: KernelArgs): TensorInfo {
   const backend = args.backend as unknown as HeapBackend;
   const { x, filter } = inputs;
   if (!supported(attrs) || x.dtype !== 'float32') return originalConv2D!(args);
-  const [n, h, w, ci] = x.shape;
-  const [kh, kw, , co] = filter.shape;
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], 1, 1, attrs.pad as 'same' | 'valid', attrs.dimRoundingMode as 'floor' | undefined);
-  const { outHeight: ho, outWidth: wo, padInfo: p } = info;
-  const { info: result, out } = wasmOutput(backend, [n, ho, wo, co]);
-  const s = session(`conv:${h}x${w}x${ci}->${ho}x${wo}x${co}:${kh}x${kw}:${p.top},${p.left},${p.bottom},${p.right}`, () => forwardModel(h, w, ci, ho, wo, co, kh, kw, p));
-  // HWIO -> OIHW (kh*kw*ci*co values).
-  const f = backend.typedArrayFromHeap(filter);
-  const oihw = new Float32Array(f.length);
-  for (let i = 0; i < kh; i++)
-    for (let j = 0; j < kw; j++)
-      for (let c = 0; c < ci; c++)
-        for (let o = 0; o < co; o++) oihw[((o * ci + c) * kh + i) * kw + j] = f[((i * kw + j) * ci + c) * co + o];
-  run(s, { x: { data: backend.typedArrayFromHeap(x), dims: x.shape }, w: { data: oihw, dims: [co, ci, kh, kw] } }, out);
-  return result;
+  return nhwcConv(backend, x, filter, [x.shape[0], info.outHeight, info.outWidth, filter.shape[3]], info.padInfo, false);
+}
+
+/** Run nhwcConvModel (cached per shape) on wasm tensors: the forward conv, or dX (`transposed`). */
+function nhwcConv(backend: HeapBackend, input: TensorInfo, filter: TensorInfo, outShape: number[], pads: Pads, transposed: boolean): TensorInfo {
+  const [, h, w, c] = input.shape;
+  const [, oh, ow, oc] = outShape;
+  const [kh, kw] = filter.shape;
+  const { info, out } = wasmOutput(backend, outShape);
+  const key = `conv${transposed ? '-dx' : ''}:${h}x${w}x${c}->${oh}x${ow}x${oc}:${kh}x${kw}:${pads.top},${pads.left},${pads.bottom},${pads.right}`;
+  const s = session(key, () => nhwcConvModel(h, w, c, oh, ow, oc, kh, kw, pads));
+  const weight = reorderFilter(backend.typedArrayFromHeap(filter), filter.shape, transposed);
+  run(s, { x: { data: backend.typedArrayFromHeap(input), dims: input.shape }, w: { data: weight, dims: [oc, c, kh, kw] } }, out);
+  return info;
 }
 
 export function conv2dBackpropInputOrt(args: KernelArgs): TensorInfo {
@@ -210,27 +218,8 @@ export function conv2dBackpropInputOrt(args: KernelArgs): TensorInfo {
   const { dy, filter } = inputs;
   checkSupported('Conv2DBackpropInput', attrs);
   const inputShape = attrs.inputShape as number[];
-  const [kh, kw, ci, co] = filter.shape;
-  const p = forwardPads(inputShape, filter.shape, attrs);
-  const [n, ho, wo] = dy.shape;
-  const [, h, w] = inputShape;
-  const top = kh - 1 - p.top;
-  const left = kw - 1 - p.left;
-  const bottom = h - ho + kh - 1 - top;
-  const right = w - wo + kw - 1 - left;
-  if (Math.min(top, left, bottom, right) < 0) throw new Error('cbnn Conv2DBackpropInput: unsupported padding');
-  const dxPads = { top, left, bottom, right };
-  const { info, out } = wasmOutput(backend, [n, h, w, ci]);
-  const s = session(`dx:${ho}x${wo}x${co}->${h}x${w}x${ci}:${kh}x${kw}:${top},${left},${bottom},${right}`, () => dxModel(co, ho, wo, ci, h, w, kh, kw, dxPads));
-  // The filter as [ci, co, kh, kw], rotated by 180 degrees (kh*kw*ci*co values: cheap here).
-  const f = backend.typedArrayFromHeap(filter);
-  const rotated = new Float32Array(f.length);
-  for (let i = 0; i < kh; i++)
-    for (let j = 0; j < kw; j++)
-      for (let c = 0; c < ci; c++)
-        for (let o = 0; o < co; o++) rotated[((c * co + o) * kh + (kh - 1 - i)) * kw + (kw - 1 - j)] = f[((i * kw + j) * ci + c) * co + o];
-  run(s, { dy: { data: backend.typedArrayFromHeap(dy), dims: dy.shape }, w: { data: rotated, dims: [ci, co, kh, kw] } }, out);
-  return info;
+  const pads = transposedConvPads(inputShape, filter.shape, dy.shape, attrs);
+  return nhwcConv(backend, dy, filter, [dy.shape[0], inputShape[1], inputShape[2], filter.shape[2]], pads, true);
 }
 
 export function conv2dBackpropFilterOrt(args: KernelArgs): TensorInfo {
