@@ -38,6 +38,16 @@ export interface DataParallelOptions {
 
 /** Gradient shards per batch when a caller does not say (two cores on the reference machine). */
 export const DEFAULT_GRADIENT_SHARDS = 2;
+/**
+ * The default keeps shards at >= 64 samples: smaller ones make each shard's batch norm
+ * statistics noisy (a batch of 32 trains as one shard).
+ */
+export const MIN_DEFAULT_SHARD = 64;
+
+/** Shards per batch for `batchSize` when the params do not say. */
+export function defaultGradientShards(batchSize: number): number {
+  return Math.max(1, Math.min(DEFAULT_GRADIENT_SHARDS, Math.floor(batchSize / MIN_DEFAULT_SHARD)));
+}
 
 interface Pending {
   resolve: (r: ShardResult) => void;

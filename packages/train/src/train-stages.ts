@@ -18,7 +18,7 @@ import { ENGINE_MODEL_FILE, writeEngineModel } from '@cbnn/kernels';
 import { archSchema, firstLayerSchema, type ModelSpec } from './architecture';
 import { BACKEND_ORDER, GRADIENT_KERNELS, selectBackend, useGradientKernels, type BackendName, type GradientKernels } from './backend';
 import { buildBinaryModel, buildFullPrecisionModel } from './builders';
-import { DEFAULT_GRADIENT_SHARDS } from './data-parallel';
+import { defaultGradientShards } from './data-parallel';
 import { exportEngineModel } from './engine-export';
 import { EPOCHS_FILE, MODEL_INFO_FILE, ONNX_FILE, TFJS_DIR, type ModelInfo } from './model-info';
 import { exportOnnxModel } from './onnx-export';
@@ -48,9 +48,9 @@ const commonParams = {
   /**
    * Gradient shards per batch, computed separately (own batch norm statistics) and averaged in a
    * fixed order. The model depends on this, never on the thread count: up to this many threads
-   * are used at once.
+   * are used at once. Default: 2, or 1 for batches under 128 (data-parallel.ts).
    */
-  gradientShards: z.number().int().min(1).max(64).default(DEFAULT_GRADIENT_SHARDS),
+  gradientShards: z.number().int().min(1).max(64).optional(),
   /**
    * Where the conv gradients run on the wasm backend: onnxruntime's CPU kernels (faster; fails
    * when onnxruntime-node cannot load) or tfjs-wasm's own (the reference).
@@ -89,6 +89,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
   const params = ctx.params;
   const bnnParams = kind === 'bnn' ? (params as TrainBnnParams) : undefined;
   const seed = params.seed ?? ctx.seed;
+  const gradientShards = params.gradientShards ?? defaultGradientShards(params.batchSize);
   const backend = await selectBackend({ prefer: params.backend, logger: ctx.logger });
   const kernels = useGradientKernels(params.gradientKernels);
   if (kernels) ctx.logger.info(`training kernels: ${kernels.slice(2)}`);
@@ -149,7 +150,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
       progress: ctx.progress,
       signal: ctx.signal,
       threads: ctx.threads,
-      shards: params.gradientShards,
+      shards: gradientShards,
       checkpointDir: ctx.checkpointDir,
       gradientKernels: params.gradientKernels,
       replica: { kind, spec },
@@ -191,7 +192,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
         stoppedEarly: result.stoppedEarly,
         ...(result.stopReason ? { stopReason: result.stopReason } : {}),
       },
-      training: { epochs: params.epochs, batchSize: params.batchSize, learningRate, schedule: params.schedule, patience: params.patience, recalibrationSamples: params.recalibrationSamples, gradientShards: params.gradientShards, gradientKernels: params.gradientKernels, limit: params.limit ?? null, planesSource, hidden: params.hidden ?? null },
+      training: { epochs: params.epochs, batchSize: params.batchSize, learningRate, schedule: params.schedule, patience: params.patience, recalibrationSamples: params.recalibrationSamples, gradientShards: gradientShards, gradientKernels: params.gradientKernels, limit: params.limit ?? null, planesSource, hidden: params.hidden ?? null },
     };
     writeJsonAtomicSync(path.join(ctx.outDir, MODEL_INFO_FILE), info);
     if (!fs.existsSync(path.join(ctx.outDir, EPOCHS_FILE))) throw new Error('epochs.jsonl was not written');

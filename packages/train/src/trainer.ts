@@ -5,7 +5,7 @@ import { CancelledError, noProgress, silentLogger, type Logger, type ProgressRep
 import { batchInputTensor } from './batch-input';
 import { CHECKPOINT_FILE, checkpointFingerprint, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint';
 import { recalibrateBatchNorm } from './batch-norm-recalibration';
-import { DEFAULT_GRADIENT_SHARDS, DataParallelTrainer } from './data-parallel';
+import { DataParallelTrainer, defaultGradientShards } from './data-parallel';
 import { clipLatentWeights } from './quant-layers';
 import type { BackendName, GradientKernels } from './backend';
 import type { StopRule } from './early-stop';
@@ -61,8 +61,8 @@ export interface TrainOptions {
   progress?: ProgressReporter;
   signal?: AbortSignal;
   /**
-   * Gradient shards per batch (data-parallel.ts; default 2). The trained model depends on it, not
-   * on `threads`.
+   * Gradient shards per batch (data-parallel.ts; default: defaultGradientShards(batchSize)). The
+   * trained model depends on it, not on `threads`.
    */
   shards?: number;
   /**
@@ -115,8 +115,8 @@ export interface TrainResult {
  * Threads the steps will use: more than one needs a replica spec and a single-threaded backend,
  * and more than `shards` would idle.
  */
-export function trainingThreads(options: Pick<TrainOptions, 'threads' | 'replica' | 'shards'>): number {
-  const threads = Math.min(Math.max(1, Math.floor(options.threads ?? 1)), options.shards ?? DEFAULT_GRADIENT_SHARDS);
+export function trainingThreads(options: Pick<TrainOptions, 'threads' | 'replica' | 'shards' | 'batchSize'>): number {
+  const threads = Math.min(Math.max(1, Math.floor(options.threads ?? 1)), options.shards ?? defaultGradientShards(options.batchSize));
   const backend = tf.getBackend();
   return threads > 1 && options.replica && (backend === 'wasm' || backend === 'cpu') ? threads : 1;
 }
@@ -163,7 +163,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const setLearningRate = (lr: number) => ((optimizer as unknown as { learningRate: number }).learningRate = lr);
 
   const threads = trainingThreads(options);
-  const shards = options.shards ?? DEFAULT_GRADIENT_SHARDS;
+  const shards = options.shards ?? defaultGradientShards(options.batchSize);
   let state: TrainerState = { epoch: 0, step: 0, history: [], best: null, trainedSamples: 0, trainingSeconds: 0, stoppedEarly: false };
   const fingerprint = checkpointFingerprint({
     ...pick(options, ['inputShape', 'classes', 'epochs', 'batchSize', 'learningRate', 'schedule', 'patience', 'limit', 'seed', 'trainCount', 'clipLatent', 'recalibrationSamples']),

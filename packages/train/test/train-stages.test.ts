@@ -62,7 +62,7 @@ describe('train.bnn and train.fp stages', () => {
   });
 
   it('train.bnn gives the same model bytes on 1 and 2 threads (the shard count, not the threads, fixes the numbers)', async () => {
-    const params = trainBnnStage.params.parse({ arch: 'vgg-small', width: 0.1, epochs: 1, batchSize: 32, limit: 192, backend: 'wasm' }) as TrainBnnParams;
+    const params = trainBnnStage.params.parse({ arch: 'vgg-small', width: 0.1, epochs: 1, batchSize: 32, limit: 192, gradientShards: 2, backend: 'wasm' }) as TrainBnnParams;
     const runs = [];
     for (const threads of [1, 2]) {
       const ctx = context(params, { dataset: datasetDir }, `bnn-threads-${threads}`, [], threads);
