@@ -5,6 +5,7 @@ import { sensitivityPlanesStage } from '@cbnn/sensitivity';
 import { pruningPlanStage, pruningSelectStage } from '@cbnn/pruning';
 import { benchRuntimeStage } from '@cbnn/bench';
 import { reportHtmlStage } from '@cbnn/report';
+import { exportCStage, exportWebStage } from '@cbnn/deploy';
 
 /**
  * Every stage handler the `cbnn` command knows, as a plain list. Each package exports its
@@ -20,5 +21,6 @@ export function allHandlers(): StageHandler<any>[] {
     pruningSelectStage,
     benchRuntimeStage,
     reportHtmlStage,
+    exportCStage, exportWebStage,
   ];
 }

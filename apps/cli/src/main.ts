@@ -10,6 +10,7 @@ import { registerGc } from './commands/gc';
 import { registerWorker } from './commands/worker';
 import { registerReport } from './commands/report';
 import { registerBench } from './commands/bench';
+import { registerExport } from './commands/export';
 
 /**
  * Exit codes (core's ExitCode): 0 ok, 1 unexpected failure, 2 usage, 3 invalid input (pipeline
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerWorker(program);
   registerReport(program);
   registerBench(program);
+  registerExport(program);
   return program;
 }
 

@@ -9,7 +9,8 @@ import { runRuntimeBenchmark, runtimeBenchParamsSchema } from './runtime-benchma
  */
 export const benchRuntimeStage = defineStage({
   name: 'bench.runtime',
-  version: 1,
+  // 2: runtime names carry the kernel; engine on the listed threads; per-layer profiles and the GEMM of the run
+  version: 2,
   description: 'Runtime benchmark: compact BNN vs baseline BNN (cbnn engine, TensorFlow.js) vs full precision (tfjs-wasm, onnxruntime), side by side',
   params: runtimeBenchParamsSchema,
   inputs: {

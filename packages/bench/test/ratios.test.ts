@@ -15,18 +15,18 @@ const row = (model: BenchRow['model'], runtime: string, threads: number, batch: 
   peakRssBytes: 1,
 });
 
-const compact = { model: 'compact', runtime: 'cbnn wasm-simd', threads: 1 } as const;
-const baseline = { model: 'baseline', runtime: 'cbnn wasm-simd', threads: 1 } as const;
-const baselineTfjs = { model: 'baseline', runtime: 'tfjs-wasm xnnpack (float ±1)', threads: 1 } as const;
-const fpTfjs = { model: 'fp', runtime: 'tfjs-wasm xnnpack', threads: 1 } as const;
-const fpOrt1 = { model: 'fp', runtime: 'onnxruntime cpu', threads: 1 } as const;
-const fpOrt2 = { model: 'fp', runtime: 'onnxruntime cpu', threads: 2 } as const;
+const compact = { model: 'compact', runtime: 'cbnn wasm (i64.popcnt)', threads: 1 } as const;
+const baseline = { model: 'baseline', runtime: 'cbnn wasm (i64.popcnt)', threads: 1 } as const;
+const baselineTfjs = { model: 'baseline', runtime: 'tfjs-wasm cbnn popcount conv + xnnpack f32 (float ±1)', threads: 1 } as const;
+const fpTfjs = { model: 'fp', runtime: 'tfjs-wasm xnnpack f32', threads: 1 } as const;
+const fpOrt1 = { model: 'fp', runtime: 'onnxruntime cpu (mlas f32)', threads: 1 } as const;
+const fpOrt2 = { model: 'fp', runtime: 'onnxruntime cpu (mlas f32)', threads: 2 } as const;
 
 describe('side and ratio naming', () => {
   it('names model, runtime and threads', () => {
-    expect(describeSide(compact)).toBe('compact BNN, cbnn wasm-simd, 1 thread');
-    expect(describeSide(fpOrt2)).toBe('full precision, onnxruntime cpu, 2 threads');
-    expect(ratioLabel(compact, fpTfjs, 64)).toBe('compact BNN, cbnn wasm-simd, 1 thread vs full precision, tfjs-wasm xnnpack, 1 thread (batch 64)');
+    expect(describeSide(compact)).toBe('compact BNN, cbnn wasm (i64.popcnt), 1 thread');
+    expect(describeSide(fpOrt2)).toBe('full precision, onnxruntime cpu (mlas f32), 2 threads');
+    expect(ratioLabel(compact, fpTfjs, 64)).toBe('compact BNN, cbnn wasm (i64.popcnt), 1 thread vs full precision, tfjs-wasm xnnpack f32, 1 thread (batch 64)');
   });
 
   it('plans the comparisons the issue asks for, compact first', () => {
@@ -42,10 +42,22 @@ describe('side and ratio naming', () => {
       `${describeSide(baseline)} | ${describeSide(fpOrt2)}`,
     ]);
   });
+
+  it('pairs the engine on 2 threads with onnxruntime on 2 threads and the baseline on 2 threads', () => {
+    const compact2 = { ...compact, threads: 2 };
+    const baseline2 = { ...baseline, threads: 2 };
+    const specs = ratioSpecs([compact, baseline, compact2, baseline2, baselineTfjs, fpTfjs, fpOrt1, fpOrt2]).map((s) => `${describeSide(s.faster)} | ${describeSide(s.slower)}`);
+    expect(specs).toHaveLength(8 + 3);
+    expect(specs.slice(8)).toEqual([
+      `${describeSide(compact2)} | ${describeSide(fpOrt2)}`,
+      `${describeSide(compact2)} | ${describeSide(baseline2)}`,
+      `${describeSide(baseline2)} | ${describeSide(fpOrt2)}`,
+    ]);
+  });
 });
 
 describe('computeRatios', () => {
-  const rows = [row('compact', 'cbnn wasm-simd', 1, 1, 0.5), row('fp', 'tfjs-wasm xnnpack', 1, 1, 6), row('compact', 'cbnn wasm-simd', 1, 64, 4), row('fp', 'tfjs-wasm xnnpack', 1, 64, 100), row('fp', 'onnxruntime cpu', 2, 64, 2)];
+  const rows = [row('compact', 'cbnn wasm (i64.popcnt)', 1, 1, 0.5), row('fp', 'tfjs-wasm xnnpack f32', 1, 1, 6), row('compact', 'cbnn wasm (i64.popcnt)', 1, 64, 4), row('fp', 'tfjs-wasm xnnpack f32', 1, 64, 100), row('fp', 'onnxruntime cpu (mlas f32)', 2, 64, 2)];
 
   it('divides the slower median latency by the faster one, per batch size', () => {
     const ratios = computeRatios(rows, [{ faster: compact, slower: fpTfjs }]);

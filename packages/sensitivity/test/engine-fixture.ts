@@ -39,7 +39,7 @@ export function engineFixture(root: string, o: { test?: number; validation?: num
     const level = rng.int(256);
     for (let p = 0; p < H * W; p++) images[i * H * W + p] = Math.max(0, Math.min(255, level + rng.int(61) - 30));
   }
-  const engine = createEngine(model, { impl: 'reference', maxBatch: 512 });
+  const engine = createEngine(model, { impl: 'reference', maxBatch: Math.max(512, n) });
   const packed = new Uint32Array(n * H * W);
   createPlanePacker(model.input.layout, H * W, 1).pack(images, 0, n, packed);
   const labels = Uint8Array.from(engine.classify(packed, n));

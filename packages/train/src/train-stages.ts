@@ -216,7 +216,9 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
 
 export const trainBnnStage = defineStage({
   name: 'train.bnn',
-  version: 4,
+  // 4: model.cbnn format v2 (dense weight bit streams: fewer planes, smaller file)
+  // 5: fixed gradient shards (thread-count invariance), conv kernels on onnxruntime
+  version: 5,
   description: 'Train a binary network (VGG-small or MLP) on bit planes; export the engine model and the TensorFlow.js model',
   params: trainBnnParamsSchema,
   inputs: {

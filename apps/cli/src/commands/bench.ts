@@ -12,9 +12,14 @@ export function registerBench(program: Command): void {
     .command('kernels')
     .description('binary XNOR-popcount kernels (WebAssembly) vs tfjs-wasm float32 on the same logical shapes')
     .option('--quick', 'fewer runs and shapes')
+    .option('--profile-only', 'only the GEMM and the per-layer, per-phase engine profiles (compact w=0.19 on 1 plane, w=0.5 and w=1 on 8 planes)')
     .option('--json', 'print the full result as JSON')
-    .action(async (opts: { quick?: boolean; json?: boolean }) => {
-      const report = await runKernelBenchmarks(opts.quick ? { runs: 3, warmupRuns: 1, minRunSeconds: 0.1 } : {}, (line) => process.stderr.write(`${line}\n`));
+    .action(async (opts: { quick?: boolean; profileOnly?: boolean; json?: boolean }) => {
+      const options = {
+        ...(opts.quick ? { runs: 3, warmupRuns: 1, minRunSeconds: 0.1 } : {}),
+        ...(opts.profileOnly ? { models: false, widths: [], skipTfjs: true } : {}),
+      };
+      const report = await runKernelBenchmarks(options, (line) => process.stderr.write(`${line}\n`));
       if (opts.json) printJson(report);
       else process.stdout.write(formatKernelBenchReport(report) + '\n');
     });
