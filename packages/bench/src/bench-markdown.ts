@@ -1,5 +1,6 @@
 import type { BenchResult, BenchRow } from './bench-format';
 import { describeSide } from './runtime-side';
+import { headlineText, ratioListLines, ratioMatrix, ratioMatrixMarkdown } from './ratio-matrix';
 
 const MB = 1024 * 1024;
 
@@ -32,11 +33,12 @@ export function benchMarkdown(result: BenchResult): string {
     );
   }
   if (result.ratios.length > 0) {
+    const headline = headlineText(result);
+    lines.push('', '## Speedups (same run)', '');
+    if (headline) lines.push(headline, '');
+    lines.push(...ratioMatrixMarkdown(ratioMatrix(result)), '');
     lines.push(
-      '',
-      '## Speedups (same run)',
-      '',
-      'By median wall time per call; the last column by median process CPU time per call (a side on 2 threads counts both), which load from elsewhere on a shared machine disturbs less.',
+      'Every ratio, by median wall time per call; the last column by median process CPU time per call (a side on 2 threads counts both), which load from elsewhere on a shared machine disturbs less.',
       '',
       '| faster | slower | batch | speedup | by CPU time |',
       '| --- | --- | ---: | ---: | ---: |',

@@ -2,6 +2,7 @@ export * from './statistics';
 export * from './machine';
 export * from './bench-format';
 export { benchMarkdown } from './bench-markdown';
+export * from './ratio-matrix';
 export { describeSide, sameSide, accuracyOf, argmaxRows, type RuntimeSide, type InferenceCall, type Classified } from './runtime-side';
 export { engineSide, engineRuntime, engineKernel, type EngineImpl } from './engine-side';
 export { tfjsSide, type TfjsInput } from './tfjs-side';

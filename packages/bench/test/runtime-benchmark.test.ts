@@ -131,8 +131,13 @@ describe('bench.runtime stage', () => {
     expect(md).toContain('| model | runtime | threads | batch | latency ms | images/s |');
     expect(md).toContain(`| compact BNN | ${engine} | 1 | 1 |`);
     expect(md).toContain('## Speedups (same run)');
+    const lines = md.split('\n');
     // 2 rows (one per batch) + 8 ratios (compact and baseline on 1 and 2 threads vs it, per batch)
-    expect(md.split('\n').filter((l) => l.includes('onnxruntime cpu (mlas f32) | 2 |') || l.includes('| full precision, onnxruntime cpu (mlas f32), 2 threads |'))).toHaveLength(10);
+    expect(lines.filter((l) => l.includes('onnxruntime cpu (mlas f32) | 2 |') || l.includes('| full precision, onnxruntime cpu (mlas f32), 2 threads |'))).toHaveLength(10);
+    // The matrix: one row per comparison against it (both sides named once), one column per batch.
+    const matrix = lines.filter((l) => /^\| .* vs full precision \(w [\d.]+, onnxruntime cpu \(mlas f32\), 2 threads\) \| [\d.]+× \| [\d.]+× \|$/.test(l));
+    expect(matrix).toHaveLength(4);
+    expect(matrix[0]).toMatch(/^\| compact BNN \(w /);
     expect(md).toContain('## Per layer (cbnn engine, 1 thread, batch 5)');
     expect(md).toMatch(/\| compact BNN \| conv 3->\d+ .*\| b-conv3x3-/);
   });

@@ -32,6 +32,8 @@ export interface StageJob {
   logFile: string;
   seed: number;
   threads: number;
+  /** The pipeline set `threads:` for this stage: remote workers use it rather than their own share. */
+  threadsPinned?: boolean;
 }
 
 export interface StageJobResult {

@@ -11,6 +11,7 @@ import type { RunReporter, RunSummary, StageOutcome } from './run-reporter';
 import { combinedManifest, hashDeps, keyMaterial, seedOfKey, stageKey, type KeyMaterial } from './stage-key';
 import { upstreamOf } from './dag';
 import { checkpointDirOf, removeCheckpoint } from './checkpoints';
+import { damagedOutputNotice, editedOutFiles, editedOutNotice } from './damaged-output-notice';
 import { WorkspaceLock, type LockOwner } from './workspace-lock';
 
 export interface RunOptions {
@@ -144,13 +145,13 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
     if (!rec) return undefined;
     const bad = store.checkOutput(rec.output);
     if (bad.length) {
-      for (const b of bad) {
-        reporter.message?.(`${inst.id}: stored object ${b.hash.slice(0, 12)} is ${b.problem} (${b.path}); it is not used, the stage runs again`);
-        store.quarantine(b.hash);
-      }
+      reporter.message?.(damagedOutputNotice(store, inst.id, rec.output, bad));
+      for (const b of bad) store.quarantine(b.hash);
       store.deleteRun(key);
       return undefined;
     }
+    const edited = editedOutFiles(store, inst.id, rec.output);
+    if (edited.length) reporter.message?.(editedOutNotice(inst.id, edited));
     store.expose(inst.id, rec.output);
     if (rec.log && store.objectIntact(rec.log)) {
       const lines = store.readObject(rec.log).toString('utf8').split('\n').filter(Boolean);
@@ -186,6 +187,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
         logFile: path.join(dir, 'log.jsonl'),
         seed: seedOfKey(key),
         threads: inst.threads ?? threads,
+        threadsPinned: inst.threads !== undefined,
       };
       fs.mkdirSync(job.outDir, { recursive: true });
       fs.mkdirSync(job.tmpDir, { recursive: true });

@@ -119,6 +119,8 @@ export const searchResultSchema = z.object({
     vsFullPrecisionFloat32: z.number().positive(),
   }),
   ablation: z.array(ablationRowSchema),
+  /** Instances that repeated another's training exactly (same configuration, seed and model bytes), counted once. */
+  repeatedInstances: z.array(z.string()),
   /** Training epochs not run because a candidate stopped early (planned minus run, over every instance). */
   epochsSaved: z.number().int().min(0),
   /** The chosen model's savings against the baseline: from the width (baseline -> control) and from the planes (control -> chosen). */

@@ -1,5 +1,7 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { withinBudget } from './plan-policies';
-import type { ModelFolderSummary } from './model-folder';
+import { ENGINE_MODEL_FILE_NAME, type ModelFolderSummary } from './model-folder';
 import type { AblationRow, SearchCandidate, SearchResult, SeedRun } from './search-format';
 import { accuracyInterval95, differenceStandardError, spreadOf, type SeedSpread } from './seed-statistics';
 
@@ -35,7 +37,8 @@ export const SELECTION_RULE_TEXT =
  */
 export function selectCompactModel(input: SelectionInput): SearchResult {
   if (input.baseline.length === 0) throw new Error('selection needs at least one baseline model');
-  const baselineGroup = summariseGroup(BASELINE_NAME, 'baseline', [...input.baseline]);
+  const repeated: string[] = [];
+  const baselineGroup = summariseGroup(BASELINE_NAME, 'baseline', [...input.baseline], repeated);
   const fpFloat32 = input.fullPrecision?.float32Bytes ?? baselineGroup.models[0].model.float32Bytes;
   const baselineBytes = baselineGroup.models[0].model.packedBytes!;
   const finish = (g: Group): SearchCandidate => {
@@ -68,8 +71,8 @@ export function selectCompactModel(input: SelectionInput): SearchResult {
     };
   };
   const baseline = finish(baselineGroup);
-  const candidates = groupModels([...input.candidates], 'candidate').map(finish);
-  const controls = groupModels([...(input.controls ?? [])], 'control').map(finish);
+  const candidates = groupModels([...input.candidates], 'candidate', repeated).map(finish);
+  const controls = groupModels([...(input.controls ?? [])], 'control', repeated).map(finish);
   const names = new Set<string>([BASELINE_NAME]);
   for (const c of [...candidates, ...controls]) {
     if (names.has(c.name)) throw new Error(`configuration name '${c.name}' is used twice (a candidate and a control with the same planes and width?)`);
@@ -103,6 +106,7 @@ export function selectCompactModel(input: SelectionInput): SearchResult {
     controlInstance,
     compression: { vsBaselinePacked: baselineBytes / chosen.packedBytes, vsFullPrecisionFloat32: fpFloat32 / chosen.packedBytes },
     ablation: ablationRows(candidates, controls),
+    repeatedInstances: repeated.sort(),
     epochsSaved: [baseline, ...candidates, ...controls].flatMap((c) => c.seeds).reduce((n, s) => n + (s.stoppedEarly && s.epochs !== null && s.epochsPlanned !== null ? Math.max(0, s.epochsPlanned - s.epochs) : 0), 0),
     attribution: control ? attribution(baseline, control, chosen) : [],
   };
@@ -116,13 +120,22 @@ interface Group {
   test: SeedSpread;
 }
 
-function summariseGroup(name: string, role: Group['role'], models: NamedModel[]): Group {
-  const seeds = new Map<number, string>();
-  for (const m of models) {
-    if (m.model.seed === undefined) continue;
-    const other = seeds.get(m.model.seed);
-    if (other !== undefined) throw new Error(`'${other}' and '${m.name}' of configuration '${name}' were trained with the same seed ${m.model.seed}: give each instance its own seed`);
-    seeds.set(m.model.seed, m.name);
+function summariseGroup(name: string, role: Group['role'], all: NamedModel[], repeated: string[] = []): Group {
+  const seeds = new Map<number, NamedModel>();
+  const models: NamedModel[] = [];
+  for (const m of [...all].sort((a, b) => a.name.localeCompare(b.name))) {
+    const other = m.model.seed === undefined ? undefined : seeds.get(m.model.seed);
+    if (other === undefined) {
+      if (m.model.seed !== undefined) seeds.set(m.model.seed, m);
+      models.push(m);
+      continue;
+    }
+    // The same training twice (a plan alternative that does not exist falls back to the plan's
+    // planes): one result, counted once. Two different models under one seed are an error.
+    if (!sameModelFile(other.model, m.model)) {
+      throw new Error(`'${other.name}' and '${m.name}' of configuration '${name}' were trained with the same seed ${m.model.seed} but differ: give each instance its own seed`);
+    }
+    repeated.push(m.name);
   }
   const sorted = [...models].sort((a, b) => (a.model.seed ?? 0) - (b.model.seed ?? 0) || a.name.localeCompare(b.name));
   return {
@@ -150,13 +163,18 @@ function configurationKey(m: ModelFolderSummary): string {
   return JSON.stringify([m.planes, m.width, m.info.kind, training]);
 }
 
-function groupModels(models: NamedModel[], role: 'candidate' | 'control'): Group[] {
+function sameModelFile(a: ModelFolderSummary, b: ModelFolderSummary): boolean {
+  const file = (m: ModelFolderSummary) => path.join(m.dir, ENGINE_MODEL_FILE_NAME);
+  return fs.existsSync(file(a)) && fs.existsSync(file(b)) && fs.readFileSync(file(a)).equals(fs.readFileSync(file(b)));
+}
+
+function groupModels(models: NamedModel[], role: 'candidate' | 'control', repeated: string[]): Group[] {
   const byKey = new Map<string, NamedModel[]>();
   for (const m of models) {
     const key = configurationKey(m.model);
     byKey.set(key, [...(byKey.get(key) ?? []), m]);
   }
-  const groups = [...byKey.values()].map((ms) => summariseGroup(configurationName(ms[0].model, role), role, ms));
+  const groups = [...byKey.values()].map((ms) => summariseGroup(configurationName(ms[0].model, role), role, ms, repeated));
   const seen = new Map<string, number>();
   // Two configurations with the same planes and width but other training settings: number them.
   for (const g of groups) {
@@ -255,6 +273,9 @@ export function searchSummaryMarkdown(result: SearchResult): string {
     ),
   ];
   const stopped = rows.flatMap((c) => c.seeds.filter((s) => s.stoppedEarly).map((s) => ({ c, s })));
+  if (result.repeatedInstances.length) {
+    lines.push('', `Repeated trainings, counted once (same configuration, seed and model bytes as another instance, e.g. a plan alternative that does not exist): ${result.repeatedInstances.join(', ')}.`);
+  }
   if (stopped.length) {
     lines.push('', `Stopped early (${result.epochsSaved} training epochs saved):`, ...stopped.map(({ c, s }) => `- ${s.instance} (${c.name}): after epoch ${s.epochs ?? '?'}${s.stopReason ? ` — ${s.stopReason}` : ''}`));
   }

@@ -190,9 +190,15 @@ describe('pruning.select', () => {
     expect(fs.readFileSync(path.join(outDir, 'search.md'), 'utf8')).toContain('Stopped early (3 training epochs saved):\n- p3-w0.25 (b7b6b5-w0.25): after epoch 1 — stopped at epoch 1/4');
   });
 
-  it('refuses two instances of one configuration trained with the same seed', async () => {
+  it('counts an exact repeat of a training once; refuses two different models under one seed', async () => {
     const inputs = fixture();
-    modelFolder(path.join(inputs.candidates, 'p4-w0.5-again'), { hidden: 32, planes: { grey: [7, 6, 5, 4] }, width: 0.5, val: 0.97, test: 0.95 });
-    await expect(runSelect(inputs)).rejects.toThrow(/same seed 1/);
+    const again = path.join(inputs.candidates, 'p4-w0.5-again');
+    fs.cpSync(path.join(inputs.candidates, 'p4-w0.5'), again, { recursive: true });
+    const result = readSearchResult(path.join((await runSelect(inputs)).outDir, 'search.json'));
+    expect(result.repeatedInstances).toEqual(['p4-w0.5-again']);
+    expect(result.candidates.find((c) => c.name === P4_W05)!.seeds.map((s) => s.instance)).toEqual(['p4-w0.5']);
+    // Other weights under the same configuration and seed: not a repeat.
+    modelFolder(again, { hidden: 48, planes: { grey: [7, 6, 5, 4] }, width: 0.5, val: 0.97, test: 0.95 });
+    await expect(runSelect(inputs)).rejects.toThrow(/same seed 1 but differ/);
   });
 });

@@ -7,6 +7,7 @@ import { buildMarkdownSummary, hasData, RESULTS_COLUMNS, resultsCells } from './
 import { missingParts, type MissingPart } from './missing-parts';
 import { effectiveProvenance } from './provenance';
 import { buildResultsRows, MODEL_NAMES, type ResultsRow } from './results-table';
+import { headlineText, ratioMatrix } from '@cbnn/bench/ratio-matrix';
 import type { ReportInput } from './report-input';
 import { REPORT_CSS } from './report-style';
 import { vegaBrowserScripts } from './vega-bundle';
@@ -115,18 +116,15 @@ function resultsSection(input: ReportInput, rows: ResultsRow[]): string {
   }
   let ratios = '';
   if (input.bench && input.bench.ratios.length > 0) {
+    const matrix = ratioMatrix(input.bench);
+    const headline = headlineText(input.bench);
     ratios =
-      `<h3>Speed ratios</h3><p class="note">Median latencies measured side by side in one process; each ratio names both sides.</p>` +
+      `<h3>Speed ratios</h3>${headline ? `<p class="headline"><strong>${escapeHtml(headline)}</strong></p>` : ''}` +
+      `<p class="note">How many times faster the first side of each comparison ran (median latencies measured side by side in one process); one ratio per line in bench.md.</p>` +
       table(
         'ratios-table',
-        ['Ratio', 'Faster', 'Slower', 'Batch', 'Speedup'],
-        input.bench.ratios.map((r) => [
-          r.label,
-          `${MODEL_NAMES[r.faster.model]} · ${r.faster.runtime} · ${r.faster.threads} thr`,
-          `${MODEL_NAMES[r.slower.model]} · ${r.slower.runtime} · ${r.slower.threads} thr`,
-          String(r.batch),
-          formatRatio(r.speedup),
-        ]),
+        ['Comparison', ...matrix.batches.map((b) => `Batch ${b}`)],
+        matrix.rows.map((r) => [r.comparison, ...matrix.batches.map((b) => formatRatio(r.speedups.get(b)))]),
       );
   }
   const chosen = input.search ? `<p>Chosen compact model: <code>${escapeHtml(input.search.chosen)}</code>, selected on validation accuracy within ${escapeHtml(input.search.budgetPoints)} pts of the baseline.</p>` : '';

@@ -92,6 +92,7 @@ export function syntheticSearch(): SearchResult {
     candidates, controls, chosen: chosen.name, chosenInstance: chosen.seeds[0].instance, controlInstance: control.seeds[0].instance,
     compression: { vsBaselinePacked: baseline.packedBytes / chosen.packedBytes, vsFullPrecisionFloat32: 2_747_432 / chosen.packedBytes },
     ablation,
+    repeatedInstances: [],
     epochsSaved: 0,
     attribution: [
       { quantity: 'test accuracy (points)', baseline: baseline.testAccuracy * 100, control: control.testAccuracy * 100, chosen: chosen.testAccuracy * 100 },

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { createLogger } from '@cbnn/core';
 import { benchMarkdown, formatKernelBenchReport, runKernelBenchmarks, runRuntimeBenchmark } from '@cbnn/bench';
-import { printJson } from '../context';
+import { positiveInteger, printJson } from '../context';
 
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks (single thread first; every ratio names both sides)');
@@ -32,7 +32,7 @@ export function registerBench(program: Command): void {
     .requiredOption('--baseline <dir>', 'the baseline BNN folder')
     .requiredOption('--fp <dir>', 'the full-precision model folder')
     .option('--out <dir>', 'write bench.json and bench.md here', 'bench-results')
-    .option('--runs <n>', 'timed runs per case', (v) => Number(v), 10)
+    .option('--runs <n>', 'timed runs per case', positiveInteger('--runs'), 10)
     .option('--json', 'print bench.json to stdout')
     .action(async (opts: { dataset: string; compact: string; baseline: string; fp: string; out: string; runs: number; json?: boolean }) => {
       const logger = createLogger({ name: 'bench' });

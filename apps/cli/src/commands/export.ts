@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { describeExportC, describeExportWeb, exportC, exportWeb } from '@cbnn/deploy';
-import { printJson } from '../context';
+import { positiveInteger, printJson } from '../context';
 
 interface ExportOptions {
   out: string;
@@ -11,7 +11,7 @@ interface ExportOptions {
   cflags?: string;
   dataset?: string;
   split?: 'train' | 'validation' | 'test';
-  images?: string;
+  images?: number;
   title?: string;
 }
 
@@ -44,11 +44,11 @@ export function registerExport(program: Command): void {
       .description('static web page (index.html, engine.js, kernels.wasm, model.cbnn): draw or pick an image, see prediction, scores, latency')
       .option('--dataset <dir>', 'dataset artifact folder whose images are bundled as test images')
       .option('--split <name>', 'split of --dataset to bundle images from', 'test')
-      .option('--images <n>', 'how many images to bundle', '40')
+      .option('--images <n>', 'how many images to bundle', positiveInteger('--images'), 40)
       .option('--title <text>', 'page title'),
   ).action((model: string, opts: ExportOptions) => {
     const out = path.resolve(opts.out);
-    const images = Number(opts.images);
+    const images = opts.images;
     const record = exportWeb(path.resolve(model), out, { force: opts.force, dataset: opts.dataset && path.resolve(opts.dataset), split: opts.split, images, title: opts.title });
     if (opts.json) printJson(record);
     else process.stdout.write(`${describeExportWeb(record, out)}\n`);

@@ -1,18 +1,19 @@
 import type { Command } from 'commander';
 import * as path from 'node:path';
-import { ArtifactStore, defaultStoreRoot, garbageCollect, lockFileFor } from '@cbnn/pipeline';
-import { DEFAULT_PIPELINE, printJson } from '../context';
+import { defaultStoreRoot, garbageCollect, lockFileFor } from '@cbnn/pipeline';
+import { DEFAULT_PIPELINE, existingStore, PIPELINE_ARGUMENT, printJson } from '../context';
 
 export function registerGc(program: Command): void {
   program
-    .command('gc [pipeline]')
+    .command('gc')
+    .argument('[pipeline]', `${PIPELINE_ARGUMENT}; its lock file counts as a reference`)
     .description('remove from the store everything no lock file references')
-    .option('--store <dir>', 'artifact store folder')
+    .option('--store <dir>', 'artifact store folder (default: .cbnn/ in the project)')
     .option('--dry-run', 'only report what would be removed')
     .option('--json', 'JSON on stdout')
     .action(async (file: string | undefined, opts: { store?: string; dryRun?: boolean; json?: boolean }) => {
       const pipelineFile = path.resolve(file ?? DEFAULT_PIPELINE);
-      const store = new ArtifactStore(opts.store ? path.resolve(opts.store) : defaultStoreRoot(pipelineFile));
+      const store = existingStore(opts.store ? path.resolve(opts.store) : defaultStoreRoot(pipelineFile));
       const result = await garbageCollect(store, { dryRun: opts.dryRun, extraLockFiles: [lockFileFor(pipelineFile)] });
       if (opts.json) return printJson(result);
       process.stdout.write(

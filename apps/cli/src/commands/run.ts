@@ -1,32 +1,64 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { ExitCode, CancelledError } from '@cbnn/core';
-import { BullmqExecutor, LocalExecutor, ProgressRenderer, runPipeline, type Executor, type RunSummary } from '@cbnn/pipeline';
-import { collect, CommandError, openPipeline, printJson, workerScript } from '../context';
+import { ArtifactStore, BullmqExecutor, LocalExecutor, planStatus, ProgressRenderer, redactRedisUrl, runPipeline, type Executor, type RunSummary } from '@cbnn/pipeline';
+import { checkStageNames, collect, CommandError, openPipeline, PIPELINE_ARGUMENT, positiveInteger, printJson, workerScript } from '../context';
+import { printPlans } from './status';
+import { printRatioList } from './report';
+import { runTimeLine } from '../run-time-line';
+
+interface RunOptions {
+  stage?: string[];
+  force?: string[];
+  jobs?: number;
+  threads?: number;
+  oversubscribe?: boolean;
+  set?: string[];
+  store?: string;
+  keepGoing?: boolean;
+  wait: boolean;
+  json?: boolean;
+  dryRun?: boolean;
+  verbose?: boolean;
+  executor: 'local' | 'bullmq';
+  redis?: string;
+  queue?: string;
+  prefix?: string;
+  workerNotice: number;
+}
 
 export function registerRun(program: Command): void {
   program
-    .command('run [pipeline]')
+    .command('run')
+    .argument('[pipeline]', PIPELINE_ARGUMENT)
     .description('run a pipeline: restore cached stages, execute the rest')
     .option('--stage <name>', 'run only this stage (and what it needs); repeatable', collect)
     .option('--force <name>', 'execute this stage even if cached; repeatable', collect)
-    .option('-j, --jobs <n>', 'stages running at once (default: number of cores)', (v) => parsePositive(v, '--jobs'))
-    .option('--threads <n>', 'total CPU threads for the stages running at once (default: number of cores)', (v) => parsePositive(v, '--threads'))
+    .option('-j, --jobs <n>', 'stages running at once (default: number of cores)', positiveInteger('--jobs'))
+    .option('--threads <n>', 'total CPU threads for the stages running at once (default: number of cores)', positiveInteger('--threads'))
     .option('--oversubscribe', 'allow --threads above the number of cores')
     .option('--set <key=value>', 'override a top-level param; repeatable', collect)
     .option('--store <dir>', 'artifact store folder (default: .cbnn/ in the project)')
     .option('--keep-going', 'after a failure, keep running stages that do not depend on it')
     .option('--no-wait', 'refuse at once when another run holds the store (default: wait)')
+    .option('--dry-run', 'load and check the pipeline, print which stages would run and why, then stop (nothing executed, queued or written)')
+    .option('--verbose', 'after the results table, list every speed ratio of the benchmark one per line')
     .option('--json', 'print the run summary as JSON on stdout')
-    .option('--executor <name>', 'local (child processes here, default) or bullmq (stages queued on Redis for `cbnn worker`s)', 'local')
+    .addOption(new Option('--executor <name>', 'local: child processes here; bullmq: stages queued on Redis for `cbnn worker`s').choices(['local', 'bullmq']).default('local'))
     .option('--redis <url>', 'Redis URL for --executor bullmq (default: $CBNN_REDIS_URL)')
     .option('--queue <name>', 'queue name for --executor bullmq (default cbnn-stages)')
     .option('--prefix <prefix>', 'Redis key prefix for --executor bullmq (default cbnn)')
-    .action(async (file: string | undefined, opts: { stage?: string[]; force?: string[]; jobs?: number; threads?: number; oversubscribe?: boolean; set?: string[]; store?: string; keepGoing?: boolean; wait: boolean; json?: boolean; executor: string; redis?: string; queue?: string; prefix?: string }) => {
+    .option('--worker-notice <seconds>', 'with --executor bullmq: say so when no worker has taken a queued stage for this long, and again at this interval', positiveInteger('--worker-notice'), 30)
+    .action(async (file: string | undefined, opts: RunOptions) => {
       checkThreads(opts.threads, opts.oversubscribe);
       const { pipeline, store } = openPipeline(file, opts);
+      checkStageNames(pipeline, opts.stage, '--stage');
+      checkStageNames(pipeline, opts.force, '--force');
+      const redis = opts.redis ?? process.env.CBNN_REDIS_URL;
+      if (opts.executor === 'bullmq' && !redis) throw new CommandError('--executor bullmq needs --redis URL (or $CBNN_REDIS_URL)', ExitCode.usage);
+      if (opts.dryRun) return dryRun(pipeline, store, opts, redis);
       const abort = new AbortController();
       const onSignal = (sig: NodeJS.Signals): void => {
         if (!abort.signal.aborted) process.stderr.write(`\n${sig}: cancelling (running stages are stopped, nothing partial is kept)\n`);
@@ -34,12 +66,9 @@ export function registerRun(program: Command): void {
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
-      if (opts.executor !== 'local' && opts.executor !== 'bullmq') throw new CommandError(`--executor ${opts.executor}: expected local or bullmq`, ExitCode.usage);
-      const redis = opts.redis ?? process.env.CBNN_REDIS_URL;
-      if (opts.executor === 'bullmq' && !redis) throw new CommandError('--executor bullmq needs --redis URL (or $CBNN_REDIS_URL)', ExitCode.usage);
       // Checks Redis first (reachable, authenticated, >= 5.0): exit 7 before anything is queued.
       const bullmq = opts.executor === 'bullmq'
-        ? await BullmqExecutor.connect({ redis: redis!, store, queue: opts.queue, prefix: opts.prefix, onMessage: (m) => process.stderr.write(`${m}\n`) })
+        ? await BullmqExecutor.connect({ redis: redis!, store, queue: opts.queue, prefix: opts.prefix, noWorkerNoticeMs: opts.workerNotice * 1000, onMessage: (m) => process.stderr.write(`${m}\n`) })
         : undefined;
       const executor: Executor = bullmq ?? new LocalExecutor({ workerScript: workerScript() });
       let summary: RunSummary;
@@ -62,7 +91,9 @@ export function registerRun(program: Command): void {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }
-      printResultSummary(summary, opts.json ? process.stderr : process.stdout);
+      const stream = opts.json ? process.stderr : process.stdout;
+      printResultSummary(summary, store, stream);
+      if (opts.verbose && summary.ok) printRatioList(pipeline, store, stream);
       if (opts.json) printJson(summary);
       if (bullmq?.unavailable) throw bullmq.unavailable;
       if (summary.cancelled) throw new CancelledError('run cancelled; finished stages are kept in the store');
@@ -70,11 +101,19 @@ export function registerRun(program: Command): void {
     });
 }
 
+function dryRun(pipeline: ReturnType<typeof openPipeline>['pipeline'], store: ArtifactStore, opts: RunOptions, redis: string | undefined): void {
+  const plans = planStatus(pipeline, store);
+  if (opts.json) return printJson({ dryRun: true, pipeline: pipeline.file, store: store.root, stages: plans.map(({ locked: _l, material: _m, ...p }) => p) });
+  printPlans(plans);
+  const where = opts.executor === 'bullmq' ? `queued on Redis at ${redactRedisUrl(redis!)}, queue ${opts.queue ?? 'cbnn-stages'} (not contacted)` : 'executed here';
+  process.stdout.write(`dry run: nothing was ${opts.executor === 'bullmq' ? 'queued' : 'executed'} or written; without --dry-run the stages marked 'run' are ${where}\n`);
+}
+
 /**
  * A stage that leaves a `summary.md` (the report does) has it printed at the end of the run, so the
  * results table is the last thing a user sees. The last such stage in pipeline order wins.
  */
-function printResultSummary(summary: RunSummary, stream: NodeJS.WriteStream): void {
+function printResultSummary(summary: RunSummary, store: ArtifactStore, stream: NodeJS.WriteStream): void {
   if (!summary.ok) return;
   let found: string | undefined;
   for (const outcome of summary.outcomes) {
@@ -83,13 +122,7 @@ function printResultSummary(summary: RunSummary, stream: NodeJS.WriteStream): vo
   }
   if (!found) return;
   stream.write(`\n${fs.readFileSync(found, 'utf8').trimEnd()}\n\n(${path.relative(process.cwd(), path.dirname(found)) || '.'}/report.html)\n`);
-  stream.write(`wall time: ${(summary.durationMs / 1000).toFixed(1)} s\n`);
-}
-
-function parsePositive(v: string, name: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new CommandError(`${name} expects a positive integer, got '${v}'`, ExitCode.usage);
-  return n;
+  stream.write(`${runTimeLine(summary, store)}\n`);
 }
 
 /** A total thread budget above the cores would slow every stage down (they time-share). */
