@@ -16,5 +16,6 @@ export * from './runner';
 export * from './status';
 export * from './store-root';
 export * from './garbage-collect';
+export * from './checkpoints';
 export * from './progress-renderer';
 export * from './distributed';

@@ -10,6 +10,7 @@ import type { ResolvedPipeline, StageInstance } from './pipeline-loader';
 import type { RunReporter, RunSummary, StageOutcome } from './run-reporter';
 import { combinedManifest, hashDeps, keyMaterial, seedOfKey, stageKey, type KeyMaterial } from './stage-key';
 import { upstreamOf } from './dag';
+import { checkpointDirOf, removeCheckpoint } from './checkpoints';
 import { damagedOutputNotice, editedOutFiles, editedOutNotice } from './damaged-output-notice';
 import { WorkspaceLock, type LockOwner } from './workspace-lock';
 
@@ -18,6 +19,8 @@ export interface RunOptions {
   executor: Executor;
   /** Stage attempts running at once (default: number of cores). */
   jobs?: number;
+  /** Total CPU threads, shared by the `jobs` stages running at once (default: number of cores). */
+  threads?: number;
   /** Run only these stages/instances (and what they need). */
   stages?: readonly string[];
   /** Execute these stages/instances even when cached. */
@@ -69,7 +72,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
   const resolvedKeys = new Map<string, Resolved>();
   const inflight = new Map<string, { owner: string; done: Promise<StageOutcome> }>();
   let stopping = false;
-  const threads = Math.max(1, Math.floor(os.availableParallelism() / jobs));
+  const threads = Math.max(1, Math.floor((options.threads ?? os.availableParallelism()) / jobs));
 
   const outcomeOf = (id: string): Promise<StageOutcome> => {
     let p = outcomes.get(id);
@@ -180,6 +183,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
         retries: inst.retries,
         outDir: path.join(dir, 'out'),
         tmpDir: path.join(dir, 'tmp'),
+        checkpointDir: checkpointDirOf(store.root, key),
         logFile: path.join(dir, 'log.jsonl'),
         seed: seedOfKey(key),
         threads: inst.threads ?? threads,
@@ -209,6 +213,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
         const log = result.log ?? store.putBytes(fs.readFileSync(job.logFile));
         const endedAt = Date.now();
         store.putRun({ key, stage: inst.id, output, log, metrics, durationMs: endedAt - startedAt, createdAt: new Date().toISOString() });
+        removeCheckpoint(store.root, key);
         store.expose(inst.id, output);
         return { ...base, status: 'ran', attempts: attempt, output, log, metrics, durationMs: endedAt - startedAt, startedAt, endedAt };
       } catch (e) {

@@ -16,8 +16,9 @@ import {
 } from '@cbnn/core';
 import { ENGINE_MODEL_FILE, writeEngineModel } from '@cbnn/kernels';
 import { archSchema, firstLayerSchema, type ModelSpec } from './architecture';
-import { BACKEND_ORDER, selectBackend, type BackendName } from './backend';
+import { BACKEND_ORDER, GRADIENT_KERNELS, selectBackend, useGradientKernels, type BackendName, type GradientKernels } from './backend';
 import { buildBinaryModel, buildFullPrecisionModel } from './builders';
+import { defaultGradientShards } from './data-parallel';
 import { exportEngineModel } from './engine-export';
 import { EPOCHS_FILE, MODEL_INFO_FILE, ONNX_FILE, TFJS_DIR, type ModelInfo } from './model-info';
 import { exportOnnxModel } from './onnx-export';
@@ -44,6 +45,17 @@ const commonParams = {
   recalibrationSamples: z.number().int().min(0).default(2048),
   /** Train on the first `limit` training records only (smoke runs). */
   limit: z.number().int().positive().optional(),
+  /**
+   * Gradient shards per batch, computed separately (own batch norm statistics) and averaged in a
+   * fixed order. The model depends on this, never on the thread count: up to this many threads
+   * are used at once. Default: 2, or 1 for batches under 128 (data-parallel.ts).
+   */
+  gradientShards: z.number().int().min(1).max(64).optional(),
+  /**
+   * Where the conv gradients run on the wasm backend: onnxruntime's CPU kernels (faster; fails
+   * when onnxruntime-node cannot load) or tfjs-wasm's own (the reference).
+   */
+  gradientKernels: z.enum(GRADIENT_KERNELS as [GradientKernels, ...GradientKernels[]]).default('onnxruntime'),
   /**
    * Training seed (initial weights, shuffling). Default: derived from the stage's cache key. A
    * pipeline's seed axis sets it (`matrix: { seed: [1, 2, 3] }`), so the seeds of one
@@ -77,7 +89,10 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
   const params = ctx.params;
   const bnnParams = kind === 'bnn' ? (params as TrainBnnParams) : undefined;
   const seed = params.seed ?? ctx.seed;
+  const gradientShards = params.gradientShards ?? defaultGradientShards(params.batchSize);
   const backend = await selectBackend({ prefer: params.backend, logger: ctx.logger });
+  const kernels = useGradientKernels(params.gradientKernels);
+  if (kernels) ctx.logger.info(`training kernels: ${kernels.slice(2)}`);
   const dataset = readDataset(ctx.inputs.dataset);
   const { height, width, channels } = dataset.manifest.shape;
   const channelNames = dataset.manifest.channelNames;
@@ -135,6 +150,9 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
       progress: ctx.progress,
       signal: ctx.signal,
       threads: ctx.threads,
+      shards: gradientShards,
+      checkpointDir: ctx.checkpointDir,
+      gradientKernels: params.gradientKernels,
       replica: { kind, spec },
       stopRule,
     });
@@ -158,7 +176,8 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
       firstLayer,
       classNames,
       inputShape,
-      backend: result.threads > 1 ? `${backend.description}, data-parallel on ${result.threads} threads` : backend.description,
+      // No thread count here: the file is the same on any number of threads (shards fix the numbers).
+      backend: `${backend.description}${kernels}, ${result.shards} gradient shard${result.shards === 1 ? '' : 's'} per batch`,
       seed,
       params: summary.params,
       bytes: summary.bytes,
@@ -173,7 +192,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
         stoppedEarly: result.stoppedEarly,
         ...(result.stopReason ? { stopReason: result.stopReason } : {}),
       },
-      training: { epochs: params.epochs, batchSize: params.batchSize, learningRate, schedule: params.schedule, patience: params.patience, recalibrationSamples: params.recalibrationSamples, limit: params.limit ?? null, planesSource, hidden: params.hidden ?? null },
+      training: { epochs: params.epochs, batchSize: params.batchSize, learningRate, schedule: params.schedule, patience: params.patience, recalibrationSamples: params.recalibrationSamples, gradientShards: gradientShards, gradientKernels: params.gradientKernels, limit: params.limit ?? null, planesSource, hidden: params.hidden ?? null },
     };
     writeJsonAtomicSync(path.join(ctx.outDir, MODEL_INFO_FILE), info);
     if (!fs.existsSync(path.join(ctx.outDir, EPOCHS_FILE))) throw new Error('epochs.jsonl was not written');
@@ -184,6 +203,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
         bestEpoch: result.bestEpoch,
         backend: backend.name,
         threads: result.threads,
+        ...(result.resumedAtEpoch ? { resumedAtEpoch: result.resumedAtEpoch } : {}),
         samplesPerSecond: Math.round(result.samplesPerSecond),
         binaryParams: summary.params.binary,
         floatParams: summary.params.float,
@@ -197,7 +217,8 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
 export const trainBnnStage = defineStage({
   name: 'train.bnn',
   // 4: model.cbnn format v2 (dense weight bit streams: fewer planes, smaller file)
-  version: 4,
+  // 5: fixed gradient shards (thread-count invariance), conv kernels on onnxruntime
+  version: 5,
   description: 'Train a binary network (VGG-small or MLP) on bit planes; export the engine model and the TensorFlow.js model',
   params: trainBnnParamsSchema,
   inputs: {
@@ -211,7 +232,7 @@ export const trainBnnStage = defineStage({
 
 export const trainFpStage = defineStage({
   name: 'train.fp',
-  version: 4,
+  version: 5,
   description: 'Train the full-precision counterpart (float weights, ReLU, 8-bit pixels scaled to [-1, 1])',
   params: trainFpParamsSchema,
   inputs: { dataset: { kind: 'dataset' } },

@@ -7,6 +7,7 @@ import { CancelledError, CbnnError, InvalidInputError, describeZodError, type Pr
 import { ArtifactStore, removeTree } from '../artifact-store';
 import type { StageJob } from '../executor';
 import { LocalExecutor } from '../local-executor';
+import { checkpointDirOf, removeCheckpoint } from '../checkpoints';
 import { checkRedis, openRedis } from './redis-connection';
 import {
   queueNames,
@@ -126,6 +127,7 @@ export async function startStageQueueWorker(options: StageQueueWorkerOptions): P
         inputs,
         outDir: path.join(dir, 'out'),
         tmpDir: path.join(dir, 'tmp'),
+        checkpointDir: checkpointDirOf(storeRoot, payload.key),
         logFile: path.join(dir, 'log.jsonl'),
         seed: payload.seed,
         // An explicit `threads:` in the pipeline wins; otherwise this machine's share of cores.
@@ -160,6 +162,7 @@ export async function startStageQueueWorker(options: StageQueueWorkerOptions): P
       // same objects, atomically, so neither can corrupt the other's.
       const output = store.commitFolder(stageJob.outDir);
       const log = store.putBytes(fs.readFileSync(stageJob.logFile));
+      removeCheckpoint(storeRoot, payload.key);
       const commitMs = Date.now() - t0;
       emit({ type: 'completed', jobId: job.id!, stage: payload.stage, ms: Date.now() - startedAt });
       return { format: 'cbnn.stage-result/1', output, log, metrics: result.metrics, worker: id, timing: { queuedAt: payload.queuedAt, startedAt, ranMs, commitMs } };
