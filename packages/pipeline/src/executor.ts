@@ -26,6 +26,8 @@ export interface StageJob {
   retries?: number;
   outDir: string;
   tmpDir: string;
+  /** Stable per key across runs (checkpoints.ts): the handler's `ctx.checkpointDir`. */
+  checkpointDir?: string;
   /** JSON-lines log of this attempt; the runner stores it with the outputs. */
   logFile: string;
   seed: number;

@@ -22,4 +22,5 @@ export * from './run-cache';
 export * from './store-views';
 export * from './store-root';
 export * from './garbage-collect';
+export * from './checkpoints';
 export * from './progress-renderer';

@@ -11,6 +11,7 @@ import type { RunReporter, RunSummary, StageOutcome } from './run-reporter';
 import { stageSeed, type KeyMaterial } from './stage-key';
 import { createPlanner, oldKeySchemeNotice, type StagePlan } from './planner';
 import { upstreamOf } from './dag';
+import { checkpointDirOf, removeCheckpoint } from './checkpoints';
 import { damagedOutputNotice, editedOutFiles, editedOutNotice } from './damaged-output-notice';
 import { WorkspaceLock, type LockOwner } from './workspace-lock';
 import { PIPELINE_RUN_FORMAT, newPipelineRunId, writePipelineRun, type PipelineRun } from './pipeline-runs';
@@ -20,6 +21,8 @@ export interface RunOptions {
   executor: Executor;
   /** Stage attempts running at once (default: number of cores). */
   jobs?: number;
+  /** Total CPU threads, shared by the `jobs` stages running at once (default: number of cores). */
+  threads?: number;
   /** Run only these stages/instances (and what they need). */
   stages?: readonly string[];
   /** Execute these stages/instances even when cached. */
@@ -75,7 +78,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
   const resolvedKeys = new Map<string, Resolved>();
   const inflight = new Map<string, { owner: string; done: Promise<StageOutcome> }>();
   let stopping = false;
-  const threads = Math.max(1, Math.floor(os.availableParallelism() / jobs));
+  const threads = Math.max(1, Math.floor((options.threads ?? os.availableParallelism()) / jobs));
 
   const outcomeOf = (id: string): Promise<StageOutcome> => {
     let p = outcomes.get(id);
@@ -182,6 +185,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
         retries: inst.retries,
         outDir: path.join(dir, 'out'),
         tmpDir: path.join(dir, 'tmp'),
+        checkpointDir: checkpointDirOf(store.root, key),
         logFile: path.join(dir, 'log.jsonl'),
         seed: stageSeed(material),
         threads: inst.threads ?? threads,
@@ -211,6 +215,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
         const log = result.log ?? store.objects.putBytes(fs.readFileSync(job.logFile));
         const endedAt = Date.now();
         store.runCache.put({ key, stage: inst.id, output, log, metrics, durationMs: endedAt - startedAt, createdAt: new Date().toISOString() });
+        removeCheckpoint(store.root, key);
         store.views.expose(inst.id, output);
         return { ...base, status: 'ran', attempts: attempt, output, log, metrics, durationMs: endedAt - startedAt, startedAt, endedAt };
       } catch (e) {

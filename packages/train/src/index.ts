@@ -1,5 +1,6 @@
 export * from './backend';
 export * from './wasm-gradients';
+export * from './ort-kernels';
 export * from './batch-norm-gradient';
 export * from './heap-kernels';
 export * from './binary-conv';
@@ -13,6 +14,7 @@ export * from './model-summary';
 export * from './tfjs-files';
 export * from './schedule';
 export * from './trainer';
+export * from './checkpoint';
 export * from './replica';
 export * from './data-parallel';
 export * from './engine-export';

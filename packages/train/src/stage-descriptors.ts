@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineStageDescriptor, planeSelectionSchema } from '@cbnn/core';
 import { archSchema, firstLayerSchema } from './architecture';
-import { BACKEND_ORDER, type BackendName } from './backend-names';
+import { BACKEND_ORDER, GRADIENT_KERNELS, type BackendName, type GradientKernels } from './backend-names';
 import { scheduleSchema } from './schedule';
 import { earlyStopSchema } from './early-stop';
 
@@ -24,6 +24,17 @@ const commonParams = {
   recalibrationSamples: z.number().int().min(0).default(2048),
   /** Train on the first `limit` training records only (smoke runs). */
   limit: z.number().int().positive().optional(),
+  /**
+   * Gradient shards per batch, computed separately (own batch norm statistics) and averaged in a
+   * fixed order. The model depends on this, never on the thread count: up to this many threads
+   * are used at once. Default: 2, or 1 for batches under 128 (data-parallel.ts).
+   */
+  gradientShards: z.number().int().min(1).max(64).optional(),
+  /**
+   * Where the conv gradients run on the wasm backend: onnxruntime's CPU kernels (faster; fails
+   * when onnxruntime-node cannot load) or tfjs-wasm's own (the reference).
+   */
+  gradientKernels: z.enum(GRADIENT_KERNELS as [GradientKernels, ...GradientKernels[]]).default('onnxruntime'),
   /**
    * Training seed (initial weights, shuffling). Default: derived from the stage's cache key. A
    * pipeline's seed axis sets it (`matrix: { seed: [1, 2, 3] }`), so the seeds of one
@@ -54,7 +65,8 @@ export type TrainFpParams = z.output<typeof trainFpParamsSchema>;
 export const trainBnnDescriptor = defineStageDescriptor({
   name: 'train.bnn',
   // 4: model.cbnn format v2 (dense weight bit streams: fewer planes, smaller file)
-  version: 4,
+  // 5: fixed gradient shards (thread-count invariance), conv kernels on onnxruntime
+  version: 5,
   description: 'Train a binary network (VGG-small or MLP) on bit planes; export the engine model and the TensorFlow.js model',
   params: trainBnnParamsSchema,
   inputs: {
@@ -67,7 +79,7 @@ export const trainBnnDescriptor = defineStageDescriptor({
 
 export const trainFpDescriptor = defineStageDescriptor({
   name: 'train.fp',
-  version: 4,
+  version: 5,
   description: 'Train the full-precision counterpart (float weights, ReLU, 8-bit pixels scaled to [-1, 1])',
   params: trainFpParamsSchema,
   inputs: { dataset: { kind: 'dataset' } },

@@ -14,8 +14,9 @@ import {
 } from '@cbnn/core';
 import { ENGINE_MODEL_FILE, writeEngineModel } from '@cbnn/kernels';
 import type { ModelSpec } from './architecture';
-import { selectBackend } from './backend';
+import { selectBackend, useGradientKernels } from './backend';
 import { buildBinaryModel, buildFullPrecisionModel } from './builders';
+import { defaultGradientShards } from './data-parallel';
 import { exportEngineModel } from './engine-export';
 import { EPOCHS_FILE, MODEL_INFO_FILE, ONNX_FILE, TFJS_DIR, type ModelInfo } from './model-info';
 import { exportOnnxModel } from './onnx-export';
@@ -34,7 +35,10 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
   const params = ctx.params;
   const bnnParams = kind === 'bnn' ? (params as TrainBnnParams) : undefined;
   const seed = params.seed ?? ctx.seed;
+  const gradientShards = params.gradientShards ?? defaultGradientShards(params.batchSize);
   const backend = await selectBackend({ prefer: params.backend, logger: ctx.logger });
+  const kernels = useGradientKernels(params.gradientKernels);
+  if (kernels) ctx.logger.info(`training kernels: ${kernels.slice(2)}`);
   const dataset = readDataset(ctx.inputs.dataset);
   const { height, width, channels } = dataset.manifest.shape;
   const channelNames = dataset.manifest.channelNames;
@@ -92,6 +96,9 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
       progress: ctx.progress,
       signal: ctx.signal,
       threads: ctx.threads,
+      shards: gradientShards,
+      checkpointDir: ctx.checkpointDir,
+      gradientKernels: params.gradientKernels,
       replica: { kind, spec },
       stopRule,
     });
@@ -115,7 +122,8 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
       firstLayer,
       classNames,
       inputShape,
-      backend: result.threads > 1 ? `${backend.description}, data-parallel on ${result.threads} threads` : backend.description,
+      // No thread count here: the file is the same on any number of threads (shards fix the numbers).
+      backend: `${backend.description}${kernels}, ${result.shards} gradient shard${result.shards === 1 ? '' : 's'} per batch`,
       seed,
       params: summary.params,
       bytes: summary.bytes,
@@ -129,7 +137,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
         stoppedEarly: result.stoppedEarly,
         ...(result.stopReason ? { stopReason: result.stopReason } : {}),
       },
-      training: { epochs: params.epochs, batchSize: params.batchSize, learningRate, schedule: params.schedule, patience: params.patience, recalibrationSamples: params.recalibrationSamples, limit: params.limit ?? null, planesSource, hidden: params.hidden ?? null },
+      training: { epochs: params.epochs, batchSize: params.batchSize, learningRate, schedule: params.schedule, patience: params.patience, recalibrationSamples: params.recalibrationSamples, gradientShards: gradientShards, gradientKernels: params.gradientKernels, limit: params.limit ?? null, planesSource, hidden: params.hidden ?? null },
     };
     writeJsonAtomicSync(path.join(ctx.outDir, MODEL_INFO_FILE), info);
     if (!fs.existsSync(path.join(ctx.outDir, EPOCHS_FILE))) throw new Error('epochs.jsonl was not written');
@@ -140,6 +148,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
         bestEpoch: result.bestEpoch,
         backend: backend.name,
         threads: result.threads,
+        ...(result.resumedAtEpoch ? { resumedAtEpoch: result.resumedAtEpoch } : {}),
         samplesPerSecond: Math.round(result.samplesPerSecond),
         binaryParams: summary.params.binary,
         floatParams: summary.params.float,

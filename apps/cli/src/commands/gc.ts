@@ -17,7 +17,7 @@ export function registerGc(program: Command): void {
       const result = await garbageCollect(store, { dryRun: opts.dryRun, extraLockFiles: [lockFileFor(pipelineFile)] });
       if (opts.json) return printJson(result);
       process.stdout.write(
-        `${result.dryRun ? 'would remove' : 'removed'} ${result.removedObjects} objects (${result.freedBytes} bytes), ${result.removedRuns} run-cache entries, ${result.removedViews} views; kept ${result.keptObjects} objects referenced by ${result.lockFiles.length} lock file(s)\n`,
+        `${result.dryRun ? 'would remove' : 'removed'} ${result.removedObjects} objects (${result.freedBytes} bytes), ${result.removedRuns} run-cache entries, ${result.removedViews} views, ${result.removedCheckpoints} checkpoints; kept ${result.keptObjects} objects referenced by ${result.lockFiles.length} lock file(s)\n`,
       );
     });
 }

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
 import { ExitCode, CancelledError } from '@cbnn/core';
@@ -12,6 +13,8 @@ interface RunOptions {
   stage?: string[];
   force?: string[];
   jobs?: number;
+  threads?: number;
+  oversubscribe?: boolean;
   set?: string[];
   store?: string;
   keepGoing?: boolean;
@@ -34,6 +37,8 @@ export function registerRun(program: Command): void {
     .option('--stage <name>', 'run only this stage (and what it needs); repeatable', collect)
     .option('--force <name>', 'execute this stage even if cached; repeatable', collect)
     .option('-j, --jobs <n>', 'stages running at once (default: number of cores)', positiveInteger('--jobs'))
+    .option('--threads <n>', 'total CPU threads for the stages running at once (default: number of cores)', positiveInteger('--threads'))
+    .option('--oversubscribe', 'allow --threads above the number of cores')
     .option('--set <key=value>', 'override a top-level param; repeatable', collect)
     .option('--store <dir>', 'artifact store folder (default: .cbnn/ in the project)')
     .option('--keep-going', 'after a failure, keep running stages that do not depend on it')
@@ -47,6 +52,7 @@ export function registerRun(program: Command): void {
     .option('--prefix <prefix>', 'Redis key prefix for --executor bullmq (default cbnn)')
     .option('--worker-notice <seconds>', 'with --executor bullmq: say so when no worker has taken a queued stage for this long, and again at this interval', positiveInteger('--worker-notice'), 30)
     .action(async (file: string | undefined, opts: RunOptions) => {
+      checkThreads(opts.threads, opts.oversubscribe);
       const { pipeline, store } = openPipeline(file, opts);
       checkStageNames(pipeline, opts.stage, '--stage');
       checkStageNames(pipeline, opts.force, '--force');
@@ -72,6 +78,7 @@ export function registerRun(program: Command): void {
           executor,
           // With queue workers, how many stages run at once is up to the workers: queue every ready stage.
           jobs: opts.jobs ?? (bullmq ? 256 : undefined),
+          threads: opts.threads,
           stages: opts.stage,
           force: opts.force,
           keepGoing: opts.keepGoing,
@@ -116,4 +123,12 @@ function printResultSummary(summary: RunSummary, store: ArtifactStore, stream: N
   if (!found) return;
   stream.write(`\n${fs.readFileSync(found, 'utf8').trimEnd()}\n\n(${path.relative(process.cwd(), path.dirname(found)) || '.'}/report.html)\n`);
   stream.write(`${runTimeLine(summary, store)}\n`);
+}
+
+/** A total thread budget above the cores would slow every stage down (they time-share). */
+function checkThreads(threads: number | undefined, oversubscribe: boolean | undefined): void {
+  const cores = os.availableParallelism();
+  if (threads !== undefined && threads > cores && !oversubscribe) {
+    throw new CommandError(`--threads ${threads}: more than the ${cores} cores of this machine (add --oversubscribe to allow it)`, ExitCode.usage);
+  }
 }

@@ -9,6 +9,7 @@ import { StoreViews } from '../store-views';
 import { removeTree } from '../store-files';
 import type { StageJob } from '../executor';
 import { LocalExecutor } from '../local-executor';
+import { checkpointDirOf, removeCheckpoint } from '../checkpoints';
 import { checkRedis, openRedis } from './redis-connection';
 import {
   queueNames,
@@ -130,6 +131,7 @@ export async function startStageQueueWorker(options: StageQueueWorkerOptions): P
         inputs,
         outDir: path.join(dir, 'out'),
         tmpDir: path.join(dir, 'tmp'),
+        checkpointDir: checkpointDirOf(storeRoot, payload.key),
         logFile: path.join(dir, 'log.jsonl'),
         seed: payload.seed,
         // An explicit `threads:` in the pipeline wins; otherwise this machine's share of cores.
@@ -164,6 +166,7 @@ export async function startStageQueueWorker(options: StageQueueWorkerOptions): P
       // same objects, atomically, so neither can corrupt the other's.
       const output = objects.commitFolder(stageJob.outDir);
       const log = objects.putBytes(fs.readFileSync(stageJob.logFile));
+      removeCheckpoint(storeRoot, payload.key);
       const commitMs = Date.now() - t0;
       emit({ type: 'completed', jobId: job.id!, stage: payload.stage, ms: Date.now() - startedAt });
       return { format: 'cbnn.stage-result/1', output, log, metrics: result.metrics, worker: id, timing: { queuedAt: payload.queuedAt, startedAt, ranMs, commitMs } };
