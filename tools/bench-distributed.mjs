@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const p = require(path.join(root, 'packages/pipeline/dist/index.js'));
+const p = { ...require(path.join(root, 'packages/pipeline/dist/index.js')), ...require(path.join(root, 'packages/pipeline/dist/bullmq.js')) };
 const core = require(path.join(root, 'packages/core/dist/index.js'));
 
 const args = process.argv.slice(2);
@@ -83,7 +83,7 @@ for (let i = 0; i < 100; i++) {
 }
 
 function startWorker(storeRoot, prefix) {
-  const script = `const p = require(${JSON.stringify(path.join(root, 'packages/pipeline/dist/index.js'))});
+  const script = `const p = { ...require(${JSON.stringify(path.join(root, 'packages/pipeline/dist/index.js'))}), ...require(${JSON.stringify(path.join(root, 'packages/pipeline/dist/bullmq.js'))}) };
 p.startStageQueueWorker({ redis: ${JSON.stringify(redisUrl)}, store: ${JSON.stringify(storeRoot)}, prefix: ${JSON.stringify(prefix)},
   workerScript: ${JSON.stringify(path.join(root, 'packages/pipeline/dist/cmd-worker.js'))},
   onEvent: (e) => e.type === 'ready' && process.stdout.write('ready\\n') })

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { createStageRegistry, CbnnError, didYouMean, ExitCode, InvalidInputError } from '@cbnn/core';
 import { ArtifactStore, defaultStoreRoot, loadPipeline, type ResolvedPipeline } from '@cbnn/pipeline';
-import { allHandlers } from './handlers';
+import { handlerDescriptors } from './handlers';
 
 export const DEFAULT_PIPELINE = 'pipelines/mnist.yaml';
 
@@ -17,7 +17,7 @@ export interface PipelineOptions {
 
 export function openPipeline(file: string | undefined, opts: PipelineOptions): { pipeline: ResolvedPipeline; store: ArtifactStore } {
   const pipelineFile = resolvePipelineFile(file);
-  const pipeline = loadPipeline(pipelineFile, { registry: createStageRegistry(allHandlers()), set: opts.set ?? [] });
+  const pipeline = loadPipeline(pipelineFile, { registry: createStageRegistry(handlerDescriptors()), set: opts.set ?? [] });
   const store = new ArtifactStore(opts.store ? path.resolve(opts.store) : defaultStoreRoot(pipelineFile));
   return { pipeline, store };
 }

@@ -1,5 +1,5 @@
-// Child-process entry of the local executor: runs one stage with the CLI's handlers.
+// Child-process entry of the local executor: runs one stage, loading only its handler's package.
 import { runStageWorker } from '@cbnn/pipeline';
-import { allHandlers } from './handlers';
+import { loadHandler } from './handlers';
 
-runStageWorker(allHandlers());
+runStageWorker(loadHandler);

@@ -105,6 +105,36 @@ describe('cbnn CLI', () => {
     expect(ok.cbnn('run', 'p.yaml', '--stage', 'nope').stderr).toContain('--stage nope: no such stage');
   });
 
+  it('a bad numeric option is a usage error naming the option (exit 2), not an unexpected error', () => {
+    const w = ws(PIPELINE);
+    const bench = w.cbnn('bench', 'runtime', '--dataset', 'd', '--compact', 'c', '--baseline', 'b', '--fp', 'f', '--runs', 'x');
+    expect(bench.code).toBe(2);
+    expect(bench.stderr).toContain("option '--runs <n>' argument 'x' is invalid. --runs expects a positive integer, got 'x'");
+    expect(bench.stderr).not.toContain('unexpected error');
+    const run = w.cbnn('run', 'p.yaml', '--jobs', '0');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("option '-j, --jobs <n>' argument '0' is invalid");
+  });
+
+  it('status and why name a changed cmd dep; status loads no handler package', () => {
+    const w = ws(PIPELINE);
+    expect(w.cbnn('run', 'p.yaml').code).toBe(0);
+    fs.appendFileSync(path.join(w.dir, 'gen.js'), '// changed\n');
+    const why = w.cbnn('why', 'a', 'p.yaml');
+    expect(why.stdout).toContain("changed dep 'gen.js' (file content)");
+    // What `status` loads: no handler package index, no TensorFlow.js, onnxruntime, vega or bullmq.
+    fs.writeFileSync(path.join(w.dir, 'probe.js'), [
+      `process.argv = ['node', 'cbnn', 'status', 'p.yaml'];`,
+      `require(${JSON.stringify(CLI)}).main(process.argv).then(() => {`,
+      `  const heavy = Object.keys(require.cache).filter((f) => /tfjs|onnxruntime|vega|bullmq|packages.(train|bench|report|sensitivity|pruning|bitslice).dist.index/.test(f));`,
+      `  process.stderr.write('HEAVY ' + JSON.stringify(heavy));`,
+      `});`,
+    ].join('\n'));
+    const probe = spawnSync(process.execPath, ['probe.js'], { cwd: w.dir, encoding: 'utf8' });
+    expect(probe.stdout).toContain('would run');
+    expect(probe.stderr).toContain('HEAVY []');
+  });
+
   it('a corrupt object: verify names it and exits 5; run re-runs the stage', () => {
     const w = ws(PIPELINE);
     w.cbnn('run', 'p.yaml');

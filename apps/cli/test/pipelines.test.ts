@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { handlerDescriptors } from '../src/handlers';
 
 // The shipped pipelines, end to end through the built `cbnn` binary, on real data: the
 // embedded MNIST digits (smoke.yaml) and a CIFAR-10 binary-format fixture (cifar10.yaml).
@@ -45,11 +46,16 @@ function writeCifarFixture(dir: string, perBatch: number): void {
   fs.writeFileSync(path.join(dir, 'test_batch.bin'), batch(perBatch * 2));
 }
 
+/** The first smoke test's store and last complete run, kept for later tests (saves them a run each). */
+let smokeLock: string | undefined;
+let smokeRun: { store: string; file: string; runId: string } | undefined;
+
 describe('shipped pipelines through the real CLI', () => {
   it('smoke.yaml runs the whole method end to end, then a rerun is fully cached', () => {
     const store = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-smoke-'));
     const smoke = pipelineCopy('smoke.yaml', store);
     const first = cbnn(['run', smoke, '--store', store, '--jobs', '2', '--json']);
+    smokeLock = path.join(store, 'smoke.lock');
     expect(first.stderr).toMatch(/report\s+ran/);
     expect(first.code).toBe(0);
     const summary = JSON.parse(first.stdout);
@@ -78,6 +84,7 @@ describe('shipped pipelines through the real CLI', () => {
     const second = cbnn(['run', smoke, '--store', store, '--json']);
     expect(second.code).toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({ executed: 0, cached: 11 });
+    smokeRun = { store, file: smoke, runId: JSON.parse(second.stdout).runId };
     expect(cbnn(['verify', '--store', store]).code).toBe(0);
 
     // The summary reads at a glance: the headline against the fastest float runtime measured
@@ -108,6 +115,74 @@ describe('shipped pipelines through the real CLI', () => {
     const benchCli = cbnn(['bench', 'runtime', '--dataset', path.join(out, 'data'), '--compact', path.join(out, 'select'), '--baseline', path.join(out, 'baseline'), '--fp', path.join(out, 'fp'), '--runs', '1', '--out', benchDir]);
     expect(benchCli.code).toBe(0);
     expect(readJson(path.join(benchDir, 'bench.json')).ratios.length).toBeGreaterThan(0);
+  }, 600_000);
+
+  it('same key, same bytes: smoke.yaml in two stores gives every non-measurement stage the same output hash', () => {
+    const run = (): string => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-repro-'));
+      const r = cbnn(['run', pipelineCopy('smoke.yaml', dir), '--store', path.join(dir, 'store'), '--jobs', '2', '--json']);
+      expect(r.code).toBe(0);
+      return path.join(dir, 'smoke.lock');
+    };
+    const a = readJson(smokeLock ?? run()).stages;
+    const b = readJson(run()).stages;
+    const measurements = new Set(handlerDescriptors().filter((d) => d.measurement).map((d) => d.name));
+    expect([...measurements]).toEqual(['bench.runtime']);
+    // A stage downstream of a measurement gets other inputs (other timings), hence another key.
+    const tainted = new Set<string>();
+    let compared = 0;
+    for (const [id, entry] of Object.entries<{ handler?: string; key: string; output: string; inputs: Record<string, string> }>(a)) {
+      const fromMeasurement = Object.entries(a).some(([up, e]) => (tainted.has(up) || measurements.has((e as { handler?: string }).handler ?? '')) && Object.values(entry.inputs).includes((e as { output: string }).output));
+      if (measurements.has(entry.handler ?? '') || fromMeasurement) {
+        tainted.add(id);
+        continue;
+      }
+      expect({ id, key: b[id].key }).toEqual({ id, key: entry.key });
+      expect({ id, output: b[id].output }).toEqual({ id, output: entry.output });
+      compared++;
+    }
+    expect(compared).toBe(Object.keys(a).length - tainted.size);
+    expect(compared).toBeGreaterThanOrEqual(8);
+    expect([...tainted].sort()).toEqual(['bench', 'report']);
+  }, 600_000);
+
+  it('report after a partial run: the latest complete run, never the partial run\'s stages mixed in; --run picks one', () => {
+    if (!smokeRun) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-partial-'));
+      const file = pipelineCopy('smoke.yaml', dir);
+      const r = cbnn(['run', file, '--store', path.join(dir, 'store'), '--jobs', '2', '--json']);
+      expect(r.code).toBe(0);
+      smokeRun = { store: path.join(dir, 'store'), file, runId: JSON.parse(r.stdout).runId };
+    }
+    const { store, file, runId } = smokeRun;
+    const trainCount = (dir: string) => readJson(path.join(dir, 'dataset.json')).splits.train.count;
+    const complete = readJson(path.join(store, 'pipeline-runs', 'smoke', `${runId}.json`));
+    expect(complete.complete).toBe(true);
+    const completeCount = trainCount(path.join(store, 'views', complete.stages.data.output));
+
+    // A partial run with another dataset size repoints out/data only.
+    const partial = cbnn(['run', file, '--store', store, '--stage', 'data', '--set', 'perClass=30', '--json']);
+    expect(partial.code).toBe(0);
+    const partialId = JSON.parse(partial.stdout).runId;
+    expect(Object.keys(readJson(path.join(store, 'pipeline-runs', 'smoke', `${partialId}.json`)).stages)).toEqual(['data']);
+    expect(trainCount(path.join(store, 'out', 'data'))).toBeLessThan(completeCount);
+
+    const report = cbnn(['report', file, '--store', store, '--out', path.join(store, 'r.html')]);
+    expect(report.code).toBe(0);
+    expect(report.stdout).toContain(`report of run ${runId} (complete`);
+    expect(report.stdout).toContain(`Dataset: mnist (${completeCount} train`);
+    expect(report.stdout).toMatch(/\| Compact BNN \|/);
+
+    const onlyPartial = cbnn(['report', file, '--store', store, '--run', partialId, '--out', path.join(store, 'p.html')]);
+    expect(onlyPartial.code).toBe(0);
+    expect(onlyPartial.stdout).toContain(`report of run ${partialId} (partial`);
+    expect(onlyPartial.stdout).not.toContain(`Dataset: mnist (${completeCount} train`);
+    expect(onlyPartial.stdout).not.toMatch(/\| Compact BNN \|/);
+
+    const unknown = cbnn(['report', file, '--store', store, '--run', 'nope']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain(`--run nope: no such run of pipeline 'smoke'`);
+    expect(unknown.stderr).toContain(`${partialId} (partial)`);
   }, 600_000);
 
   it('cifar10.yaml runs on a CIFAR-10 binary fixture: 24 planes, per-colour sensitivity and plan', () => {

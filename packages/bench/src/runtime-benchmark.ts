@@ -18,7 +18,8 @@ import { BENCH_FILE, BENCH_MARKDOWN_FILE, writeBenchResult, type BenchResult, ty
 import { benchMarkdown } from './bench-markdown';
 import { engineKernel, engineSide } from './engine-side';
 import { machineInfo, peakRssBytes } from './machine';
-import { ENGINE_MODEL_FILE_NAME, ONNX_FILE_NAME, TFJS_DIR, readModelFolder, resolveCompactFolder } from './model-folders';
+import { ENGINE_MODEL_FILE, ONNX_FILE, TFJS_DIR } from '@cbnn/train/model-info';
+import { readModelFolder, resolveCompactFolder } from './model-folders';
 import { onnxSide } from './onnx-side';
 import { exportOnnxModel } from '@cbnn/train';
 import { computeRatios, orderRows, type RatioSpec } from './ratios';
@@ -27,29 +28,9 @@ import { quartiles } from './statistics';
 import { tfjsSide } from './tfjs-side';
 import { calibrateCalls, runCalls, runCallsWithCpu } from './timing';
 
-export const runtimeBenchParamsSchema = z.object({
-  /** Untimed runs per side and batch before the timed ones. */
-  warmup: z.number().int().min(0).default(2),
-  /** Timed runs per side and batch; the median and quartiles are over these. */
-  runs: z.number().int().min(1).default(10),
-  /** Batch sizes: 1 gives latency, larger ones throughput. */
-  batches: z.array(z.number().int().min(1).max(4096)).min(1).default([1, 64, 256]),
-  /**
-   * Thread counts of onnxruntime (intra-op) and of the cbnn engine (createEngine threads); default
-   * [1, all cores]. TensorFlow.js runs on 1 thread (tfjs-backend-wasm has no threads in Node).
-   */
-  threads: z.array(z.number().int().min(1)).min(1).optional(),
-  /** Test images used for the accuracy column (timing always uses the first `batch` test images). */
-  maxImages: z.number().int().min(1).default(2000),
-  /** A timed run repeats the call until it lasts about this long. */
-  minRunSeconds: z.number().positive().default(0.2),
-  /** The cbnn engine implementation: the WebAssembly SIMD kernels or the TypeScript reference. */
-  engine: z.enum(['wasm', 'reference']).default('wasm'),
-  /** Measure the TensorFlow.js sides (full precision and the baseline BNN's float simulation). */
-  tfjs: z.boolean().default(true),
-  /** Measure the onnxruntime sides. */
-  onnx: z.boolean().default(true),
-});
+import { runtimeBenchParamsSchema } from './stage-descriptors';
+
+export { runtimeBenchParamsSchema } from './stage-descriptors';
 export type RuntimeBenchParams = z.input<typeof runtimeBenchParamsSchema>;
 
 export interface RuntimeBenchInput {
@@ -111,8 +92,8 @@ export async function runRuntimeBenchmark(input: RuntimeBenchInput, params: Runt
   const sides: RuntimeSide[] = [];
   const engineSides: Array<ReturnType<typeof engineSide>> = [];
   for (const t of threads) {
-    const compactEngine = engineSide('compact', path.join(compact.dir, ENGINE_MODEL_FILE_NAME), dataset, { impl: p.engine, maxBatch, threads: t });
-    const baselineEngine = engineSide('baseline', path.join(baseline.dir, ENGINE_MODEL_FILE_NAME), dataset, { impl: p.engine, maxBatch, threads: t });
+    const compactEngine = engineSide('compact', path.join(compact.dir, ENGINE_MODEL_FILE), dataset, { impl: p.engine, maxBatch, threads: t });
+    const baselineEngine = engineSide('baseline', path.join(baseline.dir, ENGINE_MODEL_FILE), dataset, { impl: p.engine, maxBatch, threads: t });
     engineSides.push(compactEngine, baselineEngine);
   }
   const [compactEngine, baselineEngine] = engineSides;
@@ -299,12 +280,12 @@ function measureGemm(): { shape: string; variant: string; gBinaryMacsPerSecond: 
 
 /** The ONNX model of the full-precision folder: its model.onnx, else an export of its tfjs model. */
 async function fullPrecisionOnnx(fpDir: string, notes: string[], logger: Logger): Promise<Uint8Array> {
-  const file = path.join(fpDir, ONNX_FILE_NAME);
+  const file = path.join(fpDir, ONNX_FILE);
   if (fs.existsSync(file)) return fs.readFileSync(file);
   const model = await loadTfjsModel(path.join(fpDir, TFJS_DIR));
   try {
     const bytes = exportOnnxModel(model);
-    notes.push(`The full-precision folder has no ${ONNX_FILE_NAME}: the benchmark exported its TensorFlow.js model with @cbnn/train exportOnnxModel (${bytes.length} bytes).`);
+    notes.push(`The full-precision folder has no ${ONNX_FILE}: the benchmark exported its TensorFlow.js model with @cbnn/train exportOnnxModel (${bytes.length} bytes).`);
     logger.info({ bytes: bytes.length }, 'exported the full-precision model to ONNX');
     return bytes;
   } finally {

@@ -1,6 +1,7 @@
 import { defineStage } from '@cbnn/core';
 import type { BenchResult } from './bench-format';
-import { runRuntimeBenchmark, runtimeBenchParamsSchema } from './runtime-benchmark';
+import { runRuntimeBenchmark } from './runtime-benchmark';
+import { benchRuntimeDescriptor } from './stage-descriptors';
 
 /**
  * `bench.runtime`: the runtime benchmark of a pipeline's models (bench.json + bench.md). Timing
@@ -8,18 +9,7 @@ import { runRuntimeBenchmark, runtimeBenchParamsSchema } from './runtime-benchma
  * keeps the first run's unless the stage is forced.
  */
 export const benchRuntimeStage = defineStage({
-  name: 'bench.runtime',
-  // 2: runtime names carry the kernel; engine on the listed threads; per-layer profiles and the GEMM of the run
-  version: 2,
-  description: 'Runtime benchmark: compact BNN vs baseline BNN (cbnn engine, TensorFlow.js) vs full precision (tfjs-wasm, onnxruntime), side by side',
-  params: runtimeBenchParamsSchema,
-  inputs: {
-    dataset: { kind: 'dataset', description: 'the test split supplies the images' },
-    compact: { kind: ['model.bnn', 'search'], description: "the compact BNN: a model.bnn folder, or a search folder (its chosen/ model)" },
-    baseline: { kind: 'model.bnn', description: 'the baseline BNN: all planes, full width' },
-    fp: { kind: 'model.fp', description: 'the full-precision counterpart' },
-  },
-  output: 'bench',
+  ...benchRuntimeDescriptor,
   async run(ctx) {
     const result = await runRuntimeBenchmark(
       {

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRng, resolvePlanes, writeJsonAtomicSync, type PlaneSelection } from '@cbnn/core';
 import { writeEngineModel } from '@cbnn/kernels';
 import { buildBinaryModel, buildFullPrecisionModel, exportEngineModel, saveTfjsModel, type Arch } from '@cbnn/train';
-import { ENGINE_MODEL_FILE_NAME, MODEL_INFO_FILE, TFJS_DIR } from './model-folders';
+import { ENGINE_MODEL_FILE, MODEL_INFO_FILE, TFJS_DIR } from '@cbnn/train/model-info';
 
 /**
  * Untrained stand-ins of `model.bnn` / `model.fp` folders, in the real formats (model-info.json,
@@ -74,7 +74,7 @@ export async function writeStandInBnn(spec: StandInSpec, selection: PlaneSelecti
   try {
     randomizeStandInWeights(model, spec.seed + 1);
     fs.mkdirSync(spec.dir, { recursive: true });
-    writeEngineModel(path.join(spec.dir, ENGINE_MODEL_FILE_NAME), exportEngineModel(model, { height: spec.height, width: spec.imageWidth, layout }, spec.classNames, { standIn: true }));
+    writeEngineModel(path.join(spec.dir, ENGINE_MODEL_FILE), exportEngineModel(model, { height: spec.height, width: spec.imageWidth, layout }, spec.classNames, { standIn: true }));
     await saveTfjsModel(model, path.join(spec.dir, TFJS_DIR));
     writeJsonAtomicSync(path.join(spec.dir, MODEL_INFO_FILE), modelInfo('bnn', spec, selection, model));
   } finally {

@@ -4,7 +4,8 @@ import type { Dataset, PlaneLayout } from '@cbnn/core';
 import { planeBatches, scaledPixelBatches, type Batch } from '@cbnn/bitslice';
 import { loadTfjsModel } from '@cbnn/train';
 import type { BenchModel } from './bench-format';
-import { folderBytes, TFJS_DIR } from './model-folders';
+import { TFJS_DIR } from '@cbnn/train/model-info';
+import { folderBytes } from './model-folders';
 import { argmaxRows, type RuntimeSide } from './runtime-side';
 import { tiledTestBatch } from './test-inputs';
 

@@ -1,15 +1,10 @@
 import { defineStage } from '@cbnn/core';
 import { buildDataset } from './build-dataset';
-import { datasetParamsSchema } from './dataset-params';
+import { bitsliceDatasetDescriptor } from './stage-descriptors';
 
 /** `bitslice.dataset`: a source → the dataset artifact (uint8 NHWC + labels + manifest). */
 export const bitsliceDatasetStage = defineStage({
-  name: 'bitslice.dataset',
-  version: 1,
-  description: 'Load and validate a dataset source, split it (stratified, seeded) and store it as uint8 NHWC',
-  params: datasetParamsSchema,
-  inputs: {},
-  output: 'dataset',
+  ...bitsliceDatasetDescriptor,
   async run(ctx) {
     const manifest = buildDataset(ctx.outDir, ctx.params, {
       logger: ctx.logger,

@@ -1,13 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import pino, { type Logger, type DestinationStream, type StreamEntry } from 'pino';
-import pretty from 'pino-pretty';
+import type { Logger, DestinationStream, LevelWithSilent, StreamEntry } from 'pino';
 
 export type { Logger } from 'pino';
 
 export interface LoggerOptions {
   name?: string;
-  level?: pino.LevelWithSilent;
+  level?: LevelWithSilent;
   /** JSON lines are appended here (the run's or the stage's log file). */
   file?: string;
   /** Also log to stderr: pretty on a TTY, JSON lines otherwise. Default: true. */
@@ -21,7 +20,8 @@ export interface LoggerOptions {
  * to stderr pretty on a TTY or as JSON lines otherwise.
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const level = options.level ?? ((process.env.CBNN_LOG_LEVEL as pino.LevelWithSilent | undefined) ?? 'info');
+  const pino = loadPino();
+  const level = options.level ?? ((process.env.CBNN_LOG_LEVEL as LevelWithSilent | undefined) ?? 'info');
   const streams: StreamEntry[] = [];
   if (options.file) {
     fs.mkdirSync(path.dirname(options.file), { recursive: true });
@@ -30,7 +30,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   if (options.console ?? true) {
     const usePretty = options.pretty ?? process.stderr.isTTY === true;
     const stream: DestinationStream = usePretty
-      ? pretty({ destination: 2, colorize: true, sync: true, ignore: 'pid,hostname' })
+      ? loadPretty()({ destination: 2, colorize: true, sync: true, ignore: 'pid,hostname' })
       : pino.destination({ dest: 2, sync: true });
     streams.push({ level: level === 'silent' ? 'fatal' : level, stream });
   }
@@ -40,5 +40,17 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
 /** A logger that drops everything (for tests and library callers that pass none). */
 export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
+  return loadPino()({ level: 'silent' });
+}
+
+// pino and pino-pretty (some 40 modules) load when a logger is first made, not with @cbnn/core:
+// light commands (status, dag) that log nothing do not pay for them.
+function loadPino(): typeof import('pino') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('pino') as typeof import('pino');
+}
+
+function loadPretty(): typeof import('pino-pretty') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('pino-pretty') as typeof import('pino-pretty');
 }

@@ -58,16 +58,33 @@ export interface StageRunResult {
 }
 
 /**
- * A stage handler: a plain object exported by a package. `version` is part of the cache key:
- * bump it whenever the handler's output for the same params and inputs would change.
+ * What the runner, `status`, `dag` and the pipeline loader need to know about a handler without
+ * loading its package: name, params, inputs, output. `version` is a deliberate "results changed"
+ * marker in the cache key; the key also covers a fingerprint of the handler's code (`code`), so a
+ * code change re-runs the stage without a bump.
  */
-export interface StageHandler<S extends z.ZodType = z.ZodType> {
+export interface StageDescriptor<S extends z.ZodType = z.ZodType> {
   name: string;
   version: number;
   description: string;
   params: S;
   inputs: Record<string, StageInputSpec>;
   output: ArtifactKind;
+  /**
+   * A measurement stage (a benchmark): its output holds wall-clock figures by design, so two runs
+   * with the same key need not give the same bytes. Every other stage's output must.
+   */
+  measurement?: boolean;
+  /**
+   * The files or folders whose bytes are the code this handler executes (its package's built
+   * output and that of the workspace packages it depends on), by label (`@cbnn/train/dist`).
+   * Their fingerprint is part of the cache key; `cbnn why` names the label that changed.
+   */
+  code?: () => Record<string, string>;
+}
+
+/** A stage handler: its descriptor plus `run`. Exported by a package as `<camelName>Stage`. */
+export interface StageHandler<S extends z.ZodType = z.ZodType> extends StageDescriptor<S> {
   run(ctx: StageContext<z.output<S>>): Promise<StageRunResult | void>;
 }
 
@@ -76,14 +93,19 @@ export function defineStage<S extends z.ZodType>(handler: StageHandler<S>): Stag
   return handler;
 }
 
-/** Handlers by name; built by the CLI from every package's exported handlers. */
-export type StageRegistry = ReadonlyMap<string, StageHandler>;
+/** Identity function for a light descriptor (a handler's package exports it from a light subpath). */
+export function defineStageDescriptor<S extends z.ZodType>(descriptor: StageDescriptor<S>): StageDescriptor<S> {
+  return descriptor;
+}
 
-export function createStageRegistry(handlers: Iterable<StageHandler<any>>): StageRegistry {
-  const map = new Map<string, StageHandler>();
+/** Descriptors (or whole handlers) by name; what the pipeline loader validates a pipeline against. */
+export type StageRegistry = ReadonlyMap<string, StageDescriptor>;
+
+export function createStageRegistry<D extends StageDescriptor<any>>(handlers: Iterable<D>): ReadonlyMap<string, D> {
+  const map = new Map<string, D>();
   for (const h of handlers) {
     if (map.has(h.name)) throw new Error(`duplicate stage handler name '${h.name}'`);
-    map.set(h.name, h as StageHandler);
+    map.set(h.name, h);
   }
   return map;
 }

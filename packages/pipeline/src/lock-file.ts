@@ -18,6 +18,8 @@ export const lockEntrySchema = z.object({
   params: z.record(z.string(), z.unknown()),
   inputs: z.record(z.string(), z.string()),
   deps: z.record(z.string(), z.string()),
+  /** Handler stages: code label -> fingerprint. Absent in entries written before keys covered the code. */
+  code: z.record(z.string(), z.string()).optional(),
   seed: z.number(),
   key: z.string(),
   output: z.string(),

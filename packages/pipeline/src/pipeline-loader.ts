@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYamlValue } from 'yaml';
 import { z } from 'zod';
-import { InvalidInputError, describeZodError, didYouMean, type StageHandler, type StageRegistry } from '@cbnn/core';
+import { InvalidInputError, describeZodError, didYouMean, type StageDescriptor, type StageRegistry } from '@cbnn/core';
 import { YamlSource, fieldOf } from './yaml-source';
 import { interpolate, MissingPlaceholderError, type InterpolationScope } from './interpolate';
 import { pipelineSchema, STAGE_NAME_PATTERN, durationToMs, type StageSpec } from './pipeline-schema';
@@ -27,7 +27,8 @@ export interface StageInstance {
   stage: string;
   matrix?: Record<string, unknown>;
   kind: 'handler' | 'cmd';
-  handler?: StageHandler;
+  /** The handler's light descriptor (its package is loaded only where the stage runs). */
+  handler?: StageDescriptor;
   cmd?: string;
   deps: string[];
   outs: string[];
@@ -104,17 +105,6 @@ export function resolvePipeline(file: string, text: string, options: LoadOptions
   const drafts: Array<{ id: string; stage: string; spec: StageSpec; matrix?: Record<string, unknown> }> = [];
   const seen = new Map<string, string>();
   for (const [stageName, stageSpec] of Object.entries(spec.stages)) {
-    for (const [axis, values] of Object.entries(stageSpec.matrix ?? {})) {
-      const keys = values.map((v) => JSON.stringify(v));
-      const twice = keys.findIndex((k, i) => keys.indexOf(k) !== i);
-      if (twice >= 0) {
-        throw new InvalidInputError(
-          `matrix axis '${axis}' lists ${keys[twice]} twice: each value makes one instance, so a repeated value (a repeated seed, say) would run the same stage twice`,
-          source.locate(['stages', stageName, 'matrix', axis]),
-          'list each value once',
-        );
-      }
-    }
     const ids: string[] = [];
     for (const combo of matrixCombinations(stageSpec.matrix)) {
       const scope: InterpolationScope = combo ? { matrix: combo } : {};
@@ -126,6 +116,14 @@ export function resolvePipeline(file: string, text: string, options: LoadOptions
         throw new InvalidInputError(`instance name '${id}' may hold only letters, digits, _ . = -`, source.locate(['stages', stageName, 'name']));
       }
       const clash = seen.get(id);
+      const repeated = clash !== undefined ? repeatedMatrixValue(stageSpec.matrix) : undefined;
+      if (repeated) {
+        throw new InvalidInputError(
+          `duplicate stage name '${id}': matrix axis '${repeated.axis}' lists ${repeated.value} twice: each value makes one instance, so a repeated value (a repeated seed, say) would run the same stage twice`,
+          source.locate(['stages', stageName, 'matrix', repeated.axis]),
+          'list each value once',
+        );
+      }
       if (clash !== undefined) {
         throw new InvalidInputError(
           `duplicate stage name '${id}' (also made by stage '${clash}')`,
@@ -248,7 +246,7 @@ function resolveInstance(
   }
 
   let params: Record<string, unknown> = spec.with ?? {};
-  let handler: StageHandler | undefined;
+  let handler: StageDescriptor | undefined;
   if (spec.uses !== undefined) {
     handler = registry.get(spec.uses);
     if (!handler) {
@@ -291,6 +289,16 @@ function resolveInstance(
     threads: spec.threads,
     description: spec.description,
   };
+}
+
+/** The first value a matrix axis lists twice (it would make the same instance twice). */
+function repeatedMatrixValue(matrix: Record<string, unknown[]> | undefined): { axis: string; value: string } | undefined {
+  for (const [axis, values] of Object.entries(matrix ?? {})) {
+    const keys = values.map((v) => JSON.stringify(v));
+    const twice = keys.findIndex((k, i) => keys.indexOf(k) !== i);
+    if (twice >= 0) return { axis, value: keys[twice] };
+  }
+  return undefined;
 }
 
 function matrixCombinations(matrix: Record<string, unknown[]> | undefined): Array<Record<string, unknown> | undefined> {

@@ -19,6 +19,8 @@ export interface StageOutcome {
 }
 
 export interface RunSummary {
+  /** This run's id in the store's run list (pipeline-runs.ts). */
+  runId: string;
   pipeline: string;
   store: string;
   lockFile: string;

@@ -8,11 +8,13 @@ import type { Executor, StageJob } from './executor';
 import { readLockFile, writeLockFile, LOCK_FORMAT, type LockEntry } from './lock-file';
 import type { ResolvedPipeline, StageInstance } from './pipeline-loader';
 import type { RunReporter, RunSummary, StageOutcome } from './run-reporter';
-import { combinedManifest, hashDeps, keyMaterial, seedOfKey, stageKey, type KeyMaterial } from './stage-key';
+import { stageSeed, type KeyMaterial } from './stage-key';
+import { createPlanner, oldKeySchemeNotice, type StagePlan } from './planner';
 import { upstreamOf } from './dag';
 import { checkpointDirOf, removeCheckpoint } from './checkpoints';
 import { damagedOutputNotice, editedOutFiles, editedOutNotice } from './damaged-output-notice';
 import { WorkspaceLock, type LockOwner } from './workspace-lock';
+import { PIPELINE_RUN_FORMAT, newPipelineRunId, writePipelineRun, type PipelineRun } from './pipeline-runs';
 
 export interface RunOptions {
   store: ArtifactStore;
@@ -48,6 +50,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
   const { store, executor } = options;
   const reporter = options.reporter ?? {};
   const started = Date.now();
+  const runId = newPipelineRunId(new Date(started));
   const jobs = Math.max(1, options.jobs ?? os.availableParallelism());
   const selected = selectInstances(pipeline, options.stages);
   const forced = new Set(options.force?.length ? [...expandNames(pipeline, options.force, '--force')] : []);
@@ -67,6 +70,9 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   if (options.signal?.aborted) onOuterAbort();
 
+  const planner = createPlanner(pipeline, store);
+  const notice = oldKeySchemeNotice(planner.lock, selected);
+  if (notice) reporter.message?.(notice);
   const slots = new Semaphore(jobs);
   const outcomes = new Map<string, Promise<StageOutcome>>();
   const resolvedKeys = new Map<string, Resolved>();
@@ -92,29 +98,23 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
     if (stopping) return finish({ ...base, status: 'skipped', note: 'not started: the run stops after a failure (use --keep-going)' });
 
     const t0 = Date.now();
-    const inputs: Record<string, string> = {};
-    let key: string;
-    try {
-      for (const [name, need] of Object.entries(inst.needs)) {
-        const outs = need.instances.map((i) => [i, ups.find((u) => u.id === i)!.output!] as [string, string]);
-        inputs[name] = need.all ? store.putManifest(combinedManifest(store, outs).manifest) : outs[0][1];
-      }
-      const material = keyMaterial(inst, pipeline.seed, inputs, hashDeps(inst, pipeline.dir, pipeline.file));
-      key = stageKey(material);
-      resolvedKeys.set(inst.id, { material, key });
-    } catch (e) {
+    const plan = planner.plan(inst, new Map(ups.map((u) => [u.id, u.output])), { force: forced.has(inst.id) });
+    if (plan.error !== undefined || !plan.key || !plan.material) {
       if (!options.keepGoing) stopping = true;
-      return finish({ ...base, status: 'failed', note: e instanceof CbnnError ? e.userMessage() : (e as Error).message });
+      return finish({ ...base, status: 'failed', note: plan.error ?? 'no key' });
     }
+    const { key, material } = plan;
+    resolvedKeys.set(inst.id, { material, key });
+    for (const m of plan.combined ?? []) store.objects.putManifest(m);
 
     if (!forced.has(inst.id)) {
-      const hit = restore(inst, key);
+      const hit = restore(inst, plan);
       if (hit) return finish({ ...base, ...hit, durationMs: Date.now() - t0 });
       const same = inflight.get(key);
       if (same) {
         const o = await same.done;
         if (o.status !== 'ran' && o.status !== 'cached') return finish({ ...base, status: 'skipped', note: `same key as '${same.owner}', which ${o.status}` });
-        store.expose(inst.id, o.output!);
+        store.views.expose(inst.id, o.output!);
         return finish({ ...base, status: 'cached', key, output: o.output, log: o.log, metrics: o.metrics, note: `same key as '${same.owner}' (computed once)`, durationMs: Date.now() - t0 });
       }
     }
@@ -123,7 +123,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
       try {
         if (cancel.signal.aborted) return { ...base, status: 'cancelled' as const, note: 'run cancelled' };
         if (stopping) return { ...base, status: 'skipped' as const, note: 'not started: the run stops after a failure (use --keep-going)' };
-        return await execute(inst, key, inputs);
+        return await execute(inst, key, material);
       } finally {
         slots.release();
       }
@@ -140,31 +140,33 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
   };
 
   /** A cache hit whose output is intact; a corrupt one is moved aside and the stage re-runs. */
-  const restore = (inst: StageInstance, key: string): Omit<StageOutcome, 'id' | 'stage' | 'durationMs' | 'attempts'> | undefined => {
-    const rec = store.getRun(key);
-    if (!rec) return undefined;
-    const bad = store.checkOutput(rec.output);
-    if (bad.length) {
-      reporter.message?.(damagedOutputNotice(store, inst.id, rec.output, bad));
-      for (const b of bad) store.quarantine(b.hash);
-      store.deleteRun(key);
+  const restore = (inst: StageInstance, plan: StagePlan): Omit<StageOutcome, 'id' | 'stage' | 'durationMs' | 'attempts'> | undefined => {
+    const key = plan.key!;
+    if (plan.corrupt?.length) {
+      const output = store.runCache.get(key)?.output ?? key;
+      reporter.message?.(damagedOutputNotice(store, inst.id, output, plan.corrupt));
+      for (const b of plan.corrupt) store.objects.quarantine(b.hash);
+      store.runCache.delete(key);
       return undefined;
     }
+    const rec = plan.record;
+    if (!rec) return undefined;
     const edited = editedOutFiles(store, inst.id, rec.output);
     if (edited.length) reporter.message?.(editedOutNotice(inst.id, edited));
-    store.expose(inst.id, rec.output);
-    if (rec.log && store.objectIntact(rec.log)) {
-      const lines = store.readObject(rec.log).toString('utf8').split('\n').filter(Boolean);
+    store.views.expose(inst.id, rec.output);
+    if (rec.log && store.objects.objectIntact(rec.log)) {
+      const lines = store.objects.readObject(rec.log).toString('utf8').split('\n').filter(Boolean);
       for (const line of lines.slice(-50)) reporter.stageLog?.(inst.id, line, true);
     }
     return { status: 'cached', key, output: rec.output, log: rec.log, metrics: rec.metrics, note: `restored from the run cache (key ${key.slice(0, 12)})` };
   };
 
-  const execute = async (inst: StageInstance, key: string, inputHashes: Record<string, string>): Promise<StageOutcome> => {
+  const execute = async (inst: StageInstance, key: string, material: KeyMaterial): Promise<StageOutcome> => {
+    const inputHashes = material.inputs;
     const base = { id: inst.id, stage: inst.stage, key };
     const attempts = executor.retriesStages ? 1 : inst.retries + 1;
     const inputs: Record<string, string> = {};
-    for (const [name, hash] of Object.entries(inputHashes)) inputs[name] = store.view(hash);
+    for (const [name, hash] of Object.entries(inputHashes)) inputs[name] = store.views.view(hash);
     let lastError = '';
     const startedAt = Date.now();
     for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -185,7 +187,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
         tmpDir: path.join(dir, 'tmp'),
         checkpointDir: checkpointDirOf(store.root, key),
         logFile: path.join(dir, 'log.jsonl'),
-        seed: seedOfKey(key),
+        seed: stageSeed(material),
         threads: inst.threads ?? threads,
         threadsPinned: inst.threads !== undefined,
       };
@@ -206,15 +208,15 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
         }, attemptAbort.signal);
         // A remote worker has committed its output to the shared store already (result.output):
         // it is used only when every object it lists is intact here.
-        const damaged = result.output ? store.checkOutput(result.output) : [];
+        const damaged = result.output ? store.objects.checkOutput(result.output) : [];
         if (damaged.length) throw new StageFailedError(inst.id, `the output the worker committed is damaged: ${damaged.map((b) => `${b.path} ${b.problem}`).join('; ')}`);
-        const metrics = { ...(result.metrics ?? {}), ...checkDeclaredOutputs(inst, result.output ? store.view(result.output) : job.outDir) };
-        const output = result.output ?? store.commitFolder(job.outDir);
-        const log = result.log ?? store.putBytes(fs.readFileSync(job.logFile));
+        const metrics = { ...(result.metrics ?? {}), ...checkDeclaredOutputs(inst, result.output ? store.views.view(result.output) : job.outDir) };
+        const output = result.output ?? store.objects.commitFolder(job.outDir);
+        const log = result.log ?? store.objects.putBytes(fs.readFileSync(job.logFile));
         const endedAt = Date.now();
-        store.putRun({ key, stage: inst.id, output, log, metrics, durationMs: endedAt - startedAt, createdAt: new Date().toISOString() });
+        store.runCache.put({ key, stage: inst.id, output, log, metrics, durationMs: endedAt - startedAt, createdAt: new Date().toISOString() });
         removeCheckpoint(store.root, key);
-        store.expose(inst.id, output);
+        store.views.expose(inst.id, output);
         return { ...base, status: 'ran', attempts: attempt, output, log, metrics, durationMs: endedAt - startedAt, startedAt, endedAt };
       } catch (e) {
         if (e instanceof CancelledError || cancel.signal.aborted) {
@@ -238,14 +240,17 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
     } finally {
       options.signal?.removeEventListener('abort', onOuterAbort);
       removeTree(runDir);
-      store.saveState();
+      store.objects.saveState();
+      planner.save();
     }
     writeLock(pipeline, store, all, resolvedKeys);
+    recordRun(pipeline, store, all, { id: runId, started, complete: selected.length === pipeline.instances.length });
   } finally {
     lock.release();
   }
   const count = (s: StageOutcome['status']) => all.filter((o) => o.status === s).length;
   const summary: RunSummary = {
+    runId,
     pipeline: pipeline.file,
     store: store.root,
     lockFile: pipeline.lockFile,
@@ -275,7 +280,28 @@ function writeLock(pipeline: ResolvedPipeline, store: ArtifactStore, all: StageO
     stages[o.id] = { stage: o.stage, ...r.material, key: r.key, output: o.output, log: o.log, metrics: o.metrics };
   }
   writeLockFile(pipeline.lockFile, { format: LOCK_FORMAT, pipeline: pipeline.name, store: store.root, params: pipeline.params, stages });
-  store.registerLockFile(pipeline.lockFile);
+  store.views.registerLockFile(pipeline.lockFile);
+}
+
+/** The run list of this run (pipeline-runs.ts): what `cbnn report` reads, never mixing two runs. */
+function recordRun(pipeline: ResolvedPipeline, store: ArtifactStore, all: StageOutcome[], run: { id: string; started: number; complete: boolean }): void {
+  const stages: PipelineRun['stages'] = {};
+  for (const o of all) {
+    if ((o.status === 'ran' || o.status === 'cached') && o.key && o.output) {
+      stages[o.id] = { handler: pipeline.byId.get(o.id)?.handler?.name, status: o.status, key: o.key, output: o.output };
+    }
+  }
+  writePipelineRun(store.root, {
+    format: PIPELINE_RUN_FORMAT,
+    id: run.id,
+    pipeline: pipeline.file,
+    name: pipeline.name,
+    startedAt: new Date(run.started).toISOString(),
+    endedAt: new Date().toISOString(),
+    complete: run.complete && Object.keys(stages).length === pipeline.instances.length,
+    params: pipeline.params,
+    stages,
+  });
 }
 
 /** Declared outs, metrics and plots must exist; metrics files (JSON) are read into the lock. */

@@ -1,11 +1,20 @@
 import * as fs from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
-import pino from 'pino';
 import type { z } from 'zod';
 import { createStageRegistry, describeZodError, isCbnnError, type StageHandler } from '@cbnn/core';
 import type { ParentMessage, StageJob, StageJobResult, WorkerMessage } from './executor';
 
 const STDERR_TAIL = 20;
+
+/**
+ * Finds the handler a job names, loading its package only then (a worker runs one stage, so it
+ * loads one handler package). Undefined for a name it does not know.
+ */
+export type HandlerLoader = (name: string) => Promise<StageHandler | undefined>;
+
+function registryLoader(registry: ReadonlyMap<string, StageHandler>): HandlerLoader {
+  return async (name) => registry.get(name);
+}
 
 /**
  * The body of a stage worker process (forked by the local executor). A worker entry script is
@@ -14,8 +23,8 @@ const STDERR_TAIL = 20;
  * the runner goes away (even by SIGKILL: the IPC channel closes) or cancels, it kills what it
  * started and exits, so nothing keeps writing into a dead run's folders.
  */
-export function runStageWorker(handlers: Iterable<StageHandler<any>>): void {
-  const registry = createStageRegistry(handlers);
+export function runStageWorker(handlers: Iterable<StageHandler<any>> | HandlerLoader): void {
+  const load: HandlerLoader = typeof handlers === 'function' ? handlers : registryLoader(createStageRegistry(handlers));
   const abort = new AbortController();
   let child: ChildProcess | undefined;
   const send = (m: WorkerMessage): void => {
@@ -32,7 +41,7 @@ export function runStageWorker(handlers: Iterable<StageHandler<any>>): void {
   process.on('message', (msg: ParentMessage) => {
     if (msg.type === 'cancel') return stop(130);
     if (msg.type !== 'run') return;
-    runJob(msg.job, registry, abort.signal, send, (c) => (child = c)).then(
+    runJob(msg.job, load, abort.signal, send, (c) => (child = c)).then(
       (result) => {
         send({ type: 'done', result });
         process.disconnect?.();
@@ -51,7 +60,7 @@ export function runStageWorker(handlers: Iterable<StageHandler<any>>): void {
 
 async function runJob(
   job: StageJob,
-  registry: ReadonlyMap<string, StageHandler>,
+  load: HandlerLoader,
   signal: AbortSignal,
   send: (m: WorkerMessage) => void,
   setChild: (c: ChildProcess) => void,
@@ -62,13 +71,16 @@ async function runJob(
   };
   if (job.kind === 'cmd') return runCommand(job, signal, logLine, setChild);
 
-  const handler = registry.get(job.handler ?? '');
-  if (!handler) throw new Error(`this worker has no handler '${job.handler}' (it knows: ${[...registry.keys()].join(', ')})`);
+  const handler = await load(job.handler ?? '');
+  if (!handler) throw new Error(`this worker has no handler '${job.handler}'`);
   if (handler.version !== job.handlerVersion) {
     throw new Error(`handler '${handler.name}' is version ${handler.version} in the worker but ${job.handlerVersion} in the runner (rebuild?)`);
   }
   const parsed = (handler.params as z.ZodType).safeParse(job.params);
   if (!parsed.success) throw new Error(`params of '${job.stage}': ${describeZodError(parsed.error, 'with')}`);
+  // pino loads in the worker only: the runner's light commands share this module.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pino = require('pino') as typeof import('pino');
   const logger = pino(
     { name: job.stage, level: process.env.CBNN_LOG_LEVEL ?? 'info', base: { stage: job.stage } },
     { write: (s: string) => logLine(s) },

@@ -3,7 +3,8 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createStageRegistry } from '@cbnn/core';
-import { ArtifactStore, BullmqExecutor, LocalExecutor, loadPipeline, runPipeline, type RunSummary } from '../src';
+import { ArtifactStore, LocalExecutor, loadPipeline, runPipeline, type RunSummary } from '../src';
+import { BullmqExecutor } from '../src/bullmq';
 import { testHandlers, workerScript } from './helpers';
 
 export const registry = createStageRegistry(testHandlers);

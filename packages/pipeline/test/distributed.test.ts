@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Queue } from 'bullmq';
 import { ExitCode } from '@cbnn/core';
-import { ArtifactStore, BullmqExecutor, checkRedis, checkRedisInfo, UnavailableError } from '../src';
+import { ArtifactStore } from '../src';
+import { BullmqExecutor, checkRedis, checkRedisInfo, UnavailableError } from '../src/bullmq';
 import {
   freePort,
   outputsOf,

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createStageRegistry, type StageHandler } from '@cbnn/core';
+import { createStageRegistry, type StageHandler, type StageRegistry } from '@cbnn/core';
 import { ArtifactStore, LocalExecutor, loadPipeline, runPipeline, type RunOptions, type RunSummary } from '../src';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -16,7 +16,7 @@ export interface Workspace {
   store: ArtifactStore;
   events: string;
   write(yaml: string): void;
-  run(options?: Partial<RunOptions> & { set?: string[] }): Promise<RunSummary>;
+  run(options?: Partial<RunOptions> & { set?: string[]; registry?: StageRegistry }): Promise<RunSummary>;
   executed(): string[];
   eventsOf(): Array<{ stage: string; event: string; t: number }>;
 }
@@ -35,8 +35,8 @@ export function workspace(yaml?: string): Workspace {
     write: (text) => fs.writeFileSync(file, text),
     async run(options = {}) {
       fs.rmSync(events, { force: true });
-      const pipeline = loadPipeline(file, { registry, set: options.set });
-      const executor = new LocalExecutor({ workerScript });
+      const pipeline = loadPipeline(file, { registry: options.registry ?? registry, set: options.set });
+      const executor = new LocalExecutor({ workerScript, cmdWorkerScript: path.join(__dirname, '..', 'dist', 'cmd-worker.js') });
       try {
         return await runPipeline(pipeline, { store: new ArtifactStore(store.root), executor, jobs: 2, ...options });
       } finally {

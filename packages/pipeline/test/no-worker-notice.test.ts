@@ -1,4 +1,4 @@
-import { NoWorkerNotice } from '../src';
+import { NoWorkerNotice } from '../src/bullmq';
 
 describe('NoWorkerNotice', () => {
   const said: string[] = [];

@@ -1,39 +1,32 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { InvalidInputError, planeSelectionSchema, type PlaneSelection, readJsonFile } from '@cbnn/core';
+import { InvalidInputError, type PlaneSelection, readJsonFile } from '@cbnn/core';
 import { readEngineModel, summary } from '@cbnn/kernels';
+import { ENGINE_MODEL_FILE, MODEL_INFO_FILE, ONNX_FILE, modelInfoSchema as producerSchema } from '@cbnn/train/model-info';
+
+export { MODEL_INFO_FILE } from '@cbnn/train/model-info';
 
 /**
  * What pruning.select reads from a `model.bnn` / `model.fp` folder (docs/contracts.md, "Model
  * artifact folders"): `model-info.json` for the metrics and parameter counts, and the real size
- * of `model.cbnn` on disk. The schema checks only the fields used here and lets the rest pass,
- * so the trainer can add fields without breaking selection.
+ * of `model.cbnn` on disk. The schema is train's (the producer's), picked down to the fields used
+ * here, the rest passing, so the trainer can add fields without breaking selection.
  */
-export const MODEL_INFO_FILE = 'model-info.json';
-export const ENGINE_MODEL_FILE_NAME = 'model.cbnn';
-export const ONNX_FILE_NAME = 'model.onnx';
-
-const accuracy = z.number().min(0).max(1);
-
+const m = producerSchema.shape;
 export const modelInfoSchema = z.looseObject({
-  kind: z.enum(['bnn', 'fp']),
-  width: z.number().positive(),
-  planes: z.looseObject({ selection: planeSelectionSchema }),
-  params: z.looseObject({ binary: z.number().int().min(0), float: z.number().int().min(0) }),
-  bytes: z.looseObject({ float32: z.number().min(0).optional() }).optional(),
-  seed: z.number().int().optional(),
-  inputShape: z.array(z.number().int().positive()).optional(),
-  metrics: z.looseObject({
-    validationAccuracy: accuracy,
-    testAccuracy: accuracy,
-    bestEpoch: z.number().int().optional(),
-    epochs: z.number().int().optional(),
-    stoppedEarly: z.boolean().optional(),
-    validationRecords: z.number().int().positive().optional(),
-    testRecords: z.number().int().positive().optional(),
-  }),
-  training: z.record(z.string(), z.unknown()).optional(),
+  kind: m.kind,
+  width: m.width,
+  planes: m.planes.pick({ selection: true }).loose(),
+  params: m.params.loose(),
+  bytes: m.bytes.pick({ float32: true }).partial().loose().optional(),
+  seed: m.seed.optional(),
+  inputShape: m.inputShape.optional(),
+  metrics: m.metrics
+    .pick({ validationAccuracy: true, testAccuracy: true, bestEpoch: true, epochs: true, stoppedEarly: true, validationRecords: true, testRecords: true })
+    .partial({ bestEpoch: true, epochs: true, stoppedEarly: true, validationRecords: true, testRecords: true })
+    .loose(),
+  training: m.training.optional(),
 });
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
 
@@ -74,7 +67,7 @@ export function readModelFolder(dir: string, expectedKind: 'bnn' | 'fp'): ModelF
   let firstLayerMacs: number | undefined;
   let inputBitsPerImage: number | undefined;
   if (expectedKind === 'bnn') {
-    const file = path.join(dir, ENGINE_MODEL_FILE_NAME);
+    const file = path.join(dir, ENGINE_MODEL_FILE);
     if (!fs.existsSync(file)) throw new InvalidInputError('the binary model has no engine model file', { file }, 'train.bnn exports model.cbnn; was the export skipped?');
     packedBytes = fs.statSync(file).size;
     const engineModel = readEngineModel(file);
@@ -82,7 +75,7 @@ export function readModelFolder(dir: string, expectedKind: 'bnn' | 'fp'): ModelF
     firstLayerMacs = first.binaryMacs + first.floatMacs;
     inputBitsPerImage = engineModel.input.height * engineModel.input.width * engineModel.input.layout.planes.length;
   }
-  const onnx = path.join(dir, ONNX_FILE_NAME);
+  const onnx = path.join(dir, ONNX_FILE);
   const binaryParams = info.params.binary;
   const floatParams = info.params.float;
   return {

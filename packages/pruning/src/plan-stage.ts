@@ -1,25 +1,11 @@
 import * as path from 'node:path';
-import { z } from 'zod';
+import { pruningPlanDescriptor } from './stage-descriptors';
 import { InvalidInputError, defineStage } from '@cbnn/core';
 import { SENSITIVITY_FILE, loadModelEvaluation, perturbedAccuracy, readSensitivityReport, type PlaneGroup } from '@cbnn/sensitivity';
-import { DECISION_SPLITS, PLAN_FILE, PLAN_POLICIES, writePlan } from './plan-format';
+import { PLAN_FILE, writePlan } from './plan-format';
 import { planPruning, type MeasureDropped } from './plan-policies';
 
-export const pruningPlanParams = z.object({
-  /**
-   * The split the sensitivity table must have been measured on. 'validation' keeps the test set
-   * out of the decision; 'test' is the authors' variant, allowed only when asked for by name.
-   */
-  split: z.enum(DECISION_SPLITS).default('validation'),
-  policy: z.enum(PLAN_POLICIES).default('lsb-first'),
-  /** Which perturbation's numbers judge a drop. */
-  mode: z.enum(['randomize', 'zero']).default('randomize'),
-  /** Largest accuracy drop below the unperturbed baseline allowed, in percentage points. */
-  budgetPoints: z.number().min(0).default(1),
-  /** Re-measurements only (the table was measured with its own). */
-  batchSize: z.number().int().positive().max(65536).default(256),
-  impl: z.enum(['wasm', 'reference']).default('wasm'),
-});
+export { pruningPlanParams } from './stage-descriptors';
 
 /**
  * `pruning.plan`: the planes to keep, from the sensitivity table, under an accuracy budget.
@@ -28,16 +14,7 @@ export const pruningPlanParams = z.object({
  * repeats, so every number in the plan is comparable with the table's baseline.
  */
 export const pruningPlanStage = defineStage({
-  name: 'pruning.plan',
-  version: 2,
-  description: 'Choose the input planes to keep under an accuracy budget (lsb-first or greedy)',
-  params: pruningPlanParams,
-  inputs: {
-    sensitivity: { kind: 'sensitivity' },
-    model: { kind: 'model.bnn', optional: true, description: 'to re-measure sets the table lacks (greedy, RGB)' },
-    dataset: { kind: 'dataset', optional: true, description: 'to re-measure sets the table lacks (greedy, RGB)' },
-  },
-  output: 'plan',
+  ...pruningPlanDescriptor,
   async run(ctx) {
     const p = ctx.params;
     const tableFile = path.join(ctx.inputs.sensitivity, SENSITIVITY_FILE);

@@ -1,15 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { z } from 'zod';
+import { pruningSelectDescriptor } from './stage-descriptors';
 import { InvalidInputError, defineStage, writeFileAtomicSync } from '@cbnn/core';
 import { readModelFolder, MODEL_INFO_FILE } from './model-folder';
 import { CHOSEN_DIR, CONTROL_DIR, SEARCH_FILE, SEARCH_SUMMARY_FILE, writeSearchResult } from './search-format';
 import { BASELINE_NAME, searchSummaryMarkdown, selectCompactModel } from './selection';
 
-export const pruningSelectParams = z.object({
-  /** Largest validation-accuracy drop below the baseline BNN allowed, in percentage points. */
-  budgetPoints: z.number().min(0).default(1),
-});
+export { pruningSelectParams } from './stage-descriptors';
 
 /**
  * `pruning.select`: the end of the compact-network search. `candidates` is the folder the runner
@@ -17,18 +14,7 @@ export const pruningSelectParams = z.object({
  * folder; the subfolder name is the candidate's name.
  */
 export const pruningSelectStage = defineStage({
-  name: 'pruning.select',
-  version: 2,
-  description: 'Pick the smallest retrained configuration (bytes of model.cbnn) within the validation-accuracy budget of the baseline BNN, over seeds, with the all-plane ablation',
-  params: pruningSelectParams,
-  inputs: {
-    baseline: { kind: 'model.bnn', description: 'the BNN on all planes at the reference width: one model folder, or a matrix of seeds' },
-    baselineSeeds: { kind: 'model.bnn', optional: true, description: 'more seeds of the baseline (a matrix), pooled with `baseline`' },
-    candidates: { kind: 'model.bnn', description: 'a matrix of retrained candidates (planes x width x seeds): one model.bnn subfolder each' },
-    controls: { kind: 'model.bnn', optional: true, description: 'the ablation: all-plane models at the candidates\' widths (a matrix, widths x seeds)' },
-    fp: { kind: 'model.fp', optional: true, description: 'the full-precision counterpart, for the size comparison' },
-  },
-  output: 'search',
+  ...pruningSelectDescriptor,
   async run(ctx) {
     // A single model folder (no matrix) is named after its input.
     const models = (input: string) => {

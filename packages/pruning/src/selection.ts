@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { withinBudget } from './plan-policies';
-import { ENGINE_MODEL_FILE_NAME, type ModelFolderSummary } from './model-folder';
+import { ENGINE_MODEL_FILE } from '@cbnn/train/model-info';
+import type { ModelFolderSummary } from './model-folder';
 import type { AblationRow, SearchCandidate, SearchResult, SeedRun } from './search-format';
 import { accuracyInterval95, differenceStandardError, spreadOf, type SeedSpread } from './seed-statistics';
 
@@ -164,7 +165,7 @@ function configurationKey(m: ModelFolderSummary): string {
 }
 
 function sameModelFile(a: ModelFolderSummary, b: ModelFolderSummary): boolean {
-  const file = (m: ModelFolderSummary) => path.join(m.dir, ENGINE_MODEL_FILE_NAME);
+  const file = (m: ModelFolderSummary) => path.join(m.dir, ENGINE_MODEL_FILE);
   return fs.existsSync(file(a)) && fs.existsSync(file(b)) && fs.readFileSync(file(a)).equals(fs.readFileSync(file(b)));
 }
 

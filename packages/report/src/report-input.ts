@@ -1,5 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { BENCH_FILE } from '@cbnn/bench/bench-format';
+import { PLAN_FILE } from '@cbnn/pruning/plan-format';
+import { CHOSEN_DIR, SEARCH_FILE } from '@cbnn/pruning/search-format';
+import { SENSITIVITY_FILE } from '@cbnn/sensitivity/sensitivity-format';
+import { MODEL_INFO_FILE } from '@cbnn/train/model-info';
 import { readDatasetManifest, type DatasetManifest } from '@cbnn/core';
 import { readResultFile } from './read-result-file';
 import {
@@ -58,13 +63,14 @@ export interface ReportExtras {
   generatedAt?: string;
 }
 
+/** The file names are their producers' (each package's light format subpath). */
 export const RESULT_FILES = {
-  sensitivity: 'sensitivity.json',
-  plan: 'plan.json',
-  search: 'search.json',
-  bench: 'bench.json',
-  modelInfo: 'model-info.json',
-  searchChosenDir: 'chosen',
+  sensitivity: SENSITIVITY_FILE,
+  plan: PLAN_FILE,
+  search: SEARCH_FILE,
+  bench: BENCH_FILE,
+  modelInfo: MODEL_INFO_FILE,
+  searchChosenDir: CHOSEN_DIR,
 } as const;
 
 /**

@@ -1,13 +1,11 @@
 import { z } from 'zod';
 import { planeSelectionSchema } from '@cbnn/core';
+import { modelInfoSchema as producerModelInfo } from '@cbnn/train/model-info';
 
 /**
- * The result files the report reads (docs/contracts.md). Only model-info.json and the pipeline
- * graph are described here; the rest come from their producers.
+ * The result files the report reads (docs/contracts.md), all with their producers' schemas;
+ * only the pipeline graph and provenance are described here.
  */
-
-const fraction = z.number().min(0).max(1);
-const nonNegativeInt = z.number().int().min(0);
 
 // Every analysis result is read with the schema its writer uses, from the producer's schema-only
 // entry point (no engine, TensorFlow.js or onnxruntime loaded): a file that drifts from the
@@ -25,27 +23,23 @@ export { benchModelSchema, benchRowSchema, benchResultSchema } from '@cbnn/bench
 export type { BenchModel, BenchRow, BenchSide, BenchResult } from '@cbnn/bench/bench-format';
 
 /**
- * `model-info.json` of a model folder. The contract leaves the shape of `planes` open
- * ("selection + resolved layout"), so the report accepts any value there and only reads a
- * selection out of it when it finds one.
+ * `model-info.json` of a model folder: train's schema, with what the report can do without made
+ * optional. The contract leaves the shape of `planes` open ("selection + resolved layout"), so the
+ * report accepts any value there and only reads a selection out of it when it finds one.
  */
-export const modelInfoSchema = z.object({
-  kind: z.enum(['bnn', 'fp']),
-  arch: z.string(),
-  width: z.number().positive(),
+const mi = producerModelInfo.shape;
+export const modelInfoSchema = z.looseObject({
+  kind: mi.kind,
+  arch: mi.arch,
+  width: mi.width,
   planes: z.unknown().optional(),
-  firstLayer: z.string().optional(),
-  classNames: z.array(z.string()).optional(),
-  backend: z.string(),
-  seed: z.number().int(),
-  params: z.object({ binary: nonNegativeInt, float: nonNegativeInt }),
-  bytes: z.object({ packed: nonNegativeInt.optional(), float32: nonNegativeInt }),
-  metrics: z.object({
-    validationAccuracy: fraction.optional(),
-    testAccuracy: fraction,
-    bestEpoch: nonNegativeInt.optional(),
-    epochs: nonNegativeInt.optional(),
-  }),
+  firstLayer: mi.firstLayer.optional(),
+  classNames: mi.classNames.optional(),
+  backend: mi.backend,
+  seed: mi.seed,
+  params: mi.params.loose(),
+  bytes: mi.bytes.partial({ packed: true }).loose(),
+  metrics: mi.metrics.pick({ validationAccuracy: true, testAccuracy: true, bestEpoch: true, epochs: true }).partial({ validationAccuracy: true, bestEpoch: true, epochs: true }).loose(),
 });
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
 

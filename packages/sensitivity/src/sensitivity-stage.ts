@@ -1,40 +1,15 @@
 import * as path from 'node:path';
-import { z } from 'zod';
-import { SPLIT_NAMES, defineStage } from '@cbnn/core';
+import { defineStage } from '@cbnn/core';
 import { analyseSensitivity } from './analysis';
 import { loadModelEvaluation } from './model-evaluation';
-import { PERTURBATION_MODES } from './perturbation';
+import { sensitivityPlanesDescriptor } from './stage-descriptors';
 import { SENSITIVITY_CSV, SENSITIVITY_FILE, writeSensitivityCsv, writeSensitivityReport } from './sensitivity-format';
 
-export const sensitivityPlanesParams = z.object({
-  /**
-   * The split perturbed. 'validation' (the default) keeps the test set out of every decision;
-   * 'test' is the authors' variant (their code measures sensitivity on the test set), kept for
-   * comparison: the plan stage refuses such a table unless told `split: test`, and the report
-   * labels it.
-   */
-  split: z.enum(SPLIT_NAMES).default('validation'),
-  modes: z.array(z.enum(PERTURBATION_MODES)).min(1).default(['randomize', 'zero']),
-  /** Randomize repeats (mean and standard deviation are reported). */
-  repeats: z.number().int().min(1).max(100).default(5),
-  /** Evaluate only the first `limit` records of the split (quick runs). */
-  limit: z.number().int().positive().optional(),
-  batchSize: z.number().int().positive().max(65536).default(256),
-  impl: z.enum(['wasm', 'reference']).default('wasm'),
-});
-export type SensitivityPlanesParams = z.output<typeof sensitivityPlanesParams>;
+export { sensitivityPlanesParams, type SensitivityPlanesParams } from './stage-descriptors';
 
 /** `sensitivity.planes`: post-training bit-level sensitivity of a trained BNN, no retraining. */
 export const sensitivityPlanesStage = defineStage({
-  name: 'sensitivity.planes',
-  version: 2,
-  description: 'Accuracy of a trained BNN with input bit planes perturbed (each alone and cumulatively from the LSB), on the packed engine',
-  params: sensitivityPlanesParams,
-  inputs: {
-    dataset: { kind: 'dataset' },
-    model: { kind: 'model.bnn' },
-  },
-  output: 'sensitivity',
+  ...sensitivityPlanesDescriptor,
   async run(ctx) {
     const p = ctx.params;
     const { classify, input, data, engine } = loadModelEvaluation(ctx.inputs.model, ctx.inputs.dataset, p);

@@ -7,9 +7,9 @@ import { registerHeapKernels } from './heap-kernels';
 import { registerOrtGradientKernels, unregisterOrtGradientKernels } from './ort-kernels';
 import { registerWasmGradientKernels } from './wasm-gradients';
 
-/** Backends in the order cbnn prefers them: native TensorFlow, then WebAssembly, then pure JS. */
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+import { BACKEND_ORDER, type BackendName, type GradientKernels } from './backend-names';
+
+export { BACKEND_ORDER, GRADIENT_KERNELS, type BackendName, type GradientKernels } from './backend-names';
 
 export interface BackendSelection {
   /** The backend now active in tf. */
@@ -99,10 +99,6 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   }
   throw new Error(`no TensorFlow.js backend could be activated: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
 }
-
-/** Where the conv gradients (dX, dW) of training run on the wasm backend. */
-export type GradientKernels = 'onnxruntime' | 'wasm';
-export const GRADIENT_KERNELS: readonly GradientKernels[] = ['onnxruntime', 'wasm'];
 
 /**
  * Install the conv gradient kernels `kernels` names on the active backend and say what runs them,

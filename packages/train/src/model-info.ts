@@ -2,11 +2,19 @@ import { z } from 'zod';
 import { planeSelectionSchema } from '@cbnn/core';
 import { archSchema, firstLayerSchema } from './architecture';
 
-/** `model-info.json` of `model.bnn` / `model.fp` folders (docs/contracts.md "Model artifact folders"). */
+/**
+ * The contract of `model.bnn` / `model.fp` folders (docs/contracts.md "Model artifact folders"),
+ * owned here, by their producer, and exported from the light subpath `@cbnn/train/model-info`
+ * (zod and core only): readers (pruning, bench, report) take the file names and the schema from
+ * here, `.pick()`ing the fields they use and `.loose()` where they tolerate more.
+ */
 export const MODEL_INFO_FILE = 'model-info.json';
 export const EPOCHS_FILE = 'epochs.jsonl';
 export const TFJS_DIR = 'tfjs';
+export const TFJS_MODEL_FILE = 'model.json';
 export const ONNX_FILE = 'model.onnx';
+/** The engine model, whose format @cbnn/kernels owns. */
+export { ENGINE_MODEL_FILE } from '@cbnn/kernels/model-format';
 
 const fraction = z.number().min(0).max(1);
 
@@ -36,7 +44,8 @@ export const modelInfoSchema = z.object({
     testRecords: z.number().int().min(0),
     bestEpoch: z.number().int().min(1),
     epochs: z.number().int().min(1),
-    samplesPerSecond: z.number().min(0),
+    /** Written by older versions only: wall-clock figures are not part of an artifact (the run record and log hold them). */
+    samplesPerSecond: z.number().min(0).optional(),
     stoppedEarly: z.boolean(),
     stopReason: z.string().optional(),
   }),

@@ -182,7 +182,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       progress.update({ message });
     }
   }
-  if (options.epochsFile) fs.writeFileSync(options.epochsFile, state.history.map((m) => JSON.stringify(m) + '\n').join(''));
+  if (options.epochsFile) fs.writeFileSync(options.epochsFile, state.history.map(epochLine).join(''));
   const history = state.history;
   let { best, step, trainedSamples, trainingSeconds, stoppedEarly, stopReason } = state;
   const parallel = await DataParallelTrainer.start({ threads, shards, inputShape, classes, replica: options.replica, backend: tf.getBackend() as BackendName, gradientKernels: options.gradientKernels });
@@ -238,7 +238,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       samplesPerSecond: seen / seconds,
     };
     history.push(metrics);
-    if (options.epochsFile) fs.appendFileSync(options.epochsFile, JSON.stringify(metrics) + '\n');
+    if (options.epochsFile) fs.appendFileSync(options.epochsFile, epochLine(metrics));
     logger.info(metrics, `epoch ${epoch}/${options.epochs}: loss ${metrics.loss.toFixed(4)} train ${metrics.trainAccuracy.toFixed(4)} validation ${metrics.validationAccuracy.toFixed(4)} (${metrics.samplesPerSecond.toFixed(0)} samples/s)`);
     if (!best || validation.accuracy > best.accuracy) {
       if (best) tf.dispose(best.weights);
@@ -368,4 +368,10 @@ async function restoreCheckpoint(checkpoint: Checkpoint<CheckpointMeta>, model: 
 
 function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Pick<T, K> {
   return Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
+}
+
+/** One line of epochs.jsonl, part of the artifact (same key, same bytes): wall-clock figures go to the log only. */
+function epochLine(metrics: EpochMetrics): string {
+  const { seconds: _s, samplesPerSecond: _r, ...reproducible } = metrics;
+  return JSON.stringify(reproducible) + '\n';
 }

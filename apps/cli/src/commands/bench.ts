@@ -2,7 +2,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { createLogger } from '@cbnn/core';
-import { benchMarkdown, formatKernelBenchReport, runKernelBenchmarks, runRuntimeBenchmark } from '@cbnn/bench';
 import { positiveInteger, printJson } from '../context';
 
 export function registerBench(program: Command): void {
@@ -19,6 +18,7 @@ export function registerBench(program: Command): void {
         ...(opts.quick ? { runs: 3, warmupRuns: 1, minRunSeconds: 0.1 } : {}),
         ...(opts.profileOnly ? { models: false, widths: [], skipTfjs: true } : {}),
       };
+      const { formatKernelBenchReport, runKernelBenchmarks } = await import('@cbnn/bench');
       const report = await runKernelBenchmarks(options, (line) => process.stderr.write(`${line}\n`));
       if (opts.json) printJson(report);
       else process.stdout.write(formatKernelBenchReport(report) + '\n');
@@ -35,6 +35,7 @@ export function registerBench(program: Command): void {
     .option('--runs <n>', 'timed runs per case', positiveInteger('--runs'), 10)
     .option('--json', 'print bench.json to stdout')
     .action(async (opts: { dataset: string; compact: string; baseline: string; fp: string; out: string; runs: number; json?: boolean }) => {
+      const { benchMarkdown, runRuntimeBenchmark } = await import('@cbnn/bench');
       const logger = createLogger({ name: 'bench' });
       const out = path.resolve(opts.out);
       fs.mkdirSync(out, { recursive: true });

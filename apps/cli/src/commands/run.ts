@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
 import { ExitCode, CancelledError } from '@cbnn/core';
-import { ArtifactStore, BullmqExecutor, LocalExecutor, planStatus, ProgressRenderer, redactRedisUrl, runPipeline, type Executor, type RunSummary } from '@cbnn/pipeline';
+import { ArtifactStore, LocalExecutor, planStatus, ProgressRenderer, runPipeline, type Executor, type RunSummary } from '@cbnn/pipeline';
 import { checkStageNames, collect, CommandError, openPipeline, PIPELINE_ARGUMENT, positiveInteger, printJson, workerScript } from '../context';
 import { printPlans } from './status';
 import { printRatioList } from './report';
@@ -58,7 +58,7 @@ export function registerRun(program: Command): void {
       checkStageNames(pipeline, opts.force, '--force');
       const redis = opts.redis ?? process.env.CBNN_REDIS_URL;
       if (opts.executor === 'bullmq' && !redis) throw new CommandError('--executor bullmq needs --redis URL (or $CBNN_REDIS_URL)', ExitCode.usage);
-      if (opts.dryRun) return dryRun(pipeline, store, opts, redis);
+      if (opts.dryRun) return await dryRun(pipeline, store, opts, redis);
       const abort = new AbortController();
       const onSignal = (sig: NodeJS.Signals): void => {
         if (!abort.signal.aborted) process.stderr.write(`\n${sig}: cancelling (running stages are stopped, nothing partial is kept)\n`);
@@ -68,7 +68,7 @@ export function registerRun(program: Command): void {
       process.on('SIGTERM', onSignal);
       // Checks Redis first (reachable, authenticated, >= 5.0): exit 7 before anything is queued.
       const bullmq = opts.executor === 'bullmq'
-        ? await BullmqExecutor.connect({ redis: redis!, store, queue: opts.queue, prefix: opts.prefix, noWorkerNoticeMs: opts.workerNotice * 1000, onMessage: (m) => process.stderr.write(`${m}\n`) })
+        ? await (await import('@cbnn/pipeline/bullmq')).BullmqExecutor.connect({ redis: redis!, store, queue: opts.queue, prefix: opts.prefix, noWorkerNoticeMs: opts.workerNotice * 1000, onMessage: (m) => process.stderr.write(`${m}\n`) })
         : undefined;
       const executor: Executor = bullmq ?? new LocalExecutor({ workerScript: workerScript() });
       let summary: RunSummary;
@@ -101,11 +101,11 @@ export function registerRun(program: Command): void {
     });
 }
 
-function dryRun(pipeline: ReturnType<typeof openPipeline>['pipeline'], store: ArtifactStore, opts: RunOptions, redis: string | undefined): void {
+async function dryRun(pipeline: ReturnType<typeof openPipeline>['pipeline'], store: ArtifactStore, opts: RunOptions, redis: string | undefined): Promise<void> {
   const plans = planStatus(pipeline, store);
   if (opts.json) return printJson({ dryRun: true, pipeline: pipeline.file, store: store.root, stages: plans.map(({ locked: _l, material: _m, ...p }) => p) });
   printPlans(plans);
-  const where = opts.executor === 'bullmq' ? `queued on Redis at ${redactRedisUrl(redis!)}, queue ${opts.queue ?? 'cbnn-stages'} (not contacted)` : 'executed here';
+  const where = opts.executor === 'bullmq' ? `queued on Redis at ${(await import('@cbnn/pipeline/bullmq')).redactRedisUrl(redis!)}, queue ${opts.queue ?? 'cbnn-stages'} (not contacted)` : 'executed here';
   process.stdout.write(`dry run: nothing was ${opts.executor === 'bullmq' ? 'queued' : 'executed'} or written; without --dry-run the stages marked 'run' are ${where}\n`);
 }
 

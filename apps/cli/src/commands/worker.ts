@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { startStageQueueWorker, redactRedisUrl, type StageQueueWorkerEvent } from '@cbnn/pipeline';
+import type { StageQueueWorkerEvent } from '@cbnn/pipeline/bullmq';
 import { ExitCode } from '@cbnn/core';
 import { CommandError, positiveInteger, workerScript } from '../context';
 
@@ -35,6 +35,7 @@ export function registerWorker(program: Command): void {
       if (!opts.store) throw new CommandError('cbnn worker needs --store DIR: the shared store the runner uses', ExitCode.usage);
       const say = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
       const concurrency = opts.concurrency ?? 1;
+      const { startStageQueueWorker, redactRedisUrl } = await import('@cbnn/pipeline/bullmq');
       const worker = await startStageQueueWorker({
         redis,
         store: path.resolve(opts.store),
@@ -44,7 +45,7 @@ export function registerWorker(program: Command): void {
         lockDurationMs: opts.lockDuration,
         stalledIntervalMs: opts.stalledInterval,
         workerScript: workerScript(),
-        onEvent: (e: StageQueueWorkerEvent) => say(describe(e, redis, path.resolve(opts.store!), concurrency)),
+        onEvent: (e: StageQueueWorkerEvent) => say(describe(e, redactRedisUrl(redis), path.resolve(opts.store!), concurrency)),
       });
       await new Promise<void>((resolve) => {
         const stop = (sig: NodeJS.Signals): void => {
@@ -62,7 +63,7 @@ export function registerWorker(program: Command): void {
 function describe(e: StageQueueWorkerEvent, redis: string, store: string, concurrency: number): string {
   switch (e.type) {
     case 'ready':
-      return `worker ${e.id} ready: Redis ${e.redisVersion} at ${redactRedisUrl(redis)}, store ${store}, concurrency ${concurrency}`;
+      return `worker ${e.id} ready: Redis ${e.redisVersion} at ${redis}, store ${store}, concurrency ${concurrency}`;
     case 'started':
       return `start ${e.stage} (job ${e.jobId}, attempt ${e.attempt})`;
     case 'completed':

@@ -4,7 +4,9 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { CancelledError, CbnnError, InvalidInputError, describeZodError, type ProgressUpdate } from '@cbnn/core';
-import { ArtifactStore, removeTree } from '../artifact-store';
+import { ObjectStore } from '../object-store';
+import { StoreViews } from '../store-views';
+import { removeTree } from '../store-files';
 import type { StageJob } from '../executor';
 import { LocalExecutor } from '../local-executor';
 import { checkpointDirOf, removeCheckpoint } from '../checkpoints';
@@ -70,7 +72,9 @@ export async function startStageQueueWorker(options: StageQueueWorkerOptions): P
   // starting runner empties.
   const scratch = path.join(storeRoot, 'workers', id);
   fs.mkdirSync(scratch, { recursive: true });
-  const store = new ArtifactStore(storeRoot, { scratchDir: scratch });
+  // The worker writes objects only (content-addressed, idempotent); run cache and out/ are the runner's.
+  const objects = new ObjectStore(storeRoot, scratch);
+  const views = new StoreViews(objects);
   const names = queueNames(options);
   const concurrency = Math.max(1, options.concurrency ?? 1);
   const threadBudget = Math.max(1, Math.floor(os.availableParallelism() / concurrency));
@@ -81,7 +85,7 @@ export async function startStageQueueWorker(options: StageQueueWorkerOptions): P
   const connection = openRedis(options.redis);
   connection.on('error', () => undefined); // reconnects by itself; the Worker reports lasting trouble
   try {
-    await refuseForeignStore(connection, names.storeKey, storeRoot, storeIdOf(store, false));
+    await refuseForeignStore(connection, names.storeKey, storeRoot, storeIdOf(objects, false));
   } catch (e) {
     connection.disconnect();
     removeTree(scratch);
@@ -97,7 +101,7 @@ export async function startStageQueueWorker(options: StageQueueWorkerOptions): P
     const attempt = job.attemptsMade + 1;
     const attempts = job.opts.attempts ?? 1;
     if (await connection.exists(names.cancelKey(job.id!))) throw new UnrecoverableError('cancelled by the runner');
-    const mismatch = storeMismatch(storeRoot, storeIdOf(store, false), { id: payload.storeId, path: payload.storePath ?? '(path not sent)', host: 'the runner' });
+    const mismatch = storeMismatch(storeRoot, storeIdOf(objects, false), { id: payload.storeId, path: payload.storePath ?? '(path not sent)', host: 'the runner' });
     if (mismatch) throw new Error(`worker ${id}: ${mismatch}; mount the same shared store`);
     const startedAt = Date.now();
     emit({ type: 'started', jobId: job.id!, stage: payload.stage, attempt });
@@ -108,9 +112,9 @@ export async function startStageQueueWorker(options: StageQueueWorkerOptions): P
       relay.log({ level: 30, msg: `running on worker ${id} (attempt ${attempt}/${attempts}, waited ${startedAt - payload.queuedAt} ms in the queue)` });
       const inputs: Record<string, string> = {};
       for (const [name, hash] of Object.entries(payload.inputs)) {
-        const bad = store.checkOutput(hash);
+        const bad = objects.checkOutput(hash);
         if (bad.length) throw new Error(`input '${name}' (${hash.slice(0, 12)}) is not intact in the store at ${storeRoot}: ${bad.map((b) => `${b.path} ${b.problem}`).join('; ')}`);
-        inputs[name] = store.view(hash);
+        inputs[name] = views.view(hash);
       }
       if (payload.kind === 'cmd' && payload.cwd && !fs.existsSync(payload.cwd)) {
         throw new Error(`cmd stage '${payload.stage}' runs in the pipeline folder ${payload.cwd}, which does not exist on worker ${id} (mount it at the same path)`);
@@ -160,8 +164,8 @@ export async function startStageQueueWorker(options: StageQueueWorkerOptions): P
       const t0 = Date.now();
       // Content-addressed and renamed into place: two workers committing the same key write the
       // same objects, atomically, so neither can corrupt the other's.
-      const output = store.commitFolder(stageJob.outDir);
-      const log = store.putBytes(fs.readFileSync(stageJob.logFile));
+      const output = objects.commitFolder(stageJob.outDir);
+      const log = objects.putBytes(fs.readFileSync(stageJob.logFile));
       removeCheckpoint(storeRoot, payload.key);
       const commitMs = Date.now() - t0;
       emit({ type: 'completed', jobId: job.id!, stage: payload.stage, ms: Date.now() - startedAt });

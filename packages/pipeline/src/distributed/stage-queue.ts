@@ -3,7 +3,6 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { writeFileAtomicSync, type ProgressUpdate } from '@cbnn/core';
-import type { ArtifactStore } from '../artifact-store';
 
 /** Names both sides (runner and `cbnn worker`) must agree on. */
 export interface StageQueueNames {
@@ -97,7 +96,7 @@ export interface StageJobProgressMessage {
  * The store's identity: a random id written once into `state/store-id`. Jobs carry it so that a
  * worker whose --store is not the runner's store (wrong mount) refuses instead of failing oddly.
  */
-export function storeIdOf(store: ArtifactStore, create: boolean): string | undefined {
+export function storeIdOf(store: { readonly root: string }, create: boolean): string | undefined {
   const file = path.join(store.root, 'state', 'store-id');
   const read = (): string | undefined => {
     try {
