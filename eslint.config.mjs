@@ -1,5 +1,6 @@
 // Lint: TypeScript rules plus Nx module boundaries, which enforce the design's one-way layering:
 // core <- {bitslice, kernels, pipeline} <- train <- {sensitivity, pruning} <- bench <- report <- cli.
+// (report reads train's and the analysis packages' file contracts from their light subpaths.)
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
@@ -33,8 +34,11 @@ export default [
             layer('scope:train', ['scope:core', 'scope:data', 'scope:kernels']),
             layer('scope:analysis', ['scope:core', 'scope:data', 'scope:kernels', 'scope:train']),
             layer('scope:bench', ['scope:core', 'scope:data', 'scope:kernels', 'scope:train', 'scope:analysis']),
-            layer('scope:report', ['scope:core', 'scope:bench']),
-            layer('scope:app', ['scope:core', 'scope:pipeline', 'scope:data', 'scope:kernels', 'scope:train', 'scope:analysis', 'scope:bench', 'scope:report']),
+            // The report reads the result files of train, sensitivity and pruning through their light
+            // format subpaths (the producers own the contracts), and bench's.
+            layer('scope:report', ['scope:core', 'scope:kernels', 'scope:train', 'scope:analysis', 'scope:bench']),
+            layer('scope:deploy', ['scope:core', 'scope:kernels']),
+            layer('scope:app', ['scope:core', 'scope:pipeline', 'scope:data', 'scope:kernels', 'scope:train', 'scope:analysis', 'scope:bench', 'scope:report', 'scope:deploy']),
           ],
         },
       ],

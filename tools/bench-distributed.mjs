@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Distributed execution benchmark: a sweep of CPU-bound candidate stages run by 1 vs 2 queue
-// workers (BullMQ on a redis-server of our own), and the local executor for reference.
+// Queue overhead benchmark (not parallel work: tools/bench-distributed-real.mjs measures that): a
+// sweep of candidate stages that spin until a wall-clock deadline, run by 1 vs 2 queue workers
+// (BullMQ on a redis-server of our own), and the local executor for reference. A spinning stage
+// takes --stage-ms however much CPU it gets, so its speedup is bounded by construction.
 // Reports wall time and speedup (median of --repeats, with min-max), and the queue overhead per
 // job: ready -> started (queued by the runner until a worker starts it), commit (worker puts the
 // output into the store), and result latency (commit done -> the runner knows).
@@ -8,8 +10,8 @@
 //   node tools/bench-distributed.mjs [--stages 6] [--stage-ms 2000] [--repeats 3] [--json]
 //
 // Needs: packages/pipeline built (npx tsc -b), redis-server on PATH. The stages are `cmd:` stages
-// spinning the CPU for --stage-ms (real training is measured elsewhere). Numbers are noisy on a
-// shared machine.
+// spinning the CPU for --stage-ms (real training: tools/bench-distributed-real.mjs). Numbers are
+// noisy on a shared machine.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';

@@ -6,7 +6,7 @@
 // samples/s (PyTorch CPU, 2 threads, on this machine kind). Numbers are noisy while other work
 // shares the CPUs: cpuSecondsPerStep (this process, all threads) is the load-independent cost.
 //
-//   node tools/bench-train.mjs [--width 0.5] [--batch 256] [--steps 5] [--threads 2] [--backend wasm] [--arch vgg-small]
+//   node tools/bench-train.mjs [--width 0.5] [--batch 256] [--steps 5] [--threads 2] [--shards 2] [--backend wasm] [--kernels onnxruntime|wasm] [--arch vgg-small]
 // Needs the built package: (cd packages/train && npx tsc -b).
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
@@ -29,30 +29,23 @@ const arch = args.arch ?? 'vgg-small';
 const requestedThreads = Number(args.threads ?? os.cpus().length);
 
 const backend = await train.selectBackend({ prefer: args.backend ?? 'tensorflow' });
+const gradientKernels = args.kernels ?? 'onnxruntime';
+const kernels = train.useGradientKernels(gradientKernels);
 const inputShape = [28, 28, 8];
 const spec = { arch, width, inputShape, classes: 10, firstLayer: 'binary', seed: 1 };
 const model = train.buildBinaryModel(spec);
-const threads = train.trainingThreads({ threads: requestedThreads, replica: { kind: 'bnn', spec } });
-const parallel = threads > 1 ? await train.DataParallelTrainer.start({ threads, replica: { kind: 'bnn', spec }, backend: backend.name }) : null;
+const shards = Number(args.shards ?? 2);
+const threads = train.trainingThreads({ threads: requestedThreads, shards, replica: { kind: 'bnn', spec } });
+const parallel = await train.DataParallelTrainer.start({ threads, shards, inputShape, classes: 10, replica: { kind: 'bnn', spec }, backend: backend.name, gradientKernels });
 const rng = createRng(1);
 const x = Float32Array.from({ length: batch * 28 * 28 * 8 }, () => (rng.nextFloat() < 0.5 ? -1 : 1));
 const labels = Uint8Array.from({ length: batch }, () => rng.int(10));
-const xs = tf.tensor4d(x, [batch, ...inputShape]);
-const ys = tf.oneHot(tf.tensor1d(Int32Array.from(labels), 'int32'), 10);
 const optimizer = tf.train.adam(0.001);
-const variables = model.trainableWeights.map((w) => w.read());
 
 const waits = [];
 async function step() {
-  if (parallel) {
-    waits.push((await parallel.step(model, optimizer, { x, labels, count: batch })).waitSeconds);
-    train.clipLatentWeights(model);
-    return;
-  }
-  const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(ys, model.apply(xs, { training: true })), true, variables);
+  waits.push((await parallel.step(model, optimizer, { x, labels, count: batch })).waitSeconds);
   train.clipLatentWeights(model);
-  loss.dataSync();
-  loss.dispose();
 }
 
 await step(); // warm-up: kernel setup, weight packing caches
@@ -66,7 +59,7 @@ for (let i = 0; i < steps; i++) {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 }
 const cpu = process.cpuUsage(cpu0);
-await parallel?.close();
+await parallel.close();
 times.sort((a, b) => a - b);
 const median = times[Math.floor(times.length / 2)];
 const rate = (t) => batch / t;
@@ -79,12 +72,13 @@ console.log(
       input: '28x28x8 planes',
       batch,
       steps,
-      backend: backend.description,
+      backend: backend.description + kernels,
       threads,
       binaryParams: summary.params.binary,
       samplesPerSecond: { median: Math.round(rate(median)), best: Math.round(rate(times[0])), worst: Math.round(rate(times[times.length - 1])) },
       stepSeconds: { median: Number(median.toFixed(3)) },
-      ...(parallel ? { mainWaitSecondsPerStep: Number((waits.slice(1).reduce((a, b) => a + b, 0) / steps).toFixed(3)) } : {}),
+      shards,
+      ...(threads > 1 ? { mainWaitSecondsPerStep: Number((waits.slice(1).reduce((a, b) => a + b, 0) / steps).toFixed(3)) } : {}),
       cpuSecondsPerStep: Number(((cpu.user + cpu.system) / 1e6 / steps).toFixed(3)),
       target: 230,
       // Process RSS (worker threads share the process).

@@ -1,12 +1,15 @@
 #!/usr/bin/env node
-// The tests need two programs from Debian's packages: redis-server (distributed executor) and
-// chromium (the report's browser test). Install them when missing and we are root; otherwise say
+// The tests need programs from Debian's packages: redis-server (distributed executor), chromium
+// (the report's and the web export's browser tests), gcc and clang (the C export's tests). Install them when missing and we are root; otherwise say
 // exactly what to install. Reaches only Debian's package mirrors.
 import { execSync, spawnSync } from 'node:child_process';
 
 const needed = [
   { bin: 'redis-server', pkg: 'redis-server' },
   { bin: 'chromium', pkg: 'chromium' },
+  // The C export's tests build the generated library with both compilers.
+  { bin: 'gcc', pkg: 'gcc' },
+  { bin: 'clang', pkg: 'clang' },
 ];
 const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
 const missing = needed.filter((n) => !has(n.bin));

@@ -5,6 +5,7 @@ import { sensitivityPlanesDescriptor } from '@cbnn/sensitivity/stage-descriptors
 import { pruningPlanDescriptor, pruningSelectDescriptor } from '@cbnn/pruning/stage-descriptors';
 import { benchRuntimeDescriptor } from '@cbnn/bench/stage-descriptors';
 import { reportHtmlDescriptor } from '@cbnn/report/stage-descriptors';
+import { exportCDescriptor, exportWebDescriptor } from '@cbnn/deploy/stage-descriptors';
 import { findPackageDir, workspacePackageCode } from '@cbnn/pipeline';
 
 /**
@@ -23,6 +24,8 @@ const ENTRIES: ReadonlyArray<{ descriptor: StageDescriptor<any>; pkg: string; lo
   { descriptor: pruningSelectDescriptor, pkg: '@cbnn/pruning', load: () => import('@cbnn/pruning') },
   { descriptor: benchRuntimeDescriptor, pkg: '@cbnn/bench', load: () => import('@cbnn/bench') },
   { descriptor: reportHtmlDescriptor, pkg: '@cbnn/report', load: () => import('@cbnn/report') },
+  { descriptor: exportCDescriptor, pkg: '@cbnn/deploy', load: () => import('@cbnn/deploy') },
+  { descriptor: exportWebDescriptor, pkg: '@cbnn/deploy', load: () => import('@cbnn/deploy') },
 ];
 
 /** The descriptors, each with the code its handler runs (fingerprinted into the cache key). */

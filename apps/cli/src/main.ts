@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, isCbnnError } from '@cbnn/core';
 import { registerRun } from './commands/run';
@@ -11,17 +13,35 @@ import { registerWorker } from './commands/worker';
 import { registerReport } from './commands/report';
 import { registerBench } from './commands/bench';
 import { registerExp } from './commands/exp';
+import { registerExport } from './commands/export';
+import { DEFAULT_PIPELINE } from './context';
+
+function cliVersion(): string {
+  return (JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+}
 
 /**
  * Exit codes (core's ExitCode): 0 ok, 1 unexpected failure, 2 usage, 3 invalid input (pipeline
  * file, params), 4 a stage failed, 5 corrupt store (verify), 6 store busy (run --no-wait),
  * 7 Redis unavailable (--executor bullmq, worker), 130 cancelled.
  */
+export const HELP_EPILOG = `
+Start here:
+  cbnn run pipelines/smoke.yaml     the whole method on a small subset (about a minute)
+  cbnn run                          the default pipeline (${DEFAULT_PIPELINE}); a second run is fully cached
+  cbnn status                       what a run would execute, and why
+  cbnn <command> --help             the options of one command
+
+Exit codes: 0 ok, 1 unexpected error, 2 usage, 3 invalid input (file/line/field named),
+4 stage failed, 5 corrupt store, 6 store busy, 7 service unavailable (Redis), 130 cancelled.`;
+
 export function buildProgram(): Command {
   const program = new Command('cbnn')
     .description('compact binary neural networks: declarative pipelines with a content-addressed cache')
+    .version(cliVersion(), '-V, --version', 'print the cbnn version')
+    .addHelpText('after', HELP_EPILOG)
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError('(add --help for usage)');
   // One file per command in commands/; register new ones (worker, report, bench) here.
   registerRun(program);
   registerStatus(program);
@@ -33,6 +53,7 @@ export function buildProgram(): Command {
   registerReport(program);
   registerBench(program);
   registerExp(program);
+  registerExport(program);
   return program;
 }
 

@@ -110,7 +110,7 @@ describe('cbnn CLI', () => {
     const w = ws(PIPELINE);
     const bench = w.cbnn('bench', 'runtime', '--dataset', 'd', '--compact', 'c', '--baseline', 'b', '--fp', 'f', '--runs', 'x');
     expect(bench.code).toBe(2);
-    expect(bench.stderr).toContain("option '--runs <n>' argument 'x' is invalid. expected a positive integer, got 'x'");
+    expect(bench.stderr).toContain("option '--runs <n>' argument 'x' is invalid. --runs expects a positive integer, got 'x'");
     expect(bench.stderr).not.toContain('unexpected error');
     const run = w.cbnn('run', 'p.yaml', '--jobs', '0');
     expect(run.code).toBe(2);
@@ -152,6 +152,23 @@ describe('cbnn CLI', () => {
     const r = JSON.parse(w.cbnn('run', 'p.yaml', '--json').stdout);
     expect(r.outcomes[0]).toMatchObject({ id: 'a', status: 'ran' });
     expect(w.cbnn('verify', 'p.yaml').code).toBe(0);
+  });
+
+  it('--threads 0, or above the cores without --oversubscribe, exits 2 naming the flag and touches no store', () => {
+    const w = ws(PIPELINE);
+    const cores = os.availableParallelism();
+    for (const [args, message] of [
+      [['--threads', '0'], /--threads expects a positive integer, got '0'/],
+      [['--threads', String(cores + 1)], new RegExp(`--threads ${cores + 1}: more than the ${cores} cores .*--oversubscribe`)],
+      [['--jobs', '0'], /--jobs expects a positive integer/],
+    ] as const) {
+      const r = w.cbnn('run', 'p.yaml', ...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(fs.existsSync(path.join(w.dir, '.cbnn'))).toBe(false);
+    expect(w.cbnn('run', 'p.yaml', '--threads', String(cores + 1), '--oversubscribe', '--json').code).toBe(0);
   });
 
   it('SIGINT cancels cleanly: exit 130, no temp output, store intact, the next run completes', async () => {

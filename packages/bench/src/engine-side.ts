@@ -1,33 +1,58 @@
 import * as fs from 'node:fs';
 import type { Dataset } from '@cbnn/core';
 import { packedPlaneBatches } from '@cbnn/bitslice';
-import { createEngine, readEngineModel, type EngineModel } from '@cbnn/kernels';
-import type { BenchModel } from './bench-format';
+import { createEngine, fastestIm2colKernel, readEngineModel, summary, type Engine, type EngineModel } from '@cbnn/kernels';
+import type { BenchModel, BenchProfile } from './bench-format';
 import type { RuntimeSide } from './runtime-side';
 import { tiledTestBatch } from './test-inputs';
 
 export type EngineImpl = 'wasm' | 'reference';
 
-/** Runtime names of the cbnn engine, as they appear in bench.json. */
-export const ENGINE_RUNTIME: Record<EngineImpl, string> = {
-  wasm: 'cbnn wasm-simd',
-  reference: 'cbnn reference (TypeScript)',
-};
+/**
+ * The popcount the engine's kernels use: the wasm engine picks the faster of scalar i64.popcnt
+ * and SIMD i8x16.popcnt on this CPU once per process (fastestIm2colKernel).
+ */
+export function engineKernel(impl: EngineImpl): string {
+  if (impl === 'reference') return 'TypeScript reference';
+  return fastestIm2colKernel() === 'scalar' ? 'i64.popcnt' : 'i8x16.popcnt';
+}
 
-/** A BNN (`model.cbnn`) on the @cbnn/kernels engine: packed input, XNOR-popcount kernels, 1 thread. */
-export function engineSide(model: BenchModel, modelFile: string, dataset: Dataset, options: { impl: EngineImpl; maxBatch: number }): RuntimeSide & { engineModel: EngineModel } {
+/**
+ * Runtime names of the cbnn engine as they appear in bench.json, naming the kernel that ran: a
+ * side is called wasm-simd only when its popcounts are SIMD.
+ */
+export function engineRuntime(impl: EngineImpl): string {
+  if (impl === 'reference') return 'cbnn reference (TypeScript)';
+  const kernel = engineKernel(impl);
+  return kernel === 'i8x16.popcnt' ? `cbnn wasm-simd (${kernel})` : `cbnn wasm (${kernel})`;
+}
+
+/** A BNN (`model.cbnn`) on the @cbnn/kernels engine: packed input, XNOR-popcount kernels. */
+export function engineSide(
+  model: BenchModel,
+  modelFile: string,
+  dataset: Dataset,
+  options: { impl: EngineImpl; maxBatch: number; threads?: number },
+): RuntimeSide & { engineModel: EngineModel; engine: Engine; binaryMacsPerImage: number; profile(batch: number): BenchProfile } {
   const engineModel = readEngineModel(modelFile);
-  const engine = createEngine(engineModel, { impl: options.impl, maxBatch: options.maxBatch });
+  const threads = options.threads ?? 1;
+  const engine = createEngine(engineModel, { impl: options.impl, maxBatch: options.maxBatch, threads });
+  const binaryMacsPerImage = summary(engineModel).totals.binaryMacs;
+  const runtime = engineRuntime(options.impl);
+  const inputOf = (batch: number): Uint32Array =>
+    tiledTestBatch(dataset, batch, (batchSize, limit) => packedPlaneBatches(dataset, { split: 'test', layout: engineModel.input.layout, batchSize, limit }));
   return {
     model,
-    runtime: ENGINE_RUNTIME[options.impl],
-    threads: 1,
+    runtime,
+    threads,
+    kernel: engineKernel(options.impl),
+    kernels: [...engine.kernels],
     modelBytes: fs.statSync(modelFile).size,
     engineModel,
+    engine,
+    binaryMacsPerImage,
     async prepare(batch) {
-      const input = tiledTestBatch(dataset, batch, (batchSize, limit) =>
-        packedPlaneBatches(dataset, { split: 'test', layout: engineModel.input.layout, batchSize, limit }),
-      );
+      const input = inputOf(batch);
       const out = new Float32Array(batch * engineModel.classNames.length);
       return () => engine.predict(input, batch, out);
     },
@@ -42,8 +67,30 @@ export function engineSide(model: BenchModel, modelFile: string, dataset: Datase
       }
       return { predicted, labels: split.labels.slice(0, n) };
     },
-    dispose() {
-      // The engine's buffers are plain memory, released with the object.
+    profile(batch) {
+      const p = engine.profile(inputOf(batch), batch, { runs: 7, minRunSeconds: 0.05 });
+      const ms = (s: number): number => s * 1e3;
+      return {
+        model,
+        runtime,
+        batch,
+        steps: p.steps.map((s) => ({
+          label: s.label,
+          variant: s.variant,
+          binaryMacsPerImage: s.binaryMacsPerImage,
+          ms: { median: ms(s.seconds.median), min: ms(s.seconds.min), max: ms(s.seconds.max) },
+          cpuMs: ms(s.cpuSeconds),
+          gBinaryMacsPerSecond: s.gBinaryMacsPerSecond,
+          ...(Object.keys(s.phases).length ? { phases: Object.fromEntries(Object.entries(s.phases).map(([k, v]) => [k, ms(v)])) } : {}),
+        })),
+        totalMs: ms(p.totalSeconds),
+        binaryMacsPerImage: p.binaryMacsPerImage,
+        gBinaryMacsPerSecond: p.gBinaryMacsPerSecond,
+        cpuGBinaryMacsPerSecond: p.cpuGBinaryMacsPerSecond,
+      };
+    },
+    async dispose() {
+      await engine.close();
     },
   };
 }

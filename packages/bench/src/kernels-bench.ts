@@ -1,5 +1,5 @@
 import { createRng, wordsForChannels } from '@cbnn/core';
-import { WasmKernelInstance, bindGemm, bindIm2colConv, createEngine, fastestIm2colKernel, randomEngineModel, randomPackedWeights, vggSmallLayers, type ConvLayer } from '@cbnn/kernels';
+import { WasmKernelInstance, bindGemm, bindIm2colConv, createEngine, fastestIm2colKernel, randomEngineModel, randomPackedWeights, vggSmallLayers, type ConvLayer, type EngineProfile } from '@cbnn/kernels';
 import { z } from 'zod';
 
 /**
@@ -28,6 +28,15 @@ export const kernelBenchOptionsSchema = z.object({
   models: z.boolean().default(true),
   modelBatches: z.array(z.number().int().positive()).default([64, 256]),
   modelPlanes: z.array(z.number().int().positive()).default([8, 4]),
+  /** Per-layer, per-phase profiles of the engine on VGG-small (random weights). */
+  profiles: z.boolean().default(true),
+  /** The profiled models: the demo's compact model (w=0.19 on 1 plane) and the baselines. */
+  profileModels: z.array(z.object({ width: z.number().positive(), planes: z.number().int().positive() })).default([
+    { width: 0.19, planes: 1 },
+    { width: 0.5, planes: 8 },
+    { width: 1, planes: 8 },
+  ]),
+  profileBatch: z.number().int().positive().default(256),
 });
 export type KernelBenchOptions = z.input<typeof kernelBenchOptionsSchema>;
 
@@ -64,9 +73,18 @@ export interface ModelBenchCase {
   speedup?: number;
 }
 
+/** Engine.profile of one VGG-small model: every call of its forward pass timed alone. */
+export interface ModelProfileCase {
+  name: string;
+  width: number;
+  planes: number;
+  profile: EngineProfile;
+}
+
 export interface KernelBenchReport {
   cases: KernelBenchCase[];
   models: ModelBenchCase[];
+  profiles: ModelProfileCase[];
   options: z.output<typeof kernelBenchOptionsSchema>;
   node: string;
   tfjsBackend?: string;
@@ -280,7 +298,22 @@ export async function runKernelBenchmarks(options: KernelBenchOptions = {}, log:
       }
     }
   }
-  return { cases, models, options: o, node: process.version, tfjsBackend: tfjs?.backend, notes };
+  const profiles: ModelProfileCase[] = [];
+  if (o.profiles) {
+    notes.push(
+      `profiles: each call of the engine's forward pass (VGG-small, random weights, batch ${o.profileBatch}, 1 thread) timed alone, median of ${o.runs} runs; im2col = that phase of a conv alone, rest = its popcount GEMM with threshold, pool and output packing fused in; G binary-MAC/s counts all 3x3 taps.`,
+    );
+    for (const { width, planes } of o.profileModels) {
+      const model = randomEngineModel({ height: o.height, width: o.width, features: planes, classes: o.classes, layers: vggSmallLayers(width), seed: 17 });
+      const engine = createEngine(model, { maxBatch: o.profileBatch });
+      const input = randomPackedWeights(createRng(planes), o.profileBatch * o.height * o.width, planes);
+      const profile = engine.profile(input, o.profileBatch, { runs: o.runs, minRunSeconds: o.minRunSeconds / 4 });
+      const c: ModelProfileCase = { name: `vgg-small w=${width} ${planes} plane${planes === 1 ? '' : 's'}`, width, planes, profile };
+      profiles.push(c);
+      log(`${c.name.padEnd(26)} profile: ${profile.gBinaryMacsPerSecond.toFixed(1)} G binary-MAC/s, ${((profile.totalSeconds / o.profileBatch) * 1e6).toFixed(1)} us/image`);
+    }
+  }
+  return { cases, models, profiles, options: o, node: process.version, tfjsBackend: tfjs?.backend, notes };
 }
 
 /** The full-precision counterpart of VGG-small (1 grey channel in) as tfjs ops on random weights. */
@@ -366,6 +399,27 @@ export function formatKernelBenchReport(r: KernelBenchReport): string {
     for (const c of r.models) {
       lines.push(
         `| ${c.name} | ${c.batch} | ${c.binary.imagesPerSecond.toFixed(0)} | ${ms(c.binary)} | ${c.float ? c.float.imagesPerSecond.toFixed(0) : '-'} | ${c.float ? ms(c.float) : '-'} | ${c.speedup !== undefined ? c.speedup.toFixed(1) + 'x' : '-'} | ${(c.batch / c.binary.cpuMedianSeconds).toFixed(0)}, ${cpuSpeedup(c.binary, c.float)} |`,
+      );
+    }
+  }
+  const gemm = r.cases.find((c) => c.name === 'gemm');
+  for (const p of r.profiles) {
+    const us = (s: number): string => ((s / p.profile.batch) * 1e6).toFixed(2);
+    const share = gemm ? ` (${((100 * p.profile.gBinaryMacsPerSecond) / gemm.binary.gBinaryMacsPerSecond).toFixed(0)}% of the GEMM's ${gemm.binary.gBinaryMacsPerSecond.toFixed(1)})` : '';
+    const gemmCpu = gemm ? gemm.macs / gemm.binary.cpuMedianSeconds / 1e9 : 0;
+    const cpuShare = gemm ? `; by CPU time ${p.profile.cpuGBinaryMacsPerSecond.toFixed(1)} (${((100 * p.profile.cpuGBinaryMacsPerSecond) / gemmCpu).toFixed(0)}% of the GEMM's ${gemmCpu.toFixed(1)})` : '';
+    lines.push(
+      '',
+      `Profile: ${p.name}, batch ${p.profile.batch}, 1 thread: ${us(p.profile.totalSeconds)} us/image, ${p.profile.gBinaryMacsPerSecond.toFixed(1)} G binary-MAC/s${share}${cpuShare}`,
+      '',
+      '| layer | kernel | binary MACs/image | us/image (min..max) | CPU us/image | G binary-MAC/s | im2col us/image | rest us/image |',
+      '| --- | --- | ---: | --- | ---: | ---: | ---: | ---: |',
+    );
+    for (const st of p.profile.steps) {
+      lines.push(
+        `| ${st.label} | ${st.variant} | ${st.binaryMacsPerImage.toLocaleString('en-US')} | ${us(st.seconds.median)} (${us(st.seconds.min)}..${us(st.seconds.max)}) | ${us(st.cpuSeconds)} | ${st.binaryMacsPerImage ? st.gBinaryMacsPerSecond.toFixed(1) : '-'} | ${
+          st.phases.im2col !== undefined ? us(st.phases.im2col) : '-'
+        } | ${st.phases.rest !== undefined ? us(st.phases.rest) : '-'} |`,
       );
     }
   }

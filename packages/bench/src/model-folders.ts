@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { InvalidInputError, readJsonFile } from '@cbnn/core';
 import { CHOSEN_DIR } from '@cbnn/pruning/search-format';
-import { ENGINE_MODEL_FILE, MODEL_INFO_FILE, ONNX_FILE, TFJS_DIR, TFJS_MODEL_FILE, modelInfoSchema as producerSchema } from '@cbnn/train/model-info';
+import { ENGINE_MODEL_FILE, MODEL_INFO_FILE, TFJS_DIR, TFJS_MODEL_FILE, modelInfoSchema as producerSchema } from '@cbnn/train/model-info';
 
 /**
  * The model folders the benchmark reads (docs/contracts.md, "Model artifact folders"):

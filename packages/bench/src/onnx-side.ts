@@ -4,7 +4,8 @@ import { scaledPixelBatches } from '@cbnn/bitslice';
 import { argmaxRows, type RuntimeSide } from './runtime-side';
 import { tiledTestBatch } from './test-inputs';
 
-export const ONNX_RUNTIME_NAME = 'onnxruntime cpu';
+export const ONNX_RUNTIME_NAME = 'onnxruntime cpu (mlas f32)';
+export const ONNX_KERNEL = 'mlas f32';
 
 /**
  * The full-precision model on onnxruntime-node's CPU execution provider with `threads` intra-op
@@ -29,6 +30,7 @@ export async function onnxSide(onnxBytes: Uint8Array, dataset: Dataset, threads:
   return {
     model: 'fp',
     runtime: ONNX_RUNTIME_NAME,
+    kernel: ONNX_KERNEL,
     threads,
     modelBytes: onnxBytes.length,
     async prepare(batch) {

@@ -7,7 +7,7 @@ export interface RatioSpec {
   slower: BenchSide;
 }
 
-/** 'compact BNN, cbnn wasm-simd, 1 thread vs full precision, tfjs-wasm xnnpack, 1 thread (batch 64)' */
+/** 'compact BNN, cbnn wasm (i64.popcnt), 1 thread vs full precision, tfjs-wasm xnnpack f32, 1 thread (batch 64)' */
 export function ratioLabel(faster: BenchSide, slower: BenchSide, batch: number): string {
   return `${describeSide(faster)} vs ${describeSide(slower)} (batch ${batch})`;
 }
@@ -33,6 +33,7 @@ export function computeRatios(rows: readonly BenchRow[], specs: readonly RatioSp
         slower: { ...spec.slower },
         batch,
         speedup: slow.latencyMs.median / fast.latencyMs.median,
+        ...(slow.cpuMs && fast.cpuMs && fast.cpuMs.median > 0 && slow.cpuMs.median > 0 ? { cpuSpeedup: slow.cpuMs.median / fast.cpuMs.median } : {}),
       });
     }
   }

@@ -4,6 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
 import {
   CancelledError,
+  createRng,
   noProgress,
   readDataset,
   silentLogger,
@@ -11,11 +12,11 @@ import {
   type Logger,
   type ProgressReporter,
 } from '@cbnn/core';
-import { checkDatasetMatchesModel } from '@cbnn/kernels';
+import { WasmKernelInstance, bindGemm, checkDatasetMatchesModel, randomPackedWeights } from '@cbnn/kernels';
 import { loadTfjsModel, selectBackend } from '@cbnn/train';
 import { BENCH_FILE, BENCH_MARKDOWN_FILE, writeBenchResult, type BenchResult, type BenchRow, type BenchSide } from './bench-format';
 import { benchMarkdown } from './bench-markdown';
-import { engineSide } from './engine-side';
+import { engineKernel, engineSide } from './engine-side';
 import { machineInfo, peakRssBytes } from './machine';
 import { ENGINE_MODEL_FILE, ONNX_FILE, TFJS_DIR } from '@cbnn/train/model-info';
 import { readModelFolder, resolveCompactFolder } from './model-folders';
@@ -25,7 +26,7 @@ import { computeRatios, orderRows, type RatioSpec } from './ratios';
 import { accuracyOf as accuracyOfClassified, type InferenceCall, type RuntimeSide } from './runtime-side';
 import { quartiles } from './statistics';
 import { tfjsSide } from './tfjs-side';
-import { calibrateCalls, runCalls } from './timing';
+import { calibrateCalls, runCalls, runCallsWithCpu } from './timing';
 
 import { runtimeBenchParamsSchema } from './stage-descriptors';
 
@@ -53,6 +54,7 @@ interface Prepared {
   call: InferenceCall;
   callsPerRun: number;
   secondsPerCall: number[];
+  cpuSecondsPerCall: number[];
 }
 
 /**
@@ -70,7 +72,8 @@ export async function runRuntimeBenchmark(input: RuntimeBenchInput, params: Runt
   const threads = [...new Set(p.threads ?? [1, machine.cores])].sort((a, b) => a - b);
   const notes: string[] = [
     'Each timed call copies the prepared input in (packed planes, ±1 planes or scaled pixels, prepared outside the timing for every runtime) and the class scores out.',
-    'The cbnn engine and tfjs-wasm run on 1 thread (tfjs-backend-wasm has no threads in Node); onnxruntime runs with the listed intra-op threads.',
+    'tfjs-wasm runs on 1 thread (tfjs-backend-wasm has no threads in Node); onnxruntime runs with the listed intra-op threads; the cbnn engine with the listed threads (the calling thread plus worker threads, each with its own engine, a batch split in equal shares).',
+    'Runtime names carry the kernel that ran: the engine\'s popcount (i64.popcnt or i8x16.popcnt, the faster on this CPU, timed once per process), XNNPACK or MLAS float32. A row\'s `kernels` lists the engine\'s kernel variant per call.',
     'peakRssBytes is the peak RSS of the one benchmark process (all runtimes loaded), recorded as each row finished; it never decreases.',
   ];
   const backends: Record<string, string> = {};
@@ -87,12 +90,17 @@ export async function runRuntimeBenchmark(input: RuntimeBenchInput, params: Runt
   }
 
   const sides: RuntimeSide[] = [];
-  const compactEngine = engineSide('compact', path.join(compact.dir, ENGINE_MODEL_FILE), dataset, { impl: p.engine, maxBatch });
-  const baselineEngine = engineSide('baseline', path.join(baseline.dir, ENGINE_MODEL_FILE), dataset, { impl: p.engine, maxBatch });
+  const engineSides: Array<ReturnType<typeof engineSide>> = [];
+  for (const t of threads) {
+    const compactEngine = engineSide('compact', path.join(compact.dir, ENGINE_MODEL_FILE), dataset, { impl: p.engine, maxBatch, threads: t });
+    const baselineEngine = engineSide('baseline', path.join(baseline.dir, ENGINE_MODEL_FILE), dataset, { impl: p.engine, maxBatch, threads: t });
+    engineSides.push(compactEngine, baselineEngine);
+  }
+  const [compactEngine, baselineEngine] = engineSides;
   checkDatasetMatchesModel(compactEngine.engineModel, dataset);
   checkDatasetMatchesModel(baselineEngine.engineModel, dataset);
-  sides.push(compactEngine, baselineEngine);
-  backends.engine = `@cbnn/kernels ${p.engine === 'wasm' ? 'WebAssembly SIMD (v128 xor + i8x16.popcnt)' : 'TypeScript reference kernels'}, 1 thread`;
+  sides.push(...engineSides);
+  backends.engine = `@cbnn/kernels ${p.engine === 'wasm' ? `WebAssembly (popcount ${engineKernel(p.engine)}; kernel variants per layer in each row's kernels)` : 'TypeScript reference kernels'}, threads ${threads.join(', ')}`;
 
   let fpTfjs: RuntimeSide | undefined;
   let baselineTfjs: RuntimeSide | undefined;
@@ -101,9 +109,14 @@ export async function runRuntimeBenchmark(input: RuntimeBenchInput, params: Runt
       const selection = await selectBackend({ prefer: 'wasm', strict: true, logger });
       const simd = selection.description.includes('simd');
       backends.tfjs = selection.description;
-      const runtime = `tfjs-wasm xnnpack${simd ? '' : ' (no simd)'}`;
-      fpTfjs = await tfjsSide('fp', fp.dir, dataset, { kind: 'pixels' }, runtime);
-      baselineTfjs = await tfjsSide('baseline', baseline.dir, dataset, { kind: 'planes', layout: baselineEngine.engineModel.input.layout }, `${runtime} (float ±1)`);
+      const xnnpack = `xnnpack f32${simd ? '' : ' (no simd)'}`;
+      fpTfjs = await tfjsSide('fp', fp.dir, dataset, { kind: 'pixels' }, `tfjs-wasm ${xnnpack}`, xnnpack);
+      // On the wasm backend @cbnn/train registers its own popcount kernel for binary convs
+      // (CbnnBinaryConv2D): the baseline's simulation then runs its convs on cbnn's GEMM, the
+      // rest (batch norm, sign, pool, dense) on XNNPACK. The label says so.
+      const popcount = selection.description.includes('popcount');
+      const baselineKernel = popcount ? `cbnn popcount conv + ${xnnpack}` : xnnpack;
+      baselineTfjs = await tfjsSide('baseline', baseline.dir, dataset, { kind: 'planes', layout: baselineEngine.engineModel.input.layout }, `tfjs-wasm ${baselineKernel} (float ±1)`, baselineKernel);
       sides.push(baselineTfjs, fpTfjs);
     } catch (e) {
       notes.push(`TensorFlow.js sides skipped: ${(e as Error).message.split('\n')[0]}`);
@@ -128,6 +141,12 @@ export async function runRuntimeBenchmark(input: RuntimeBenchInput, params: Runt
     }
     logger.info({ accuracy: Object.fromEntries(accuracyOf) }, 'accuracy on the test split measured');
 
+    // The GEMM's rate and the engine's per-layer profiles, in this run, before the timed runs.
+    const gemm = p.engine === 'wasm' ? measureGemm() : undefined;
+    const profileBatch = Math.max(...p.batches);
+    const profiles = engineSides.filter((s) => s.threads === 1).map((s) => s.profile(profileBatch));
+    checkAborted(input.signal);
+
     const rows: BenchRow[] = [];
     const totalRuns = p.batches.length * (p.runs + p.warmup) * sides.length;
     let done = 0;
@@ -138,25 +157,32 @@ export async function runRuntimeBenchmark(input: RuntimeBenchInput, params: Runt
         const callsPerRun = await calibrateCalls(call, { minRunSeconds: p.minRunSeconds });
         for (let w = 0; w < p.warmup; w++) await runCalls(call, callsPerRun);
         done += p.warmup;
-        prepared.push({ side, call, callsPerRun, secondsPerCall: [] });
+        prepared.push({ side, call, callsPerRun, secondsPerCall: [], cpuSecondsPerCall: [] });
         checkAborted(input.signal);
       }
       for (let r = 0; r < p.runs; r++) {
         for (const s of prepared) {
-          s.secondsPerCall.push((await runCalls(s.call, s.callsPerRun)) / s.callsPerRun);
+          const t = await runCallsWithCpu(s.call, s.callsPerRun);
+          s.secondsPerCall.push(t.seconds / s.callsPerRun);
+          s.cpuSecondsPerCall.push(t.cpuSeconds / s.callsPerRun);
           done++;
         }
         progress.update({ current: done, total: totalRuns, unit: 'run', message: `batch ${batch}, run ${r + 1}/${p.runs}` });
         checkAborted(input.signal);
       }
       for (const s of prepared) {
+        const ips = quartiles(s.secondsPerCall.map((x) => batch / x));
         const row: BenchRow = {
           model: s.side.model,
           runtime: s.side.runtime,
+          ...(s.side.kernel ? { kernel: s.side.kernel } : {}),
+          ...(s.side.kernels ? { kernels: s.side.kernels } : {}),
+          ...(s.side.binaryMacsPerImage ? { gBinaryMacsPerSecond: (s.side.binaryMacsPerImage * ips.median) / 1e9 } : {}),
           threads: s.side.threads,
           batch,
           latencyMs: quartiles(s.secondsPerCall.map((x) => x * 1e3)),
-          imagesPerSecond: quartiles(s.secondsPerCall.map((x) => batch / x)),
+          cpuMs: quartiles(s.cpuSecondsPerCall.map((x) => x * 1e3)),
+          imagesPerSecond: ips,
           modelBytes: s.side.modelBytes,
           accuracy: accuracyOf.get(`${s.side.model}|${s.side.runtime}`),
           peakRssBytes: peakRssBytes(),
@@ -177,6 +203,8 @@ export async function runRuntimeBenchmark(input: RuntimeBenchInput, params: Runt
       ratios: computeRatios(rows, ratioSpecs(sides)),
       backends,
       notes,
+      profiles,
+      ...(gemm ? { gemm } : {}),
       models: {
         compact: { dir: compact.dir, planes: compactEngine.engineModel.input.features, width: compact.info.width },
         baseline: { dir: baseline.dir, planes: baselineEngine.engineModel.input.features, width: baseline.info.width },
@@ -198,19 +226,56 @@ export async function runRuntimeBenchmark(input: RuntimeBenchInput, params: Runt
 export function ratioSpecs(sides: readonly BenchSide[]): RatioSpec[] {
   const find = (model: string, runtimePrefix: string, threads?: number): BenchSide | undefined =>
     sides.find((s) => s.model === model && s.runtime.startsWith(runtimePrefix) && (threads === undefined || s.threads === threads));
-  const compactEngine = find('compact', 'cbnn');
-  const baselineEngine = find('baseline', 'cbnn');
+  const engineThreads = [...new Set(sides.filter((s) => s.runtime.startsWith('cbnn')).map((s) => s.threads))].sort((a, b) => a - b);
   const baselineTfjs = find('baseline', 'tfjs');
   const fpSides = sides.filter((s) => s.model === 'fp').sort((a, b) => a.threads - b.threads);
   const specs: RatioSpec[] = [];
+  const side = (s: BenchSide): BenchSide => ({ model: s.model, runtime: s.runtime, threads: s.threads, ...(s.kernel ? { kernel: s.kernel } : {}) });
   const add = (faster: BenchSide | undefined, slower: BenchSide | undefined): void => {
-    if (faster && slower) specs.push({ faster: { model: faster.model, runtime: faster.runtime, threads: faster.threads }, slower: { model: slower.model, runtime: slower.runtime, threads: slower.threads } });
+    if (faster && slower) specs.push({ faster: side(faster), slower: side(slower) });
   };
-  for (const f of fpSides) add(compactEngine, f);
-  add(compactEngine, baselineEngine);
-  add(baselineEngine, baselineTfjs);
-  for (const f of fpSides) add(baselineEngine, f);
+  // The engine on 1 thread against every full-precision runtime, the baseline on the same
+  // engine and the baseline's float simulation; the engine on t > 1 threads against the
+  // full-precision runtimes on t threads and the baseline on the same engine and threads.
+  for (const t of engineThreads) {
+    const compactEngine = find('compact', 'cbnn', t);
+    const baselineEngine = find('baseline', 'cbnn', t);
+    const fps = fpSides.filter((f) => t === 1 || f.threads === t);
+    for (const f of fps) add(compactEngine, f);
+    add(compactEngine, baselineEngine);
+    if (t === 1) add(baselineEngine, baselineTfjs);
+    for (const f of fps) add(baselineEngine, f);
+  }
   return specs;
+}
+
+/** The binary GEMM of the kernel benchmark (M=256, K=4096 bits, N=1024), 1 thread, median of 7. */
+function measureGemm(): { shape: string; variant: string; gBinaryMacsPerSecond: number; cpuGBinaryMacsPerSecond: number } {
+  const m = 256;
+  const kBits = 4096;
+  const n = 1024;
+  const wasm = new WasmKernelInstance();
+  const g = bindGemm(wasm, randomPackedWeights(createRng(2), n, kBits), n, kBits);
+  const a = wasm.put(randomPackedWeights(createRng(1), m, kBits));
+  const out = wasm.alloc(m * n * 4);
+  for (let i = 0; i < 3; i++) g.run(a, m, out);
+  const samples: number[] = [];
+  const cpu: number[] = [];
+  for (let r = 0; r < 7; r++) {
+    const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < 5; i++) g.run(a, m, out);
+    const c = process.cpuUsage(c0);
+    samples.push(Number(process.hrtime.bigint() - t0) / 1e9 / 5);
+    cpu.push((c.user + c.system) / 1e6 / 5);
+  }
+  const macs = m * n * kBits;
+  return {
+    shape: `gemm M=${m} K=${kBits} bits N=${n}`,
+    variant: g.variant,
+    gBinaryMacsPerSecond: macs / quartiles(samples).median / 1e9,
+    cpuGBinaryMacsPerSecond: macs / quartiles(cpu).median / 1e9,
+  };
 }
 
 /** The ONNX model of the full-precision folder: its model.onnx, else an export of its tfjs model. */

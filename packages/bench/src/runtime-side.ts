@@ -8,6 +8,10 @@ import type { BenchModel, BenchSide } from './bench-format';
 export interface RuntimeSide extends BenchSide {
   /** Bytes on disk of the file(s) this runtime loads. */
   modelBytes: number;
+  /** cbnn engine: the kernel variant of each call of a forward pass. */
+  kernels?: string[];
+  /** cbnn engine: binary MACs of one image's forward pass. */
+  binaryMacsPerImage?: number;
   /** A call that runs inference once on `batch` images (prepared here, outside the timing). */
   prepare(batch: number): Promise<InferenceCall>;
   /** Predicted classes of the first `limit` test images, untimed (for the accuracy column). */
@@ -35,7 +39,7 @@ const MODEL_NAMES: Record<BenchModel, string> = {
   fp: 'full precision',
 };
 
-/** 'compact BNN, cbnn wasm-simd, 1 thread' */
+/** 'compact BNN, cbnn wasm (i64.popcnt), 1 thread' */
 export function describeSide(side: BenchSide): string {
   return `${MODEL_NAMES[side.model]}, ${side.runtime}, ${side.threads} thread${side.threads === 1 ? '' : 's'}`;
 }

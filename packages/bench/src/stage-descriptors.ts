@@ -10,7 +10,10 @@ export const runtimeBenchParamsSchema = z.object({
   runs: z.number().int().min(1).default(10),
   /** Batch sizes: 1 gives latency, larger ones throughput. */
   batches: z.array(z.number().int().min(1).max(4096)).min(1).default([1, 64, 256]),
-  /** onnxruntime intra-op thread counts; default [1, all cores]. The other runtimes use 1 thread. */
+  /**
+   * Thread counts of onnxruntime (intra-op) and of the cbnn engine (createEngine threads); default
+   * [1, all cores]. TensorFlow.js runs on 1 thread (tfjs-backend-wasm has no threads in Node).
+   */
   threads: z.array(z.number().int().min(1)).min(1).optional(),
   /** Test images used for the accuracy column (timing always uses the first `batch` test images). */
   maxImages: z.number().int().min(1).default(2000),
@@ -25,7 +28,8 @@ export const runtimeBenchParamsSchema = z.object({
 });
 export const benchRuntimeDescriptor = defineStageDescriptor({
   name: 'bench.runtime',
-  version: 1,
+  // 2: runtime names carry the kernel; engine on the listed threads; per-layer profiles and the GEMM of the run
+  version: 2,
   description: 'Runtime benchmark: compact BNN vs baseline BNN (cbnn engine, TensorFlow.js) vs full precision (tfjs-wasm, onnxruntime), side by side',
   params: runtimeBenchParamsSchema,
   inputs: {

@@ -18,7 +18,7 @@ export type TfjsInput = { kind: 'planes'; layout: PlaneLayout } | { kind: 'pixel
  * sign and batch norm as float ops — what the engine's packed kernels replace. Each timed call
  * copies the input into a tensor and reads the scores back, as the engine's predict does.
  */
-export async function tfjsSide(model: BenchModel, modelDir: string, dataset: Dataset, input: TfjsInput, runtime: string): Promise<RuntimeSide> {
+export async function tfjsSide(model: BenchModel, modelDir: string, dataset: Dataset, input: TfjsInput, runtime: string, kernel: string): Promise<RuntimeSide> {
   const tfjsDir = path.join(modelDir, TFJS_DIR);
   const layers = await loadTfjsModel(tfjsDir);
   const { height, width, channels } = dataset.manifest.shape;
@@ -37,6 +37,7 @@ export async function tfjsSide(model: BenchModel, modelDir: string, dataset: Dat
   return {
     model,
     runtime,
+    kernel,
     threads: 1,
     modelBytes: folderBytes(tfjsDir),
     async prepare(batch) {

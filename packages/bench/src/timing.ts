@@ -35,6 +35,18 @@ export async function runCalls(call: InferenceCall, calls: number): Promise<numb
 }
 
 /**
+ * Wall seconds and process CPU seconds (all threads of the process) of `calls` consecutive
+ * calls. On a machine shared with other load, CPU time is disturbed less than wall time; for a
+ * multi-threaded side it sums its threads.
+ */
+export async function runCallsWithCpu(call: InferenceCall, calls: number): Promise<{ seconds: number; cpuSeconds: number }> {
+  const c0 = process.cpuUsage();
+  const seconds = await runCalls(call, calls);
+  const c = process.cpuUsage(c0);
+  return { seconds, cpuSeconds: (c.user + c.system) / 1e6 };
+}
+
+/**
  * Warm-up, then `runs` timed runs of a calibrated number of calls each. The first call (which
  * may compile kernels or allocate) is made once before calibration and never timed.
  */

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidInputError, noProgress, silentLogger } from '@cbnn/core';
 import { selectBackend } from '@cbnn/train';
-import { benchResultSchema, benchRuntimeStage, describeSide, readBenchResult, runRuntimeBenchmark, type BenchResult } from '../src';
+import { benchResultSchema, benchRuntimeStage, describeSide, engineRuntime, readBenchResult, runRuntimeBenchmark, type BenchResult } from '../src';
 import { tempDir, writeBnnFolder, writeFpFolder, writeTinyDataset } from './fixtures';
 
 const root = tempDir('runtime');
@@ -13,6 +13,7 @@ const dirs = {
   baseline: path.join(root, 'baseline'),
   fp: path.join(root, 'fp'),
 };
+const engine = engineRuntime('wasm');
 const quick = { warmup: 1, runs: 3, batches: [1, 5], threads: [1, 2], minRunSeconds: 0.002, maxImages: 12 };
 
 beforeAll(async () => {
@@ -64,15 +65,17 @@ describe('bench.runtime stage', () => {
     const sides = new Set(result.rows.map((r) => describeSide(r)));
     expect([...sides].sort()).toEqual(
       [
-        'compact BNN, cbnn wasm-simd, 1 thread',
-        'baseline BNN, cbnn wasm-simd, 1 thread',
-        'baseline BNN, tfjs-wasm xnnpack (float ±1), 1 thread',
-        'full precision, tfjs-wasm xnnpack, 1 thread',
-        'full precision, onnxruntime cpu, 1 thread',
-        'full precision, onnxruntime cpu, 2 threads',
+        `compact BNN, ${engine}, 1 thread`,
+        `baseline BNN, ${engine}, 1 thread`,
+        `compact BNN, ${engine}, 2 threads`,
+        `baseline BNN, ${engine}, 2 threads`,
+        'baseline BNN, tfjs-wasm cbnn popcount conv + xnnpack f32 (float ±1), 1 thread',
+        'full precision, tfjs-wasm xnnpack f32, 1 thread',
+        'full precision, onnxruntime cpu (mlas f32), 1 thread',
+        'full precision, onnxruntime cpu (mlas f32), 2 threads',
       ].sort(),
     );
-    expect(result.rows).toHaveLength(6 * 2);
+    expect(result.rows).toHaveLength(8 * 2);
     const firstMulti = result.rows.findIndex((r) => r.threads > 1);
     expect(result.rows.slice(firstMulti).every((r) => r.threads > 1)).toBe(true);
     for (const r of result.rows) {
@@ -101,7 +104,7 @@ describe('bench.runtime stage', () => {
   });
 
   it('computes ratios from the same run, each naming both sides', () => {
-    expect(result.ratios).toHaveLength(8 * 2);
+    expect(result.ratios).toHaveLength(11 * 2);
     for (const q of result.ratios) {
       expect(q.label).toContain(describeSide(q.faster));
       expect(q.label).toContain(describeSide(q.slower));
@@ -111,17 +114,43 @@ describe('bench.runtime stage', () => {
       expect(q.speedup).toBeCloseTo(slow.latencyMs.median / fast.latencyMs.median, 9);
     }
     expect(result.ratios.map((q) => `${describeSide(q.faster)} / ${describeSide(q.slower)}`)).toContain(
-      'compact BNN, cbnn wasm-simd, 1 thread / full precision, tfjs-wasm xnnpack, 1 thread',
+      `compact BNN, ${engine}, 1 thread / full precision, tfjs-wasm xnnpack f32, 1 thread`,
     );
+    expect(result.ratios.map((q) => `${describeSide(q.faster)} / ${describeSide(q.slower)}`)).toContain(
+      `compact BNN, ${engine}, 2 threads / full precision, onnxruntime cpu (mlas f32), 2 threads`,
+    );
+    // both sides' kernels are recorded with every ratio
+    for (const q of result.ratios) {
+      expect(q.faster.kernel).toBeTruthy();
+      expect(q.slower.kernel).toBeTruthy();
+    }
   });
 
   it('writes bench.md with the table and the ratios', () => {
     const md = fs.readFileSync(path.join(outDir, 'bench.md'), 'utf8');
     expect(md).toContain('| model | runtime | threads | batch | latency ms | images/s |');
-    expect(md).toContain('| compact BNN | cbnn wasm-simd | 1 | 1 |');
+    expect(md).toContain(`| compact BNN | ${engine} | 1 | 1 |`);
     expect(md).toContain('## Speedups (same run)');
-    // 2 rows (one per batch) + 4 ratios (compact and baseline vs it, per batch)
-    expect(md.split('\n').filter((l) => l.includes('onnxruntime cpu | 2 |') || l.includes('| full precision, onnxruntime cpu, 2 threads |'))).toHaveLength(6);
+    const lines = md.split('\n');
+    // 2 rows (one per batch) + 8 ratios (compact and baseline on 1 and 2 threads vs it, per batch)
+    expect(lines.filter((l) => l.includes('onnxruntime cpu (mlas f32) | 2 |') || l.includes('| full precision, onnxruntime cpu (mlas f32), 2 threads |'))).toHaveLength(10);
+    // The matrix: one row per comparison against it (both sides named once), one column per batch.
+    const matrix = lines.filter((l) => /^\| .* vs full precision \(w [\d.]+, onnxruntime cpu \(mlas f32\), 2 threads\) \| [\d.]+× \| [\d.]+× \|$/.test(l));
+    expect(matrix).toHaveLength(4);
+    expect(matrix[0]).toMatch(/^\| compact BNN \(w /);
+    expect(md).toContain('## Per layer (cbnn engine, 1 thread, batch 5)');
+    expect(md).toMatch(/\| compact BNN \| conv 3->\d+ .*\| b-conv3x3-/);
+  });
+
+  it('records the kernel variants the engine ran, the per-layer profile and the GEMM of the same run', () => {
+    const compactRow = result.rows.find((r) => r.model === 'compact' && r.threads === 1)!;
+    expect(compactRow.kernel).toMatch(/^i(64|8x16)\.popcnt$/);
+    expect(compactRow.kernels?.length).toBeGreaterThan(2);
+    expect(compactRow.gBinaryMacsPerSecond).toBeGreaterThan(0);
+    expect(result.gemm?.gBinaryMacsPerSecond).toBeGreaterThan(0);
+    const profile = (result.profiles ?? []).find((p) => p.model === 'compact')!;
+    expect(profile.steps.map((s) => s.variant)).toEqual(compactRow.kernels);
+    expect(profile.binaryMacsPerImage).toBe(profile.steps.reduce((a, s) => a + s.binaryMacsPerImage, 0));
   });
 });
 
@@ -129,7 +158,7 @@ describe('runRuntimeBenchmark inputs', () => {
   it('can leave out the tfjs and onnxruntime sides', async () => {
     const result = await runRuntimeBenchmark(
       { dataset: dirs.dataset, compact: dirs.compact, baseline: dirs.baseline, fp: dirs.fp },
-      { ...quick, batches: [2], tfjs: false, onnx: false, engine: 'reference' },
+      { ...quick, batches: [2], threads: [1], tfjs: false, onnx: false, engine: 'reference' },
     );
     expect(result.rows.map((r) => describeSide(r))).toEqual(['compact BNN, cbnn reference (TypeScript), 1 thread', 'baseline BNN, cbnn reference (TypeScript), 1 thread']);
     expect(result.ratios.map((q) => q.label)).toEqual(['compact BNN, cbnn reference (TypeScript), 1 thread vs baseline BNN, cbnn reference (TypeScript), 1 thread (batch 2)']);

@@ -39,7 +39,7 @@ function compareScores(a: Float32Array, b: Float32Array): { relDiff: number; row
 describe('runtime sides', () => {
   it('the engine computes the scores of the float simulation of the same BNN on tfjs', async () => {
     const engine = engineSide('baseline', path.join(bnnDir, 'model.cbnn'), dataset, { impl: 'wasm', maxBatch: 64 });
-    const tfjs = await tfjsSide('baseline', bnnDir, dataset, { kind: 'planes', layout: engine.engineModel.input.layout }, 'tfjs-wasm xnnpack (float ±1)');
+    const tfjs = await tfjsSide('baseline', bnnDir, dataset, { kind: 'planes', layout: engine.engineModel.input.layout }, 'tfjs-wasm xnnpack f32 (float ±1)', 'xnnpack f32');
     const engineScores = ((await engine.prepare(40))() as Float32Array).slice();
     const tfjsScores = (await tfjs.prepare(40))() as Float32Array;
     const { relDiff, rowsVary } = compareScores(engineScores, tfjsScores);
@@ -55,7 +55,7 @@ describe('runtime sides', () => {
   });
 
   it('onnxruntime computes the scores tfjs computes, with 1 and 2 threads', async () => {
-    const tfjs = await tfjsSide('fp', fpDir, dataset, { kind: 'pixels' }, 'tfjs-wasm xnnpack');
+    const tfjs = await tfjsSide('fp', fpDir, dataset, { kind: 'pixels' }, 'tfjs-wasm xnnpack f32', 'xnnpack f32');
     const model = await loadTfjsModel(path.join(fpDir, 'tfjs'));
     const bytes = exportOnnxModel(model);
     model.dispose();

@@ -1,6 +1,9 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import {
   InvalidInputError,
   parseOrThrow,
+  sha256Hex,
   silentLogger,
   writeDataset,
   type DatasetManifest,
@@ -12,6 +15,9 @@ import { assignSplits, type RecordRef } from './splits';
 import { DATASET_SOURCES } from './sources';
 import { MalformedRecords } from './sources/malformed-records';
 import type { LoadedSource } from './sources/source';
+
+/** Beside the dataset, for sources of many files: each file used with its SHA-256 (`sha256sum -c` reads it). */
+export const DATASET_FILE_LIST = 'files.txt';
 
 export interface BuildContext {
   logger?: Logger;
@@ -108,10 +114,16 @@ export function buildDataset(outDir: string, paramsInput: DatasetParamsInput, ct
   const splitMethod = useCanonical
     ? `canonical test split of the source; validation: stratified ${params.fractions.validation} of the training pool${limitText}`
     : `stratified: test ${round(testFraction)} of all records, validation ${params.fractions.validation} of the rest${source.test ? ' (canonical test split pooled: canonicalTest false)' : ''}${limitText}`;
+  const files = [...source.files];
+  if (source.fileList !== undefined) {
+    fs.mkdirSync(outDir, { recursive: true });
+    fs.writeFileSync(path.join(outDir, DATASET_FILE_LIST), source.fileList);
+    files.push(`${DATASET_FILE_LIST} sha256:${sha256Hex(source.fileList)}`);
+  }
   const manifest = writeDataset(
     outDir,
     {
-      source: { name: source.name, version: source.version, description: source.description, files: source.files },
+      source: { name: source.name, version: source.version, description: source.description, files },
       shape: source.shape,
       channelNames: source.channelNames,
       classNames: source.classNames,

@@ -13,3 +13,7 @@ export { readIdxFile, type IdxFile } from './sources/idx-file';
 export { byteOfMnistValue, THOUSANDTHS_TO_BYTE } from './sources/mnist-source';
 export { CIFAR10_CLASS_NAMES, CIFAR10_RECORD_SIZE } from './sources/cifar10-source';
 export { DIGIT_CLASS_NAMES, FASHION_CLASS_NAMES } from './sources/npm-package';
+export { encodeNpy, parseNpy, type NpyArray } from './sources/npy-file';
+export { decodeImage, BadImageError, type DecodedImage } from './sources/image-decode';
+export { resizePixels, RESIZE_METHODS, type ResizeMethod } from './sources/image-resize';
+export { DATASET_FILE_LIST } from './build-dataset';

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { createRng } from '@cbnn/core';
+import { createRng, InvalidInputError } from '@cbnn/core';
 
 /** Fixtures in the sources' real file formats, generated per test run. */
 export function tempDir(prefix = 'bitslice-test-'): string {
@@ -70,4 +70,73 @@ export function writeMnistJson(dir: string, perClassFlat: number[][]): void {
 
 export function mnistValue(byte: number): number {
   return Math.round((byte / 255) * 1000) / 1000;
+}
+
+/** The first `perClass` digits of each class of the embedded mnist package (28x28 grey). */
+export function mnistDigits(perClass: number): ImageSet {
+  // Imported here so that fixtures stay cheap for tests that do not need the package.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { loadSource, datasetParamsSchema } = require('@cbnn/bitslice') as typeof import('@cbnn/bitslice');
+  const { source } = loadSource(datasetParamsSchema.parse({ source: 'mnist' }));
+  const taken = new Array<number>(10).fill(0);
+  const pixels = new Uint8Array(perClass * 10 * 784);
+  const labels = new Uint8Array(perClass * 10);
+  let n = 0;
+  for (let i = 0; i < source.train.count && n < perClass * 10; i++) {
+    const label = source.train.labels[i];
+    if (taken[label] >= perClass) continue;
+    taken[label]++;
+    pixels.set(source.train.images.subarray(i * 784, (i + 1) * 784), n * 784);
+    labels[n++] = label;
+  }
+  return { count: n, height: 28, width: 28, pixels, labels };
+}
+
+/** A PNG of interleaved samples: 1 channel grey, 3 RGB, 4 RGBA; 16-bit takes samples 0..65535. */
+export function pngBytes(height: number, width: number, channels: 1 | 3 | 4, samples: ArrayLike<number>, bitDepth: 8 | 16 = 8): Buffer {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { PNG } = require('pngjs') as typeof import('pngjs');
+  const colorType = channels === 1 ? 0 : channels === 3 ? 2 : 6;
+  const options = { width, height, colorType, inputColorType: colorType, bitDepth, inputHasAlpha: channels === 4 } as const;
+  const png = new PNG(options);
+  png.data = (bitDepth === 16 ? Uint16Array.from(samples) : Buffer.from(Uint8Array.from(samples))) as Buffer;
+  return PNG.sync.write(png, options);
+}
+
+/** A baseline JPEG of grey pixels (jpeg-js encodes RGBA input). */
+export function jpegBytes(height: number, width: number, grey: Uint8Array, quality = 95): Buffer {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const jpeg = require('jpeg-js') as typeof import('jpeg-js');
+  const rgba = Buffer.alloc(height * width * 4);
+  for (let p = 0; p < height * width; p++) {
+    rgba.fill(grey[p], p * 4, p * 4 + 3);
+    rgba[p * 4 + 3] = 255;
+  }
+  return jpeg.encode({ data: rgba, width, height }, quality).data;
+}
+
+/** Write a class-folder tree: <dir>/<class>/<nnnn>.png, one digit per file; returns the file paths in listing order. */
+export function writeDigitFolder(dir: string, set: ImageSet, classNames: string[], encode: (pixels: Uint8Array) => Buffer = (p) => pngBytes(28, 28, 1, p)): string[] {
+  const files: string[] = [];
+  for (let i = 0; i < set.count; i++) {
+    const classDir = path.join(dir, classNames[set.labels[i]]);
+    fs.mkdirSync(classDir, { recursive: true });
+    const file = path.join(classDir, `${String(i).padStart(4, '0')}.png`);
+    fs.writeFileSync(file, encode(set.pixels.subarray(i * 784, (i + 1) * 784)));
+    files.push(file);
+  }
+  return files;
+}
+
+/** Load through a source and return the InvalidInputError it must throw. */
+export function sourceError(params: unknown): InvalidInputError {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { loadSource } = require('@cbnn/bitslice') as typeof import('@cbnn/bitslice');
+  try {
+    loadSource(params as Parameters<typeof loadSource>[0]);
+  } catch (e) {
+    if (e instanceof InvalidInputError) return e;
+    throw e;
+  }
+  throw new Error('expected the source to refuse the input');
 }

@@ -9,3 +9,4 @@ export * from './stage';
 export * from './planes';
 export * from './bit-packing';
 export * from './dataset-format';
+export * from './suggest';

@@ -35,6 +35,13 @@ export interface StageContext<P> {
   outDir: string;
   /** Scratch folder, deleted after the stage. */
   tmpDir: string;
+  /**
+   * Folder for resumable state (checkpoints), stable per cache key across runs and attempts: a
+   * stage killed mid-way finds there what it wrote, when the same key runs again. The handler
+   * creates it when it writes; the runner removes it once the stage's output is committed, and
+   * `cbnn gc` removes abandoned ones. Unset (library use, tests): no checkpoints.
+   */
+  checkpointDir?: string;
   logger: Logger;
   progress: ProgressReporter;
   /** Aborted on cancellation (Ctrl-C, timeout); long loops should check it between batches. */

@@ -2,7 +2,7 @@
 // GEMM whose epilogue thresholds four output channels at once and writes packed bits.
 //
 // Three GEMM kernels, same results: `pairAllChannelsNarrow` for windows of at most 128 bits
-// (first layer on planes), and for wider windows `pixelAllChannelsScalar` (native 64-bit
+// (first layer on planes), and for wider windows `pairAllChannelsScalar` (native 64-bit
 // popcount: the faster one on x64, where V8 lowers i8x16.popcnt to ~10 instructions) or
 // `pairAllChannels` (i8x16.popcnt: the faster one where the CPU has a vector popcount). The
 // JavaScript side picks by timing both once (src/wasm-conv.ts, fastestIm2colKernel).
@@ -25,18 +25,19 @@
 // output pixel (max over ±1 is OR), and rows/columns the pool drops are never computed.
 
 import { im2colRow } from './im2col';
-import { pixelAllChannelsScalar, pairAllChannelsNarrow } from './popcount-scalar';
+import { pairAllChannelsNarrow, pairAllChannelsScalar } from './popcount-scalar';
 import { pairAllChannels } from './popcount-simd';
 
 // Binary conv 3x3 stride 1 ('same' when same != 0, else 'valid'), optionally fused with a 2x2
 // max-pool. Weights: outCPad rows of kChunks*16 bytes (src/wasm-conv.ts packs them); m: outCPad
 // i32; c: 16 classes x outCPad i32; col: scratch of (output width) x kChunks*16 bytes;
-// kWords > 0 selects the scalar kernel with its weights at wScalarPtr, 0 the SIMD one.
+// kWords > 0 selects the scalar kernel with its weights at wScalarPtr, 0 the SIMD one;
+// im2colOnly != 0 runs the im2col alone (the per-phase profile subtracts it from the whole).
 // Output: packed bits, words(outC) per (pooled) output pixel.
 export function convIm2col(
   inPtr: usize, batch: i32, h: i32, w: i32, inC: i32, same: i32, pool: i32,
   wPtr: usize, kChunks: i32, outC: i32, outCPad: i32, mPtr: usize, cPtr: usize,
-  colPtr: usize, outPtr: usize, wScalarPtr: usize, kWords: i32,
+  colPtr: usize, outPtr: usize, wScalarPtr: usize, kWords: i32, im2colOnly: i32,
 ): void {
   const pad = same ? 1 : 0;
   const ho = same ? h : h - 2;
@@ -60,6 +61,7 @@ export function convIm2col(
     const outImg = outPtr + <usize>b * imgOutBytes;
     for (let y = 0; y < rows; y++) {
       im2colRow(img, h, w, inC, pad, y, 0, cols, kChunks, colPtr);
+      if (im2colOnly) continue; // the profile's im2col phase
       const rowClass = same ? (i32(y == 0) | (i32(y == ho - 1) << 1)) : 0;
       const outRow = outImg + <usize>((pool ? y >> 1 : y) * outW) * outPixBytes;
       for (let i = 0; i < cols; i += 2) {
@@ -73,10 +75,8 @@ export function convIm2col(
         const q0 = outRow + <usize>(pool ? i >> 1 : i) * outPixBytes;
         const q1 = outRow + <usize>(pool ? i1 >> 1 : i1) * outPixBytes;
         if (kChunks == 1) pairAllChannelsNarrow(a0, a1, wPtr, kBits > 64, outCPad, mPtr, c0Base, c1Base, q0, q1);
-        else if (kWords > 0) {
-          pixelAllChannelsScalar(a0, wScalarPtr, kWords, outCPad, mPtr, c0Base, q0);
-          if (i1 != i) pixelAllChannelsScalar(a1, wScalarPtr, kWords, outCPad, mPtr, c1Base, q1);
-        } else pairAllChannels(a0, a1, wPtr, kChunks, outCPad, mPtr, c0Base, c1Base, q0, q1);
+        else if (kWords > 0) pairAllChannelsScalar(a0, a1, wScalarPtr, kWords, outCPad, mPtr, c0Base, c1Base, q0, q1);
+        else pairAllChannels(a0, a1, wPtr, kChunks, outCPad, mPtr, c0Base, c1Base, q0, q1);
       }
     }
   }

@@ -19,6 +19,7 @@ const MODE_BITS: i32 = 1; // threshold into packed bits: flip ? x <= t : x >= t
 const MODE_SCORES: i32 = 2; // store f32 scale*x + bias
 
 export { convIm2col } from './conv-im2col';
+export { convLut9 } from './conv-lut9';
 export { denseScalar } from './dense-scalar';
 
 export function heapBase(): usize {
@@ -210,6 +211,31 @@ export function flattenPacked(inPtr: usize, batch: i32, pixels: i32, c: i32, out
   const wordsC = words(c);
   const outWords = words(pixels * c);
   memory.fill(outPtr, 0, <usize>(batch * outWords) << 2);
+  if (c < 32) {
+    // one word per pixel: stream the pixels' c bits through a 64-bit accumulator
+    const mask: u64 = (<u64>1 << <u64>c) - 1;
+    const cc = <u64>c;
+    for (let b = 0; b < batch; b++) {
+      let src = inPtr + (<usize>(b * pixels) << 2);
+      let d = outPtr + (<usize>(b * outWords) << 2);
+      const end = d + (<usize>outWords << 2);
+      let acc: u64 = 0;
+      let n: u64 = 0;
+      for (let p = 0; p < pixels; p++, src += 4) {
+        const v = <u64>load<u32>(src) & mask;
+        acc |= v << n;
+        n += cc;
+        if (n >= 32) {
+          store<u32>(d, <u32>acc);
+          d += 4;
+          acc >>= 32;
+          n -= 32;
+        }
+      }
+      if (n > 0 && d < end) store<u32>(d, <u32>acc);
+    }
+    return;
+  }
   for (let b = 0; b < batch; b++) {
     const src = inPtr + (<usize>(b * pixels * wordsC) << 2);
     const dst = outPtr + (<usize>(b * outWords) << 2);

@@ -65,49 +65,55 @@ export function pairAllChannelsNarrow(
   return p;
 }
 
-// One column (pixel) against all output channels with scalar 64-bit popcounts, 4 channels at a
-// time. Weights interleaved for it: [outCPad/4][kWords][4] u64.
-export function pixelAllChannelsScalar(a: usize, wPtr: usize, kWords: i32, outCPad: i32, mPtr: usize, cBase: usize, q: usize): void {
-  let bits: u32 = 0;
+// Two columns (pixels) against all output channels with scalar 64-bit popcounts, 2 pixels x 4
+// channels blocked: each weight word is loaded once for both pixels (measured 3-8% faster than
+// one pixel at a time on 24 and 32 channels, equal on 64). Weights interleaved for it:
+// [outCPad/4][kWords][4] u64 (src/wasm-conv.ts).
+export function pairAllChannelsScalar(
+  a0: usize, a1: usize, wPtr: usize, kWords: i32, outCPad: i32, mPtr: usize,
+  c0Base: usize, c1Base: usize, q0: usize, q1: usize,
+): void {
+  let bits0: u32 = 0, bits1: u32 = 0;
   let pw = wPtr;
+  const kBytes = <usize>kWords << 3;
   for (let o = 0; o < outCPad; o += 4) {
     let s0: u64 = 0, s1: u64 = 0, s2: u64 = 0, s3: u64 = 0;
-    let pa = a;
-    const end2 = a + (<usize>(kWords & ~1) << 3);
-    while (pa < end2) {
-      const x = load<u64>(pa);
-      const z = load<u64>(pa, 8);
-      s0 += popcnt<u64>(load<u64>(pw) ^ x);
-      s1 += popcnt<u64>(load<u64>(pw, 8) ^ x);
-      s2 += popcnt<u64>(load<u64>(pw, 16) ^ x);
-      s3 += popcnt<u64>(load<u64>(pw, 24) ^ x);
-      s0 += popcnt<u64>(load<u64>(pw, 32) ^ z);
-      s1 += popcnt<u64>(load<u64>(pw, 40) ^ z);
-      s2 += popcnt<u64>(load<u64>(pw, 48) ^ z);
-      s3 += popcnt<u64>(load<u64>(pw, 56) ^ z);
-      pa += 16;
-      pw += 64;
-    }
-    if (kWords & 1) {
-      const x = load<u64>(pa);
-      s0 += popcnt<u64>(load<u64>(pw) ^ x);
-      s1 += popcnt<u64>(load<u64>(pw, 8) ^ x);
-      s2 += popcnt<u64>(load<u64>(pw, 16) ^ x);
-      s3 += popcnt<u64>(load<u64>(pw, 24) ^ x);
+    let t0: u64 = 0, t1: u64 = 0, t2: u64 = 0, t3: u64 = 0;
+    for (let k: usize = 0; k < kBytes; k += 8) {
+      const x = load<u64>(a0 + k);
+      const z = load<u64>(a1 + k);
+      const w0 = load<u64>(pw);
+      s0 += popcnt<u64>(w0 ^ x);
+      t0 += popcnt<u64>(w0 ^ z);
+      const w1 = load<u64>(pw, 8);
+      s1 += popcnt<u64>(w1 ^ x);
+      t1 += popcnt<u64>(w1 ^ z);
+      const w2 = load<u64>(pw, 16);
+      s2 += popcnt<u64>(w2 ^ x);
+      t2 += popcnt<u64>(w2 ^ z);
+      const w3 = load<u64>(pw, 24);
+      s3 += popcnt<u64>(w3 ^ x);
+      t3 += popcnt<u64>(w3 ^ z);
       pw += 32;
     }
     const at = <usize>o << 2;
-    {
-      let v = i32x4.splat(<i32>s0);
-      v = i32x4.replace_lane(v, 1, <i32>s1);
-      v = i32x4.replace_lane(v, 2, <i32>s2);
-      v = i32x4.replace_lane(v, 3, <i32>s3);
-      bits |= <u32>thresholdBits(v, v128.load(mPtr + at), v128.load(cBase + at)) << (<u32>o & 31);
-    }
+    const m = v128.load(mPtr + at);
+    let v = i32x4.splat(<i32>s0);
+    v = i32x4.replace_lane(v, 1, <i32>s1);
+    v = i32x4.replace_lane(v, 2, <i32>s2);
+    v = i32x4.replace_lane(v, 3, <i32>s3);
+    bits0 |= <u32>thresholdBits(v, m, v128.load(c0Base + at)) << (<u32>o & 31);
+    let u = i32x4.splat(<i32>t0);
+    u = i32x4.replace_lane(u, 1, <i32>t1);
+    u = i32x4.replace_lane(u, 2, <i32>t2);
+    u = i32x4.replace_lane(u, 3, <i32>t3);
+    bits1 |= <u32>thresholdBits(u, m, v128.load(c1Base + at)) << (<u32>o & 31);
     if ((o & 31) == 28 || o + 4 >= outCPad) {
-      const wq = q + (<usize>(o >>> 5) << 2);
-      store<u32>(wq, load<u32>(wq) | bits);
-      bits = 0;
+      const wq = <usize>(o >>> 5) << 2;
+      store<u32>(q0 + wq, load<u32>(q0 + wq) | bits0);
+      store<u32>(q1 + wq, load<u32>(q1 + wq) | bits1);
+      bits0 = 0;
+      bits1 = 0;
     }
   }
 }

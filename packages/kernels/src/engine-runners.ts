@@ -1,7 +1,7 @@
 import { wordsForChannels } from '@cbnn/core';
 import type { EnginePlan } from './engine-plan';
 import { referenceKernels } from './reference-kernels';
-import { bindIm2colConv } from './wasm-conv';
+import { bindBinaryConv } from './conv-binding';
 import { bindDense, bindDenseOut } from './wasm-dense';
 import { WasmKernelInstance } from './wasm-kernels';
 
@@ -14,6 +14,33 @@ export interface PlanRunner {
   readonly input: Uint32Array;
   /** Run the first `count` items; returns the scores buffer (count*classes valid values at its start). */
   run(count: number): Float32Array;
+  /**
+   * The calls `run` makes, in order, for the per-layer profile. Step i reads what step i-1
+   * wrote, so a step may be repeated once the steps before it have run.
+   */
+  readonly steps: readonly RunnerStep[];
+}
+
+/** One call of a runner: the model layers it computes (a conv with its fused pool is one call). */
+export interface RunnerStep {
+  /** Indices into model.layers. */
+  layers: number[];
+  /** The kernel variant (op, tile, popcount ISA), e.g. 'b-conv3x3-im2col-2x4-i64popcnt'. */
+  variant: string;
+  run(count: number): void;
+  /** Parts of the call that can run alone (the profile reports the rest as the remainder). */
+  phases?: Array<{ phase: string; run(count: number): void }>;
+}
+
+/** Model layer index of each plan step (flatten, which has no layer, gets the next layer's). */
+function layerIndices(plan: EnginePlan): number[] {
+  const out: number[] = [];
+  let layer = 0;
+  for (const step of plan.steps) {
+    out.push(layer);
+    if (step.op !== 'flatten') layer++;
+  }
+  return out;
 }
 
 export function createReferenceRunner(plan: EnginePlan, maxBatch: number): PlanRunner {
@@ -23,33 +50,39 @@ export function createReferenceRunner(plan: EnginePlan, maxBatch: number): PlanR
     buffers.push(step.op === 'dense_out' ? new Float32Array(maxBatch * step.outFloats) : new Uint32Array(maxBatch * step.outWords));
   }
   const k = referenceKernels;
+  const layerOf = layerIndices(plan);
+  const steps: RunnerStep[] = plan.steps.map((step, i) => {
+    const src = buffers[i] as Uint32Array;
+    const dst = buffers[i + 1];
+    const run = (count: number): void => {
+      switch (step.op) {
+        case 'conv':
+          k.convBinary(src, count, step.input.height, step.input.width, step.layer, dst as Uint32Array);
+          break;
+        case 'conv_real':
+          k.convReal(src, count, step.input.height, step.input.width, step.layer, dst as Uint32Array);
+          break;
+        case 'maxpool2':
+          k.maxPool2(src, count, step.input.height, step.input.width, step.input.channels, dst as Uint32Array);
+          break;
+        case 'flatten':
+          k.flattenPacked(src, count, step.pixels, step.channels, dst as Uint32Array);
+          break;
+        case 'dense':
+          k.denseBinary(src, count, step.layer, dst as Uint32Array);
+          break;
+        case 'dense_out':
+          k.denseOut(src, count, step.layer, dst as Float32Array);
+          break;
+      }
+    };
+    return { layers: step.op === 'flatten' ? [] : [layerOf[i]], variant: `reference-${step.op}`, run };
+  });
   return {
     input,
+    steps,
     run(count: number): Float32Array {
-      plan.steps.forEach((step, i) => {
-        const src = buffers[i] as Uint32Array;
-        const dst = buffers[i + 1];
-        switch (step.op) {
-          case 'conv':
-            k.convBinary(src, count, step.input.height, step.input.width, step.layer, dst as Uint32Array);
-            break;
-          case 'conv_real':
-            k.convReal(src, count, step.input.height, step.input.width, step.layer, dst as Uint32Array);
-            break;
-          case 'maxpool2':
-            k.maxPool2(src, count, step.input.height, step.input.width, step.input.channels, dst as Uint32Array);
-            break;
-          case 'flatten':
-            k.flattenPacked(src, count, step.pixels, step.channels, dst as Uint32Array);
-            break;
-          case 'dense':
-            k.denseBinary(src, count, step.layer, dst as Uint32Array);
-            break;
-          case 'dense_out':
-            k.denseOut(src, count, step.layer, dst as Float32Array);
-            break;
-        }
-      });
+      for (const step of steps) step.run(count);
       return buffers[buffers.length - 1] as Float32Array;
     },
   };
@@ -63,7 +96,8 @@ export function createWasmRunner(plan: EnginePlan, maxBatch: number): PlanRunner
   const wasm = new WasmKernelInstance();
   const k = wasm.exports;
   const inputPtr = wasm.alloc(maxBatch * plan.inputWords * 4);
-  const calls: Array<(count: number) => void> = [];
+  const steps: RunnerStep[] = [];
+  const layerOf = layerIndices(plan);
   let src = inputPtr;
   let scoresPtr = 0;
   for (let s = 0; s < plan.steps.length; s++) {
@@ -75,10 +109,16 @@ export function createWasmRunner(plan: EnginePlan, maxBatch: number): PlanRunner
         // pooled pixel and skips the rows and columns the pool drops.
         const next = plan.steps[s + 1];
         const pool = next?.op === 'maxpool2';
-        const conv = bindIm2colConv(wasm, step.layer, step.input.height, step.input.width, pool);
+        const conv = bindBinaryConv(wasm, step.layer, step.input.height, step.input.width, pool);
         const out = wasm.alloc(maxBatch * (pool ? next.outWords : step.outWords) * 4);
+        const layers = pool ? [layerOf[s], layerOf[s + 1]] : [layerOf[s]];
         if (pool) s++;
-        calls.push((n) => conv.run(inp, n, out));
+        steps.push({
+          layers,
+          variant: conv.variant + (pool ? '+maxpool2' : ''),
+          run: (n) => conv.run(inp, n, out),
+          phases: conv.runIm2col ? [{ phase: 'im2col', run: (n) => conv.runIm2col?.(inp, n, out) }] : undefined,
+        });
         src = out;
         break;
       }
@@ -89,34 +129,34 @@ export function createWasmRunner(plan: EnginePlan, maxBatch: number): PlanRunner
         const bias = wasm.put(layer.bias);
         const out = wasm.alloc(maxBatch * step.outWords * 4);
         const same = layer.padding === 'same' ? 1 : 0;
-        calls.push((n) => k.convReal(inp, n, input.height, input.width, layer.inC, same, wt, layer.outC, scale, bias, out));
+        steps.push({ layers: [layerOf[s]], variant: 'r-conv3x3-1x1-f32', run: (n) => k.convReal(inp, n, input.height, input.width, layer.inC, same, wt, layer.outC, scale, bias, out) });
         src = out;
         break;
       }
       case 'maxpool2': {
         const { input } = step;
         const out = wasm.alloc(maxBatch * step.outWords * 4);
-        calls.push((n) => k.maxPool2(inp, n, input.height, input.width, wordsForChannels(input.channels), out));
+        steps.push({ layers: [layerOf[s]], variant: 'b-maxpool2-or', run: (n) => k.maxPool2(inp, n, input.height, input.width, wordsForChannels(input.channels), out) });
         src = out;
         break;
       }
       case 'flatten': {
         const out = wasm.alloc(maxBatch * step.outWords * 4);
-        calls.push((n) => k.flattenPacked(inp, n, step.pixels, step.channels, out));
+        steps.push({ layers: [], variant: 'b-flatten-bits', run: (n) => k.flattenPacked(inp, n, step.pixels, step.channels, out) });
         src = out;
         break;
       }
       case 'dense': {
         const dense = bindDense(wasm, step.layer);
         const out = wasm.alloc(maxBatch * step.outWords * 4);
-        calls.push((n) => dense.run(inp, n, out));
+        steps.push({ layers: [layerOf[s]], variant: dense.variant, run: (n) => dense.run(inp, n, out) });
         src = out;
         break;
       }
       case 'dense_out': {
         const dense = bindDenseOut(wasm, step.layer);
         const out = wasm.alloc(maxBatch * step.outFloats * 4);
-        calls.push((n) => dense.run(inp, n, out));
+        steps.push({ layers: [layerOf[s]], variant: dense.variant, run: (n) => dense.run(inp, n, out) });
         scoresPtr = out;
         break;
       }
@@ -127,8 +167,9 @@ export function createWasmRunner(plan: EnginePlan, maxBatch: number): PlanRunner
   const scores = wasm.f32(scoresPtr, maxBatch * plan.classes);
   return {
     input,
+    steps,
     run(count: number): Float32Array {
-      for (let i = 0; i < calls.length; i++) calls[i](count);
+      for (let i = 0; i < steps.length; i++) steps[i].run(count);
       return scores;
     },
   };

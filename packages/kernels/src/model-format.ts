@@ -19,21 +19,38 @@ import {
  *    4  L  JSON block (UTF-8): format tag, input, class names, layer list without arrays
  *    .  .  zero padding to a multiple of 8 bytes
  *    .  .  the layers' arrays, in layer order; within a layer in the order they are listed in
- *          `LAYER_ARRAYS`; every array starts on a 4-byte boundary (a `flip` array is followed by
- *          zero padding). Array lengths are implied by the shapes, so the payload length is
- *          checked exactly.
+ *          `layerArrays`; every array starts on a 4-byte boundary (zero padding between).
+ *          Array lengths are implied by the shapes, so the payload length is checked exactly.
  *
- * Packed weights use core's packing (bit 1 = +1, 32 channels per word, padding bits 0); a
- * weight word whose padding bits are not 0 is rejected because the kernels rely on it.
+ * Version 2 stores every binary weight array as a dense bit stream over its real bits: conv
+ * weights as outC x 9 taps x inC bits (bit ((o*9 + t)*inC + c), tap t = dy*3 + dx), dense
+ * weights as outC x inBits bits; bit i in byte i >> 3 at bit i & 7, bit 1 = +1, ceil(bits/8)
+ * bytes. So the first layer on P kept planes weighs 9*P bits per output channel, and a model on
+ * fewer planes is smaller by exactly what the planes weigh (plus their entries in the JSON
+ * layout). Version 1 stored them in core's packing, one 32-bit word per 32 channels of every
+ * tap or row (a first layer on 1 to 32 planes weighed the same); it is still read.
+ *
+ * In memory (the interfaces below, what readEngineModel returns and the kernels and exporters
+ * use) binary weights are always in core's packing: [rows][words(bits)] u32, 32 channels per
+ * word, padding bits 0. The dense stream exists only in the file. A weight word whose padding
+ * bits are not 0 is rejected because the kernels rely on it.
  */
 export const ENGINE_MODEL_KIND = 'MODL';
-export const ENGINE_MODEL_FORMAT_VERSION = 1;
+export const ENGINE_MODEL_FORMAT_VERSION = 2;
+/** Versions readEngineModel reads: 1 (word-per-tap weights) and 2 (dense bit streams). */
+export const ENGINE_MODEL_READ_VERSIONS: readonly number[] = [1, 2];
 export const ENGINE_MODEL_FILE = 'model.cbnn';
 const FORMAT_TAG = 'cbnn.engine-model';
 
 export type Padding = 'same' | 'valid';
 
-/** Binary conv 3x3 stride 1 on packed bits. weights [outC][3][3][words(inC)]. */
+/**
+ * Binary conv 3x3 stride 1 on packed bits. weights [outC][3][3][words(inC)] u32 in core's
+ * packing (channel c of tap (dy, dx) of output o at bit c % 32 of word
+ * ((o*3 + dy)*3 + dx)*words(inC) + c/32; padding bits 0), in memory for every layer, the first
+ * one on planes included (its inC = the kept planes, in the order of input.layout.planes).
+ * thresholds/flip: the folded batch norm + sign, bit = flip ? x <= t : x >= t.
+ */
 export interface ConvLayer {
   type: 'conv';
   inC: number;
@@ -60,7 +77,7 @@ export interface MaxPoolLayer {
   type: 'maxpool2';
 }
 
-/** Binary dense on the flattened (h*W + w)*C + c bits. weights [outC][words(inBits)]. */
+/** Binary dense on the flattened (h*W + w)*C + c bits. weights [outC][words(inBits)] u32, core's packing. */
 export interface DenseLayer {
   type: 'dense';
   inBits: number;
@@ -82,6 +99,8 @@ export interface DenseOutLayer {
 
 export type EngineLayer = ConvLayer | ConvRealLayer | MaxPoolLayer | DenseLayer | DenseOutLayer;
 export type EngineLayerType = EngineLayer['type'];
+/** The layer types the engine runs, in the order docs/contracts.md lists them. */
+export const ENGINE_LAYER_TYPES: readonly EngineLayerType[] = ['conv', 'conv_real', 'maxpool2', 'dense', 'dense_out'];
 
 export interface EngineModelInput {
   height: number;
@@ -147,6 +166,72 @@ export function layerArrays(layer: EngineLayer): ArraySpec[] {
 }
 
 const BYTES: Record<ArrayKind, number> = { u32: 4, i32: 4, u8: 1, f32: 4 };
+
+/** A binary weight array as rows of `bits` bits: [rows][words(bits)] in memory. */
+function weightRows(layer: EngineLayer): { rows: number; bits: number } | undefined {
+  switch (layer.type) {
+    case 'conv':
+      return { rows: layer.outC * 9, bits: layer.inC };
+    case 'dense':
+    case 'dense_out':
+      return { rows: layer.outC, bits: layer.inBits };
+    default:
+      return undefined;
+  }
+}
+
+/** Bytes of an array in a file of `version` (before the 4-byte alignment of the next array). */
+function fileBytes(layer: EngineLayer, spec: ArraySpec, version: number): number {
+  const w = spec.name === 'weights' && version >= 2 ? weightRows(layer) : undefined;
+  return w ? Math.ceil((w.rows * w.bits) / 8) : spec.length * BYTES[spec.kind];
+}
+
+/** Core-packed rows [rows][words(bits)] -> one dense little-endian bit stream of rows*bits bits. */
+export function packWeightBits(words: Uint32Array, rows: number, bits: number): Uint8Array {
+  const wpr = wordsForChannels(bits);
+  const total = rows * bits;
+  const dense = new Uint32Array(Math.ceil(total / 32) + 1);
+  let at = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < wpr; k++) {
+      const n = Math.min(32, bits - k * 32);
+      const v = n === 32 ? words[r * wpr + k] : words[r * wpr + k] & ((1 << n) - 1);
+      const sh = at & 31;
+      dense[at >>> 5] |= v << sh;
+      if (sh > 0) dense[(at >>> 5) + 1] |= v >>> (32 - sh);
+      at += n;
+    }
+  }
+  return new Uint8Array(dense.buffer, 0, Math.ceil(total / 8));
+}
+
+/** The inverse of packWeightBits; `bytes` may be unaligned. Bits past rows*bits must be 0. */
+export function unpackWeightBits(bytes: Uint8Array, rows: number, bits: number): { words: Uint32Array; trailingBitsZero: boolean } {
+  const wpr = wordsForChannels(bits);
+  const total = rows * bits;
+  const dense = new Uint32Array(Math.ceil(total / 32) + 1);
+  new Uint8Array(dense.buffer).set(bytes.subarray(0, Math.ceil(total / 8)));
+  const words = new Uint32Array(rows * wpr);
+  let at = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < wpr; k++) {
+      const n = Math.min(32, bits - k * 32);
+      const sh = at & 31;
+      let v = dense[at >>> 5] >>> sh;
+      if (sh > 0) v |= dense[(at >>> 5) + 1] << (32 - sh);
+      words[r * wpr + k] = (n === 32 ? v : v & ((1 << n) - 1)) >>> 0;
+      at += n;
+    }
+  }
+  const rem = total % 8;
+  const trailingBitsZero = rem === 0 || (bytes[Math.ceil(total / 8) - 1] >> rem) === 0;
+  return { words, trailingBitsZero };
+}
+
+/** Bytes of each layer's arrays in a file of the current version (alignment padding included). */
+export function layerFileBytes(layer: EngineLayer, version = ENGINE_MODEL_FORMAT_VERSION): number {
+  return layerArrays(layer).reduce((s, spec) => s + align(fileBytes(layer, spec, version), 4), 0);
+}
 const align = (n: number, a: number): number => Math.ceil(n / a) * a;
 
 const positiveInt = z.number().int().positive();
@@ -241,7 +326,7 @@ export function validateEngineModel(model: EngineModel, source = 'model'): Activ
         break;
       }
       default:
-        bad(`unknown layer type '${(layer as { type: string }).type}'`, source, `${field}.type`);
+        bad(`unknown layer type '${(layer as { type: string }).type}': the engine runs ${ENGINE_LAYER_TYPES.join(', ')}`, source, `${field}.type`);
     }
     checkArrays(layer, source, field);
     shapes.push(shape);
@@ -292,8 +377,12 @@ function checkArrays(layer: EngineLayer, source: string, field: string): void {
   }
 }
 
-/** Serialise a model (validated first) to the artifact bytes, header included. */
-export function encodeEngineModel(model: EngineModel): Uint8Array {
+/**
+ * Serialise a model (validated first) to the artifact bytes, header included. `version` 1 (the
+ * old word-per-tap layout) exists for tests of the reader; files are written in version 2.
+ */
+export function encodeEngineModel(model: EngineModel, version: number = ENGINE_MODEL_FORMAT_VERSION): Uint8Array {
+  if (!ENGINE_MODEL_READ_VERSIONS.includes(version)) throw new Error(`engine model format version ${version} cannot be written`);
   validateEngineModel(model);
   const meta = {
     format: FORMAT_TAG,
@@ -317,8 +406,10 @@ export function encodeEngineModel(model: EngineModel): Uint8Array {
     const record = layer as unknown as Record<string, ArrayBufferView>;
     for (const spec of layerArrays(layer)) {
       const view = record[spec.name];
-      placements.push({ offset, bytes: new Uint8Array(view.buffer, view.byteOffset, view.byteLength) });
-      offset = align(offset + spec.length * BYTES[spec.kind], 4);
+      const w = spec.name === 'weights' && version >= 2 ? weightRows(layer) : undefined;
+      const bytes = w ? packWeightBits(view as Uint32Array, w.rows, w.bits) : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+      placements.push({ offset, bytes });
+      offset = align(offset + fileBytes(layer, spec, version), 4);
     }
   }
   const payload = new Uint8Array(offset);
@@ -326,7 +417,7 @@ export function encodeEngineModel(model: EngineModel): Uint8Array {
   payload.set(json, 4);
   // Typed arrays are little-endian on every platform Node runs on; the format is little-endian.
   for (const p of placements) payload.set(p.bytes, p.offset);
-  return encodeArtifact(ENGINE_MODEL_KIND, ENGINE_MODEL_FORMAT_VERSION, payload);
+  return encodeArtifact(ENGINE_MODEL_KIND, version, payload);
 }
 
 function layerMeta(layer: EngineLayer): z.infer<typeof layerMetaSchema> {
@@ -344,7 +435,8 @@ function layerMeta(layer: EngineLayer): z.infer<typeof layerMetaSchema> {
 
 /** Parse artifact bytes: header, version, checksum, JSON block, arrays, consistency. */
 export function decodeEngineModel(bytes: Uint8Array, file: string): EngineModel {
-  const { payload } = decodeArtifact(bytes, file, { kind: ENGINE_MODEL_KIND, versions: [ENGINE_MODEL_FORMAT_VERSION] });
+  const { header, payload } = decodeArtifact(bytes, file, { kind: ENGINE_MODEL_KIND, versions: [...ENGINE_MODEL_READ_VERSIONS] });
+  const version = header.version;
   if (payload.length < 4) throw new CorruptArtifactError(`engine model payload is ${payload.length} bytes, too short for its JSON block length`, file);
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const jsonLength = view.getUint32(0, true);
@@ -362,17 +454,24 @@ export function decodeEngineModel(bytes: Uint8Array, file: string): EngineModel 
   const layers: EngineLayer[] = meta.layers.map((lm) => {
     const layer = { ...lm } as Record<string, unknown>;
     for (const spec of layerArrays(lm as EngineLayer)) {
-      const byteLength = spec.length * BYTES[spec.kind];
+      const byteLength = fileBytes(lm as EngineLayer, spec, version);
       if (offset + byteLength > payload.length) {
         throw new CorruptArtifactError(
           `engine model arrays need more than the ${payload.length}-byte payload (the layer list and the arrays disagree)`,
           file,
         );
       }
-      // Copy into a fresh, aligned buffer: the engine keeps these, and the file buffer may not be aligned.
-      const copy = new CTOR[spec.kind](spec.length);
-      new Uint8Array(copy.buffer).set(payload.subarray(offset, offset + byteLength));
-      layer[spec.name] = copy;
+      const w = spec.name === 'weights' && version >= 2 ? weightRows(lm as EngineLayer) : undefined;
+      if (w) {
+        const unpacked = unpackWeightBits(payload.subarray(offset, offset + byteLength), w.rows, w.bits);
+        if (!unpacked.trailingBitsZero) throw new CorruptArtifactError(`engine model layer '${lm.type}': bits past the end of its weight stream are not 0`, file);
+        layer[spec.name] = unpacked.words;
+      } else {
+        // Copy into a fresh, aligned buffer: the engine keeps these, and the file buffer may not be aligned.
+        const copy = new CTOR[spec.kind](spec.length);
+        new Uint8Array(copy.buffer).set(payload.subarray(offset, offset + byteLength));
+        layer[spec.name] = copy;
+      }
       offset = align(offset + byteLength, 4);
     }
     return layer as unknown as EngineLayer;

@@ -1,4 +1,4 @@
-import { validateEngineModel, layerArrays, type EngineModel } from './model-format';
+import { validateEngineModel, layerFileBytes, type EngineModel } from './model-format';
 
 /**
  * A Larq-style summary of an engine model. Binary parameters are 1-bit weights; float
@@ -33,7 +33,7 @@ export function summary(model: EngineModel): ModelSummary {
   const layers: LayerSummary[] = model.layers.map((layer, index) => {
     const out = shapes[index];
     const pixels = out.height * out.width;
-    const bytes = layerArrays(layer).reduce((s, a) => s + a.length * (a.kind === 'u8' ? 1 : 4), 0);
+    const bytes = layerFileBytes(layer);
     const base = { index, type: layer.type, output: layer.type === 'dense' || layer.type === 'dense_out' ? `${out.channels}` : `${out.height}x${out.width}x${out.channels}`, bytes };
     switch (layer.type) {
       case 'conv':

@@ -144,6 +144,19 @@ export interface WasmConvBinding {
    * the im2col copies whole v128s.
    */
   run(inPtr: number, batch: number, outPtr: number): void;
+  /** The im2col phase alone, where the kernel has one (for the per-phase profile). */
+  runIm2col?(inPtr: number, batch: number, outPtr: number): void;
+  /** The kernel variant that runs: op, tile (pixels x channels) and popcount ISA. */
+  readonly variant: string;
+}
+
+/**
+ * Variant names: `b-conv3x3-im2col[128]-<pixels>x<channels>-<popcount instruction>`; im2col128 is
+ * the kernel for windows of at most 128 bits, held in two 64-bit registers per pixel.
+ */
+export function im2colConvVariant(kChunks: number, kernel: 'scalar' | 'simd'): string {
+  if (kChunks === 1) return 'b-conv3x3-im2col128-2x4-i64popcnt';
+  return kernel === 'scalar' ? 'b-conv3x3-im2col-2x4-i64popcnt' : 'b-conv3x3-im2col-2x4-i8x16popcnt';
 }
 
 export function bindIm2colConv(
@@ -166,9 +179,11 @@ export function bindIm2colConv(
   const col = wasm.alloc(Math.max(1, wo) * prepared.kChunks * 16);
   const same = layer.padding === 'same' ? 1 : 0;
   const k = wasm.exports;
+  const call = (inPtr: number, batch: number, outPtr: number, im2colOnly: number): void =>
+    k.convIm2col(inPtr, batch, height, width, layer.inC, same, pool ? 1 : 0, wt, prepared.kChunks, layer.outC, prepared.outCPad, m, c, col, outPtr, ws, kWords, im2colOnly);
   return {
-    run(inPtr, batch, outPtr) {
-      k.convIm2col(inPtr, batch, height, width, layer.inC, same, pool ? 1 : 0, wt, prepared.kChunks, layer.outC, prepared.outCPad, m, c, col, outPtr, ws, kWords);
-    },
+    run: (inPtr, batch, outPtr) => call(inPtr, batch, outPtr, 0),
+    runIm2col: (inPtr, batch, outPtr) => call(inPtr, batch, outPtr, 1),
+    variant: im2colConvVariant(prepared.kChunks, chosen),
   };
 }

@@ -17,7 +17,12 @@ const MODE_SCORES = 2;
 export interface WasmDenseBinding {
   /** `rows` rows of words(inBits) at `inPtr` -> packed bits / scores / dots at `outPtr`. */
   run(inPtr: number, rows: number, outPtr: number): void;
+  /** The kernel variant that runs: op, tile (rows x channels) and popcount ISA. */
+  readonly variant: string;
 }
+
+const SIMD_VARIANT = (op: string): string => `${op}-2x4-i8x16popcnt`;
+const SCALAR_VARIANT = (op: string): string => `${op}-1x4-i64popcnt`;
 
 function scalarChosen(kernel: Im2colKernel): boolean {
   return (kernel === 'auto' ? fastestIm2colKernel() : kernel) === 'scalar';
@@ -35,7 +40,7 @@ export function bindDense(wasm: WasmKernelInstance, layer: DenseLayer, kernel: I
     const wt = wasm.put(layer.weights);
     const thr = wasm.put(layer.thresholds);
     const flip = wasm.put(layer.flip);
-    return { run: (inp, rows, out) => k.denseBinary(inp, rows, layer.inBits, wt, layer.outC, thr, flip, out) };
+    return { run: (inp, rows, out) => k.denseBinary(inp, rows, layer.inBits, wt, layer.outC, thr, flip, out), variant: SIMD_VARIANT('b-dense') };
   }
   const { ptr, rowsPad } = putInterleaved(wasm, layer.weights, layer.outC, layer.inBits);
   const m = new Int32Array(rowsPad);
@@ -48,7 +53,7 @@ export function bindDense(wasm: WasmKernelInstance, layer: DenseLayer, kernel: I
   const mp = wasm.put(m);
   const cp = wasm.put(c);
   const rowWords = wordsForChannels(layer.inBits);
-  return { run: (inp, rows, out) => k.denseScalar(inp, rows, rowWords, layer.inBits, ptr, layer.outC, rowsPad, MODE_BITS, mp, cp, out) };
+  return { run: (inp, rows, out) => k.denseScalar(inp, rows, rowWords, layer.inBits, ptr, layer.outC, rowsPad, MODE_BITS, mp, cp, out), variant: SCALAR_VARIANT('b-dense') };
 }
 
 export function bindDenseOut(wasm: WasmKernelInstance, layer: DenseOutLayer, kernel: Im2colKernel = 'auto'): WasmDenseBinding {
@@ -57,11 +62,11 @@ export function bindDenseOut(wasm: WasmKernelInstance, layer: DenseOutLayer, ker
   const bias = wasm.put(layer.bias);
   if (!scalarChosen(kernel)) {
     const wt = wasm.put(layer.weights);
-    return { run: (inp, rows, out) => k.denseOut(inp, rows, layer.inBits, wt, layer.outC, scale, bias, out) };
+    return { run: (inp, rows, out) => k.denseOut(inp, rows, layer.inBits, wt, layer.outC, scale, bias, out), variant: SIMD_VARIANT('b-dense-out') };
   }
   const { ptr, rowsPad } = putInterleaved(wasm, layer.weights, layer.outC, layer.inBits);
   const rowWords = wordsForChannels(layer.inBits);
-  return { run: (inp, rows, out) => k.denseScalar(inp, rows, rowWords, layer.inBits, ptr, layer.outC, rowsPad, MODE_SCORES, scale, bias, out) };
+  return { run: (inp, rows, out) => k.denseScalar(inp, rows, rowWords, layer.inBits, ptr, layer.outC, rowsPad, MODE_SCORES, scale, bias, out), variant: SCALAR_VARIANT('b-dense-out') };
 }
 
 /** GEMM dots of rows of A against the n rows of `b` (fixed, like weights): i32 [rows][n]. */
@@ -69,9 +74,9 @@ export function bindGemm(wasm: WasmKernelInstance, b: Uint32Array, n: number, kB
   const k = wasm.exports;
   if (!scalarChosen(kernel)) {
     const bp = wasm.put(b.subarray(0, n * wordsForChannels(kBits)));
-    return { run: (inp, rows, out) => k.gemmDots(inp, rows, kBits, bp, n, out) };
+    return { run: (inp, rows, out) => k.gemmDots(inp, rows, kBits, bp, n, out), variant: SIMD_VARIANT('b-gemm') };
   }
   const { ptr, rowsPad } = putInterleaved(wasm, b, n, kBits);
   const rowWords = wordsForChannels(kBits);
-  return { run: (inp, rows, out) => k.denseScalar(inp, rows, rowWords, kBits, ptr, n, rowsPad, MODE_DOTS, 0, 0, out) };
+  return { run: (inp, rows, out) => k.denseScalar(inp, rows, rowWords, kBits, ptr, n, rowsPad, MODE_DOTS, 0, 0, out), variant: SCALAR_VARIANT('b-gemm') };
 }

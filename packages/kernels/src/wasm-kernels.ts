@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { InvalidInputError, wordsForChannels } from '@cbnn/core';
 import type { KernelSet } from './kernel-set';
 import { convOutputSize } from './kernel-set';
-import { bindIm2colConv, im2colOutputWords } from './wasm-conv';
+import { bindBinaryConv } from './conv-binding';
+import { im2colOutputWords } from './wasm-conv';
 import { bindDense, bindDenseOut, bindGemm } from './wasm-dense';
 import type { ConvLayer, ConvRealLayer, DenseLayer, DenseOutLayer } from './model-format';
 
@@ -15,7 +16,8 @@ export const KERNELS_WASM_PATH = path.join(__dirname, '..', 'build', 'kernels.wa
 export interface KernelExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
-  convIm2col(inp: number, batch: number, h: number, w: number, inC: number, same: number, pool: number, wt: number, kChunks: number, outC: number, outCPad: number, m: number, c: number, col: number, out: number, wScalar: number, kWords: number): void;
+  convIm2col(inp: number, batch: number, h: number, w: number, inC: number, same: number, pool: number, wt: number, kChunks: number, outC: number, outCPad: number, m: number, c: number, col: number, out: number, wScalar: number, kWords: number, im2colOnly: number): void;
+  convLut9(inp: number, batch: number, h: number, w: number, same: number, pool: number, lut: number, outWords: number, out: number): void;
   convReal(inp: number, batch: number, h: number, w: number, inC: number, same: number, wt: number, outC: number, scale: number, bias: number, out: number): void;
   maxPool2(inp: number, batch: number, h: number, w: number, wordsC: number, out: number): void;
   flattenPacked(inp: number, batch: number, pixels: number, c: number, out: number): void;
@@ -135,7 +137,7 @@ export function createWasmKernels(): KernelSet {
         const outLen = batch * im2colOutputWords(height, width, layer, false);
         const inp = wasm.put(input.subarray(0, batch * height * width * wordsForChannels(layer.inC)));
         const o = wasm.alloc(outLen * 4);
-        bindIm2colConv(wasm, layer, height, width, false).run(inp, batch, o);
+        bindBinaryConv(wasm, layer, height, width, false).run(inp, batch, o);
         out.set(wasm.u32(o, outLen));
       });
     },

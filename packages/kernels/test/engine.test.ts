@@ -50,8 +50,8 @@ describe('engine', () => {
           for (const outC of dense) layers.push({ type: 'dense', outC });
           const model = randomEngineModel({ height, width, features, classes, layers, seed });
           const input = randomInput(model, count, seed + 1);
-          const ref = createEngine(model, { impl: 'reference', maxBatch: 4 }).predict(input, count);
-          const wasm = createEngine(model, { impl: 'wasm', maxBatch: 3 }).predict(input, count);
+          const ref = createEngine(model, { impl: 'reference', maxBatch: count }).predict(input, count);
+          const wasm = createEngine(model, { impl: 'wasm', maxBatch: 7 }).predict(input, count);
           expect(wasm).toEqual(ref);
           expect(ref.length).toBe(count * classes);
         },
@@ -60,11 +60,11 @@ describe('engine', () => {
     );
   });
 
-  it('runs VGG-small (w=0.25, 28x28x8) identically in both impls, batch split across maxBatch', () => {
+  it('runs VGG-small (w=0.25, 28x28x8) identically in both impls and split across 2 threads', async () => {
     const model = randomEngineModel({ height: 28, width: 28, features: 8, classes: 10, seed: 9, layers: vggSmallLayers(0.25) });
     const input = randomInput(model, 5, 2);
-    const ref = createEngine(model, { impl: 'reference' }).predict(input, 5);
-    const wasmEngine = createEngine(model, { maxBatch: 2 });
+    const ref = createEngine(model, { impl: 'reference', maxBatch: 5 }).predict(input, 5);
+    const wasmEngine = createEngine(model, { maxBatch: 5 });
     const out = new Float32Array(50);
     expect(wasmEngine.predict(input, 5, out)).toBe(out);
     expect(out).toEqual(ref);
@@ -75,6 +75,44 @@ describe('engine', () => {
       const row = Array.from(ref.subarray(i * 10, i * 10 + 10));
       expect(cls[i]).toBe(row.indexOf(Math.max(...row)));
     }
+    if (os.availableParallelism() < 2) return;
+    // 5 images on 2 threads: shares of 3 and 2; below splitFrom the calling thread runs alone
+    const threaded = createEngine(model, { maxBatch: 5, threads: 2, splitFrom: 2 });
+    try {
+      expect(threaded.threads).toBe(2);
+      expect(threaded.predict(input, 5)).toEqual(ref);
+      expect(threaded.predict(input, 1)).toEqual(ref.subarray(0, 10));
+      expect(Array.from(threaded.classify(input, 5))).toEqual(Array.from(cls));
+    } finally {
+      await threaded.close();
+    }
+  });
+
+  it('refuses bad thread counts and batches larger than the engine was sized for', () => {
+    const model = randomEngineModel({ height: 4, width: 4, features: 3, classes: 2, seed: 1, layers: [] });
+    const cores = os.availableParallelism();
+    for (const threads of [0, -1, 1.5, cores + 1]) {
+      expect(() => createEngine(model, { threads })).toThrow(new RegExp(`threads must be an integer from 1 to ${cores} .*got ${threads}`));
+    }
+    const engine = createEngine(model, { maxBatch: 4 });
+    const input = randomInput(model, 5, 1);
+    expect(() => engine.predict(input, 5)).toThrow(/5 images exceed the engine's maxBatch of 4/);
+    expect(() => engine.classify(input, 5)).toThrow(InvalidInputError);
+    expect(engine.predict(input, 4)).toHaveLength(8);
+  });
+
+  it('names the layer it cannot run and what it expected', () => {
+    const model = randomEngineModel({ height: 4, width: 4, features: 3, classes: 2, seed: 1, layers: [{ type: 'conv', outC: 4, padding: 'same' }] });
+    const bad = { ...model, layers: [{ type: 'conv5x5', inC: 3, outC: 4 } as unknown as EngineModel['layers'][number], ...model.layers.slice(1)] };
+    let error: unknown;
+    try {
+      createEngine(bad);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as InvalidInputError).message).toBe("unknown layer type 'conv5x5': the engine runs conv, conv_real, maxpool2, dense, dense_out");
+    expect((error as InvalidInputError).location.field).toBe('layers[0].type');
   });
 
   it('ignores padding bits of the packed input (conv, real-valued conv or dense first)', () => {

@@ -6,6 +6,7 @@ import {
   bindDenseOut,
   bindGemm,
   bindIm2colConv,
+  bindLut9Conv,
   createWasmKernels,
   im2colOutputWords,
   randomPackedWeights,
@@ -14,6 +15,7 @@ import {
   type ConvRealLayer,
   type DenseLayer,
   type DenseOutLayer,
+  type WasmConvBinding,
 } from '../src';
 
 const wasm = createWasmKernels();
@@ -33,6 +35,36 @@ function thresholdsFor(seed: number, outC: number, span: number): { thresholds: 
     flip[o] = rng.int(2);
   }
   return { thresholds, flip };
+}
+
+/** The reference conv of `batch` packed images, then the 2x2 max-pool when `pool`. */
+function referenceConv(input: Uint32Array, batch: number, height: number, width: number, layer: ConvLayer, pool: boolean): Uint32Array {
+  const ho = layer.padding === 'same' ? height : height - 2;
+  const wo = layer.padding === 'same' ? width : width - 2;
+  const conv = new Uint32Array(batch * ho * wo * wordsForChannels(layer.outC));
+  ref.convBinary(input, batch, height, width, layer, conv);
+  if (!pool) return conv;
+  const pooled = new Uint32Array(batch * im2colOutputWords(height, width, layer, true));
+  ref.maxPool2(conv, batch, ho, wo, layer.outC, pooled);
+  return pooled;
+}
+
+/**
+ * A wasm conv binding on `input` into an output buffer full of garbage: its result, checked not
+ * to write past `outWords` (the garbage must not leak into the result either: callers compare).
+ */
+function runWasmConv(instance: WasmKernelInstance, input: Uint32Array, batch: number, outWords: number, bind: () => WasmConvBinding): Uint32Array {
+  const mark = instance.mark();
+  try {
+    const inp = instance.put(input);
+    const out = instance.alloc(outWords * 4 + 4);
+    instance.u32(out, outWords + 1).fill(0xdeadbeef);
+    bind().run(inp, batch, out);
+    expect(instance.u32(out, outWords + 1)[outWords]).toBe(0xdeadbeef);
+    return instance.u32(out, outWords).slice();
+  } finally {
+    instance.release(mark);
+  }
 }
 
 describe('wasm kernels equal the reference', () => {
@@ -104,6 +136,35 @@ describe('wasm kernels equal the reference', () => {
     }
   });
 
+  it('table conv (b-conv3x3-lut9) of a 1-channel input equals the reference, with and without the fused pool', () => {
+    const instance = new WasmKernelInstance();
+    fc.assert(
+      fc.property(
+        fc.record({
+          batch: fc.integer({ min: 1, max: 3 }),
+          height: fc.integer({ min: 1, max: 11 }),
+          width: fc.integer({ min: 1, max: 11 }),
+          outC: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constantFrom(12, 32, 33, 64, 70)),
+          padding: fc.constantFrom('same' as const, 'valid' as const),
+          pool: fc.boolean(),
+          seed: fc.integer({ min: 0, max: 1 << 30 }),
+        }),
+        ({ batch, height, width, outC, padding, pool, seed }) => {
+          const ho = padding === 'same' ? height : height - 2;
+          const wo = padding === 'same' ? width : width - 2;
+          if (ho < (pool ? 2 : 1) || wo < (pool ? 2 : 1)) return;
+          const input = randomPacked(seed, batch * height * width, 1);
+          const layer: ConvLayer = { type: 'conv', inC: 1, outC, padding, weights: randomPacked(seed + 1, outC * 9, 1), ...thresholdsFor(seed + 2, outC, 5) };
+          const expected = referenceConv(input, batch, height, width, layer, pool);
+          // garbage in the input's padding bits (channels >= 1) must not change the result
+          const dirty = input.map((v) => v | 0xfffffffe);
+          expect(runWasmConv(instance, dirty, batch, expected.length, () => bindLut9Conv(instance, layer, height, width, pool))).toEqual(expected);
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+
   it('im2col conv fused with 2x2 max-pool equals reference conv then max-pool', () => {
     const instance = new WasmKernelInstance();
     fc.assert(
@@ -121,23 +182,8 @@ describe('wasm kernels equal the reference', () => {
         ({ batch, height, width, inC, outC, padding, kernel, seed }) => {
           const input = randomPacked(seed, batch * height * width, inC);
           const layer: ConvLayer = { type: 'conv', inC, outC, padding, weights: randomPacked(seed + 1, outC * 9, inC), ...thresholdsFor(seed + 2, outC, 3 * Math.ceil(Math.sqrt(9 * inC))) };
-          const ho = padding === 'same' ? height : height - 2;
-          const wo = padding === 'same' ? width : width - 2;
-          const conv = new Uint32Array(batch * ho * wo * wordsForChannels(outC));
-          ref.convBinary(input, batch, height, width, layer, conv);
-          const expected = new Uint32Array(batch * im2colOutputWords(height, width, layer, true));
-          ref.maxPool2(conv, batch, ho, wo, outC, expected);
-
-          const mark = instance.mark();
-          const inp = instance.put(input);
-          const out = instance.alloc(expected.length * 4 + 4);
-          // garbage in the output buffer must not leak into the result
-          instance.u32(out, expected.length + 1).fill(0xdeadbeef);
-          bindIm2colConv(instance, layer, height, width, true, kernel).run(inp, batch, out);
-          expect(instance.u32(out, expected.length)).toEqual(expected);
-          // the word after the output is not written
-          expect(instance.u32(out, expected.length + 1)[expected.length]).toBe(0xdeadbeef);
-          instance.release(mark);
+          const expected = referenceConv(input, batch, height, width, layer, true);
+          expect(runWasmConv(instance, input, batch, expected.length, () => bindIm2colConv(instance, layer, height, width, true, kernel))).toEqual(expected);
         },
       ),
       { numRuns: 60 },

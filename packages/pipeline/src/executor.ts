@@ -26,10 +26,14 @@ export interface StageJob {
   retries?: number;
   outDir: string;
   tmpDir: string;
+  /** Stable per key across runs (checkpoints.ts): the handler's `ctx.checkpointDir`. */
+  checkpointDir?: string;
   /** JSON-lines log of this attempt; the runner stores it with the outputs. */
   logFile: string;
   seed: number;
   threads: number;
+  /** The pipeline set `threads:` for this stage: remote workers use it rather than their own share. */
+  threadsPinned?: boolean;
 }
 
 export interface StageJobResult {

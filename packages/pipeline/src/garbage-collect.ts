@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ArtifactStore } from './artifact-store';
+import { collectCheckpoints } from './checkpoints';
 import { readLockFile } from './lock-file';
 import { WorkspaceLock } from './workspace-lock';
 import { readRunRecords, recordedObjects, removeRunRecord } from './run-records/run-record-store';
@@ -11,6 +12,8 @@ export interface GcResult {
   removedObjects: number;
   removedRuns: number;
   removedViews: number;
+  /** Checkpoint folders of finished or abandoned stages (checkpoints.ts). */
+  removedCheckpoints: number;
   freedBytes: number;
   /** Run records whose outputs were kept (default), or that stay whole after `dropRecords`. */
   keptRecords: number;
@@ -80,6 +83,7 @@ export async function garbageCollect(store: ArtifactStore, options: { dryRun?: b
       removedViews++;
       if (!options.dryRun) store.removeView(v);
     }
+    const removedCheckpoints = collectCheckpoints(store, { dryRun: options.dryRun });
     if (!options.dryRun) {
       for (const name of safeReaddir(store.outDir)) {
         const hash = store.exposed(name);
@@ -87,7 +91,7 @@ export async function garbageCollect(store: ArtifactStore, options: { dryRun?: b
       }
       store.saveState();
     }
-    return { lockFiles, keptObjects: keep.size, removedObjects, removedRuns, removedViews, freedBytes, keptRecords: runs.length - doomedRecords.length, removedRecords: doomedRecords.length, dryRun: !!options.dryRun };
+    return { lockFiles, keptObjects: keep.size, removedObjects, removedRuns, removedViews, removedCheckpoints, freedBytes, keptRecords: runs.length - doomedRecords.length, removedRecords: doomedRecords.length, dryRun: !!options.dryRun };
   } finally {
     lock.release();
   }

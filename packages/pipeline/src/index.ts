@@ -21,6 +21,7 @@ export * from './run-cache';
 export * from './store-views';
 export * from './store-root';
 export * from './garbage-collect';
+export * from './checkpoints';
 export * from './progress-renderer';
 export * from './run-records';
 export { RunRecorder, type RunRecordOptions } from './run-records/run-recorder';

@@ -2,11 +2,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYamlValue } from 'yaml';
 import { z } from 'zod';
-import { InvalidInputError, describeZodError, type StageDescriptor, type StageRegistry } from '@cbnn/core';
+import { InvalidInputError, describeZodError, didYouMean, type StageDescriptor, type StageRegistry } from '@cbnn/core';
 import { YamlSource, fieldOf } from './yaml-source';
 import { interpolate, MissingPlaceholderError, type InterpolationScope } from './interpolate';
 import { pipelineSchema, STAGE_NAME_PATTERN, durationToMs, type StageSpec } from './pipeline-schema';
 import { topologicalOrder } from './dag';
+import { checkDepsAreNotOutputs } from './deps-outputs-check';
 
 /** One input of a stage instance: a single upstream instance, or all instances of a matrix stage. */
 export interface StageInputRef {
@@ -115,6 +116,14 @@ export function resolvePipeline(file: string, text: string, options: LoadOptions
         throw new InvalidInputError(`instance name '${id}' may hold only letters, digits, _ . = -`, source.locate(['stages', stageName, 'name']));
       }
       const clash = seen.get(id);
+      const repeated = clash !== undefined ? repeatedMatrixValue(stageSpec.matrix) : undefined;
+      if (repeated) {
+        throw new InvalidInputError(
+          `duplicate stage name '${id}': matrix axis '${repeated.axis}' lists ${repeated.value} twice: each value makes one instance, so a repeated value (a repeated seed, say) would run the same stage twice`,
+          source.locate(['stages', stageName, 'matrix', repeated.axis]),
+          'list each value once',
+        );
+      }
       if (clash !== undefined) {
         throw new InvalidInputError(
           `duplicate stage name '${id}' (also made by stage '${clash}')`,
@@ -137,6 +146,7 @@ export function resolvePipeline(file: string, text: string, options: LoadOptions
   }
 
   const instances = drafts.map((d) => resolveInstance(source, d, groups, options.registry, spec.stages));
+  checkDepsAreNotOutputs(source, instances);
 
   // Cycles: named at the level of stages, as the user wrote them.
   const stageDeps = new Map<string, string[]>();
@@ -226,7 +236,8 @@ function resolveInstance(
       for (const [g, ids] of groups) if (ids.includes(target)) { instances = [target]; targetStage = g; }
     }
     if (!instances) {
-      throw new InvalidInputError(`${where}: input '${input}' needs stage '${target}', which the pipeline does not define (stages: ${[...groups.keys()].join(', ')})`, at('needs', input));
+      const near = didYouMean(target, [...groups.keys()]);
+      throw new InvalidInputError(`${where}: input '${input}' needs stage '${target}', which the pipeline does not define${near ? `; ${near}` : ''} (stages: ${[...groups.keys()].join(', ')})`, at('needs', input));
     }
     if (instances.includes(draft.id)) {
       throw new InvalidInputError(`the stages form a cycle: ${stage} -> ${stage}`, at('needs', input));
@@ -240,14 +251,16 @@ function resolveInstance(
     handler = registry.get(spec.uses);
     if (!handler) {
       const known = [...registry.keys()].sort();
-      throw new InvalidInputError(`${where}: unknown handler '${spec.uses}'`, at('uses'), known.length ? `registered handlers: ${known.join(', ')}` : 'no handlers are registered in this build');
+      const near = didYouMean(spec.uses, known);
+      throw new InvalidInputError(`${where}: unknown handler '${spec.uses}'${near ? `; ${near}` : ''}`, at('uses'), known.length ? `registered handlers: ${known.join(', ')}` : 'no handlers are registered in this build');
     }
     const result = (handler.params as z.ZodType).safeParse(spec.with ?? {});
     if (!result.success) throw zodFailure(source, result.error, ['stages', stage, 'with'], `params of ${where} (handler '${handler.name}')`);
     params = result.data as Record<string, unknown>;
     for (const input of Object.keys(needs)) {
       if (!(input in handler.inputs)) {
-        throw new InvalidInputError(`${where}: handler '${handler.name}' has no input '${input}' (inputs: ${Object.keys(handler.inputs).join(', ') || 'none'})`, at('needs', input));
+        const near = didYouMean(input, Object.keys(handler.inputs));
+        throw new InvalidInputError(`${where}: handler '${handler.name}' has no input '${input}'${near ? `; ${near}` : ''} (inputs: ${Object.keys(handler.inputs).join(', ') || 'none'})`, at('needs', input));
       }
     }
     for (const [input, inSpec] of Object.entries(handler.inputs)) {
@@ -278,6 +291,16 @@ function resolveInstance(
   };
 }
 
+/** The first value a matrix axis lists twice (it would make the same instance twice). */
+function repeatedMatrixValue(matrix: Record<string, unknown[]> | undefined): { axis: string; value: string } | undefined {
+  for (const [axis, values] of Object.entries(matrix ?? {})) {
+    const keys = values.map((v) => JSON.stringify(v));
+    const twice = keys.findIndex((k, i) => keys.indexOf(k) !== i);
+    if (twice >= 0) return { axis, value: keys[twice] };
+  }
+  return undefined;
+}
+
 function matrixCombinations(matrix: Record<string, unknown[]> | undefined): Array<Record<string, unknown> | undefined> {
   if (!matrix) return [undefined];
   let combos: Array<Record<string, unknown>> = [{}];
@@ -298,10 +321,11 @@ function applySetOverrides(file: string, params: Record<string, unknown>, sets: 
   const out = { ...params };
   for (const assignment of sets) {
     const eq = assignment.indexOf('=');
-    if (eq <= 0) throw new InvalidInputError(`--set '${assignment}': expected key=value`, { field: '--set' });
+    if (eq <= 0) throw new InvalidInputError(`--set '${assignment}': expected key=value (params: ${Object.keys(params).join(', ') || 'none'})`);
     const key = assignment.slice(0, eq);
     if (!(key in params)) {
-      throw new InvalidInputError(`--set ${key}: the pipeline has no param '${key}'`, { file, field: `params.${key}` }, `params: ${Object.keys(params).join(', ') || 'none'}`);
+      const near = didYouMean(key, Object.keys(params));
+      throw new InvalidInputError(`--set ${key}: the pipeline has no param '${key}'${near ? `; ${near}` : ''}`, { file, field: `params.${key}` }, `params: ${Object.keys(params).join(', ') || 'none'}`);
     }
     try {
       out[key] = parseYamlValue(assignment.slice(eq + 1));
@@ -333,6 +357,8 @@ export function zodFailure(source: YamlSource, error: z.ZodError, prefix: Proper
     isKey = true;
     message = `unknown key '${keys[0]}'`;
     const allowed = allowedKeys(p.length === 1 ? 'top' : p[0] === 'stages' && p.length === 3 ? 'stage' : undefined);
+    const near = allowed ? didYouMean(keys[0], allowed.split(', ')) : undefined;
+    if (near) message += `; ${near}`;
     if (allowed) message += ` (allowed: ${allowed})`;
   }
   const loc = source.locate(p, isKey);

@@ -21,7 +21,7 @@ export const stageSchema = z
     needs: z.record(z.string(), z.string().min(1)).optional(),
     with: z.record(z.string(), z.unknown()).optional(),
     /** Fan-out: one instance per combination of values. */
-    matrix: z.record(z.string(), z.array(z.unknown()).min(1)).optional(),
+    matrix: z.record(z.string(), z.array(z.unknown()).min(1, { message: 'a matrix axis needs at least one value (an empty list would make no instance)' })).optional(),
     /** Instance name template of a matrix stage, e.g. `search-w${matrix.width}`. */
     name: z.string().min(1).optional(),
     metrics: z.array(z.string().min(1)).optional(),

@@ -30,13 +30,13 @@ export class ProgressRenderer implements RunReporter {
     this.print(text);
   }
 
-  stageStarted(id: string, info: { attempt: number; attempts: number }): void {
+  stageStarted(id: string, info: { attempt: number; attempts: number; executor?: string }): void {
     this.live.set(id, { started: Date.now(), attempt: info.attempts > 1 ? ` (attempt ${info.attempt}/${info.attempts})` : '' });
     if (this.tty) {
       this.timer ??= setInterval(() => this.redraw(), 250);
       this.timer.unref();
       this.redraw();
-    } else this.print(`▶ ${id}: started${this.live.get(id)!.attempt}`);
+    } else this.print(`▶ ${id}: ${info.executor === 'bullmq' ? 'queued for a worker' : 'started'}${this.live.get(id)!.attempt}`);
   }
 
   stageProgress(id: string, update: ProgressUpdate): void {

@@ -8,9 +8,11 @@ import type { Executor, StageJob } from './executor';
 import { readLockFile, writeLockFile, LOCK_FORMAT, type LockEntry } from './lock-file';
 import type { ResolvedPipeline, StageInstance } from './pipeline-loader';
 import type { RunReporter, RunSummary, StageOutcome } from './run-reporter';
-import { seedOfKey, type KeyMaterial } from './stage-key';
+import { stageSeed, type KeyMaterial } from './stage-key';
 import { createPlanner, oldKeySchemeNotice, type StagePlan } from './planner';
 import { upstreamOf } from './dag';
+import { checkpointDirOf, removeCheckpoint } from './checkpoints';
+import { damagedOutputNotice, editedOutFiles, editedOutNotice } from './damaged-output-notice';
 import { WorkspaceLock, type LockOwner } from './workspace-lock';
 import { RunRecorder, type RunRecordOptions } from './run-records/run-recorder';
 
@@ -19,6 +21,8 @@ export interface RunOptions {
   executor: Executor;
   /** Stage attempts running at once (default: number of cores). */
   jobs?: number;
+  /** Total CPU threads, shared by the `jobs` stages running at once (default: number of cores). */
+  threads?: number;
   /** Run only these stages/instances (and what they need). */
   stages?: readonly string[];
   /** Execute these stages/instances even when cached. */
@@ -76,7 +80,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
   const resolvedKeys = new Map<string, Resolved>();
   const inflight = new Map<string, { owner: string; done: Promise<StageOutcome> }>();
   let stopping = false;
-  const threads = Math.max(1, Math.floor(os.availableParallelism() / jobs));
+  const threads = Math.max(1, Math.floor((options.threads ?? os.availableParallelism()) / jobs));
 
   const outcomeOf = (id: string): Promise<StageOutcome> => {
     let p = outcomes.get(id);
@@ -101,10 +105,9 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
       if (!options.keepGoing) stopping = true;
       return finish({ ...base, status: 'failed', note: plan.error ?? 'no key' });
     }
-    const key = plan.key;
-    resolvedKeys.set(inst.id, { material: plan.material, key });
+    const { key, material } = plan;
+    resolvedKeys.set(inst.id, { material, key });
     for (const m of plan.combined ?? []) store.objects.putManifest(m);
-    const inputs = plan.material.inputs;
 
     if (!forced.has(inst.id)) {
       const hit = restore(inst, plan);
@@ -122,7 +125,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
       try {
         if (cancel.signal.aborted) return { ...base, status: 'cancelled' as const, note: 'run cancelled' };
         if (stopping) return { ...base, status: 'skipped' as const, note: 'not started: the run stops after a failure (use --keep-going)' };
-        return await execute(inst, key, inputs);
+        return await execute(inst, key, material);
       } finally {
         slots.release();
       }
@@ -142,15 +145,16 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
   const restore = (inst: StageInstance, plan: StagePlan): Omit<StageOutcome, 'id' | 'stage' | 'durationMs' | 'attempts'> | undefined => {
     const key = plan.key!;
     if (plan.corrupt?.length) {
-      for (const b of plan.corrupt) {
-        reporter.message?.(`${inst.id}: stored object ${b.hash.slice(0, 12)} is ${b.problem} (${b.path}); it is not used, the stage runs again`);
-        store.objects.quarantine(b.hash);
-      }
+      const output = store.runCache.get(key)?.output ?? key;
+      reporter.message?.(damagedOutputNotice(store, inst.id, output, plan.corrupt));
+      for (const b of plan.corrupt) store.objects.quarantine(b.hash);
       store.runCache.delete(key);
       return undefined;
     }
     const rec = plan.record;
     if (!rec) return undefined;
+    const edited = editedOutFiles(store, inst.id, rec.output);
+    if (edited.length) reporter.message?.(editedOutNotice(inst.id, edited));
     store.views.expose(inst.id, rec.output);
     if (rec.log && store.objects.objectIntact(rec.log)) {
       const lines = store.objects.readObject(rec.log).toString('utf8').split('\n').filter(Boolean);
@@ -159,7 +163,8 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
     return { status: 'cached', key, output: rec.output, log: rec.log, metrics: rec.metrics, note: `restored from the run cache (key ${key.slice(0, 12)})` };
   };
 
-  const execute = async (inst: StageInstance, key: string, inputHashes: Record<string, string>): Promise<StageOutcome> => {
+  const execute = async (inst: StageInstance, key: string, material: KeyMaterial): Promise<StageOutcome> => {
+    const inputHashes = material.inputs;
     const base = { id: inst.id, stage: inst.stage, key };
     const attempts = executor.retriesStages ? 1 : inst.retries + 1;
     const inputs: Record<string, string> = {};
@@ -182,9 +187,11 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
         retries: inst.retries,
         outDir: path.join(dir, 'out'),
         tmpDir: path.join(dir, 'tmp'),
+        checkpointDir: checkpointDirOf(store.root, key),
         logFile: path.join(dir, 'log.jsonl'),
-        seed: seedOfKey(key),
+        seed: stageSeed(material),
         threads: inst.threads ?? threads,
+        threadsPinned: inst.threads !== undefined,
       };
       fs.mkdirSync(job.outDir, { recursive: true });
       fs.mkdirSync(job.tmpDir, { recursive: true });
@@ -210,6 +217,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
         const log = result.log ?? store.objects.putBytes(fs.readFileSync(job.logFile));
         const endedAt = Date.now();
         store.runCache.put({ key, stage: inst.id, output, log, metrics, durationMs: endedAt - startedAt, createdAt: new Date().toISOString() });
+        removeCheckpoint(store.root, key);
         store.views.expose(inst.id, output);
         return { ...base, status: 'ran', attempts: attempt, output, log, metrics, durationMs: endedAt - startedAt, startedAt, endedAt, cpuSeconds: result.cpuSeconds, worker: result.worker };
       } catch (e) {

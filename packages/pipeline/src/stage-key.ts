@@ -57,6 +57,16 @@ export function seedOfKey(key: string): number {
   return parseInt(key.slice(0, 8), 16) >>> 0;
 }
 
+/**
+ * The seed a stage runs with: a function of what it is asked to do (handler, version, params,
+ * inputs, pipeline seed), not of the bytes of its code. A refactor that changes no result then
+ * re-runs the stage with the same seed and gives the same bytes, so what follows stays cached;
+ * and seeds are those of keys without the code (the key scheme before code fingerprints).
+ */
+export function stageSeed(material: KeyMaterial): number {
+  return seedOfKey(stageKey({ ...material, code: undefined }));
+}
+
 /** Content hashes of a cmd stage's declared deps (a folder hashes as the listing of its files). */
 export function hashDeps(inst: StageInstance, pipelineDir: string, file: string, hashes: FileHashes): Record<string, string> {
   const out: Record<string, string> = {};

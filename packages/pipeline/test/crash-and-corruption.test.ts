@@ -65,12 +65,33 @@ describe('crash safety and corruption', () => {
     const report = store.verifyAll();
     expect(report.corrupt.map((c) => c.hash)).toEqual([hash]);
 
-    const again = await ws.run();
+    const messages: string[] = [];
+    const again = await ws.run({ reporter: { message: (m) => messages.push(m) } });
     expect(ws.executed()).toContain('slow');
     expect(again.outcomes.find((o) => o.id === 'slow')!.status).toBe('ran');
+    // One line names the stage, the damaged file and what happens now.
+    expect(messages).toEqual([`⚠ slow: its stored output is damaged: value.txt (content does not match its hash); stage slow runs again (the damaged copy is moved to ${path.join(store.root, 'corrupt')})`]);
     expect(readOut(ws, 'slow')).toBe('S');
     expect(readOut(ws, 'after')).toBe('F+S');
     expect(new ArtifactStore(ws.store.root).verifyAll().corrupt).toEqual([]);
+  });
+
+  it('a file in out/ replaced by hand (an editor saving a copy): one line says so, out/ is put back, nothing re-runs', async () => {
+    const ws = workspace(SLOW.replace('sleepMs: 1500, partial: true', 'sleepMs: 0'));
+    await ws.run();
+    const file = path.join(ws.store.root, 'out', 'slow', 'value.txt');
+    const dir = path.dirname(fs.realpathSync(file));
+    fs.chmodSync(dir, 0o755);
+    fs.rmSync(file);
+    fs.writeFileSync(file, 'edited');
+    const messages: string[] = [];
+    const again = await ws.run({ reporter: { message: (m) => messages.push(m) } });
+    expect(again.executed).toBe(0);
+    expect(messages).toEqual([expect.stringMatching(/^⚠ slow: out\/slow\/value\.txt was changed outside cbnn; the stored result is intact, so out\/slow is put back from the store and the stage does not run again/)]);
+    expect(readOut(ws, 'slow')).toBe('S');
+    const quiet: string[] = [];
+    await ws.run({ reporter: { message: (m) => quiet.push(m) } });
+    expect(quiet).toEqual([]);
   });
 
   it('two runners on one store: both end correctly (the second waits) and the store stays intact', async () => {

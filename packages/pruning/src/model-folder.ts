@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { InvalidInputError, type PlaneSelection, readJsonFile } from '@cbnn/core';
+import { readEngineModel, summary } from '@cbnn/kernels';
 import { ENGINE_MODEL_FILE, MODEL_INFO_FILE, ONNX_FILE, modelInfoSchema as producerSchema } from '@cbnn/train/model-info';
 
 export { MODEL_INFO_FILE } from '@cbnn/train/model-info';
@@ -19,7 +20,13 @@ export const modelInfoSchema = z.looseObject({
   planes: m.planes.pick({ selection: true }).loose(),
   params: m.params.loose(),
   bytes: m.bytes.pick({ float32: true }).partial().loose().optional(),
-  metrics: m.metrics.pick({ validationAccuracy: true, testAccuracy: true }).loose(),
+  seed: m.seed.optional(),
+  inputShape: m.inputShape.optional(),
+  metrics: m.metrics
+    .pick({ validationAccuracy: true, testAccuracy: true, bestEpoch: true, epochs: true, stoppedEarly: true, validationRecords: true, testRecords: true })
+    .partial({ bestEpoch: true, epochs: true, stoppedEarly: true, validationRecords: true, testRecords: true })
+    .loose(),
+  training: m.training.optional(),
 });
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
 
@@ -39,6 +46,12 @@ export interface ModelFolderSummary {
   onnxBytes?: number;
   validationAccuracy: number;
   testAccuracy: number;
+  /** The training seed (model-info `seed`). */
+  seed?: number;
+  /** MACs of the first layer on one image (binary or float), from model.cbnn. */
+  firstLayerMacs?: number;
+  /** Input bits the network reads per image: height x width x planes (bnn). */
+  inputBitsPerImage?: number;
 }
 
 export function readModelInfo(dir: string): ModelInfo {
@@ -51,10 +64,16 @@ export function readModelFolder(dir: string, expectedKind: 'bnn' | 'fp'): ModelF
     throw new InvalidInputError(`expected a '${expectedKind}' model, found kind '${info.kind}'`, { file: path.join(dir, MODEL_INFO_FILE), field: 'kind' });
   }
   let packedBytes: number | undefined;
+  let firstLayerMacs: number | undefined;
+  let inputBitsPerImage: number | undefined;
   if (expectedKind === 'bnn') {
     const file = path.join(dir, ENGINE_MODEL_FILE);
     if (!fs.existsSync(file)) throw new InvalidInputError('the binary model has no engine model file', { file }, 'train.bnn exports model.cbnn; was the export skipped?');
     packedBytes = fs.statSync(file).size;
+    const engineModel = readEngineModel(file);
+    const first = summary(engineModel).layers[0];
+    firstLayerMacs = first.binaryMacs + first.floatMacs;
+    inputBitsPerImage = engineModel.input.height * engineModel.input.width * engineModel.input.layout.planes.length;
   }
   const onnx = path.join(dir, ONNX_FILE);
   const binaryParams = info.params.binary;
@@ -72,5 +91,8 @@ export function readModelFolder(dir: string, expectedKind: 'bnn' | 'fp'): ModelF
     onnxBytes: fs.existsSync(onnx) ? fs.statSync(onnx).size : undefined,
     validationAccuracy: info.metrics.validationAccuracy,
     testAccuracy: info.metrics.testAccuracy,
+    seed: info.seed,
+    firstLayerMacs,
+    inputBitsPerImage,
   };
 }

@@ -5,6 +5,9 @@ import { planeSelectionSchema, writeJsonAtomicSync, readJsonFile } from '@cbnn/c
 export const PLAN_FILE = 'plan.json';
 export const PLAN_POLICIES = ['lsb-first', 'greedy'] as const;
 export type PlanPolicy = (typeof PLAN_POLICIES)[number];
+/** Splits a decision may be taken on: validation, or (the authors' variant, by name) test. */
+export const DECISION_SPLITS = ['validation', 'test'] as const;
+export type DecisionSplit = (typeof DECISION_SPLITS)[number];
 
 export const planStepSchema = z.object({
   /** The plane this step tried to add to the dropped set, e.g. 'grey:b2'. */
@@ -21,8 +24,11 @@ export type PlanStep = z.infer<typeof planStepSchema>;
 /** `droppedPlanes` may be empty (nothing could be dropped): an empty record, no empty lists. */
 export const planSchema = z.object({
   format: z.literal('cbnn.plan'),
-  version: z.literal(1),
+  version: z.literal(2),
   policy: z.enum(PLAN_POLICIES),
+  /** The split the decision was taken on (the sensitivity table's), and how many of its records. */
+  split: z.enum(DECISION_SPLITS),
+  records: z.number().int().positive(),
   mode: z.enum(['randomize', 'zero']),
   budgetPoints: z.number().min(0),
   baselineAccuracy: z.number().min(0).max(1),

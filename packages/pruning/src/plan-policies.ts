@@ -128,8 +128,10 @@ export async function planPruning(report: SensitivityReport, options: PlanOption
   const droppedPlanes: PlaneSelection = Object.fromEntries(toGroups(dropped, options.layout.channels).map((g) => [g.channel, g.bits]));
   const plan: Plan = {
     format: 'cbnn.plan',
-    version: 1,
+    version: 2,
     policy: options.policy,
+    split: report.split as Plan['split'],
+    records: report.records,
     mode: options.mode,
     budgetPoints: options.budgetPoints,
     baselineAccuracy: baseline,

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { pruningPlanDescriptor } from './stage-descriptors';
 import { InvalidInputError, defineStage } from '@cbnn/core';
 import { SENSITIVITY_FILE, loadModelEvaluation, perturbedAccuracy, readSensitivityReport, type PlaneGroup } from '@cbnn/sensitivity';
-import { PLAN_FILE, PLAN_POLICIES, writePlan } from './plan-format';
+import { PLAN_FILE, writePlan } from './plan-format';
 import { planPruning, type MeasureDropped } from './plan-policies';
 
 export { pruningPlanParams } from './stage-descriptors';
@@ -19,6 +19,15 @@ export const pruningPlanStage = defineStage({
     const p = ctx.params;
     const tableFile = path.join(ctx.inputs.sensitivity, SENSITIVITY_FILE);
     const table = readSensitivityReport(tableFile);
+    if (table.split !== p.split) {
+      throw new InvalidInputError(
+        `stage '${ctx.stage}' (pruning.plan) decides on the ${p.split} split, but the sensitivity table was measured on the ${table.split} split`,
+        { file: tableFile, field: 'split' },
+        table.split === 'test'
+          ? "measure sensitivity on 'validation' (sensitivity.planes split: validation), or set this stage's split: test to run the authors' variant on purpose"
+          : `set sensitivity.planes split: ${p.split}, or this stage's split: ${table.split}`,
+      );
+    }
     if (!table.rows.some((r) => r.mode === p.mode)) {
       throw new InvalidInputError(`the sensitivity table has no '${p.mode}' rows (modes: ${[...new Set(table.rows.map((r) => r.mode))].join(', ')})`, { file: tableFile, field: 'rows' }, `set 'mode' to one the table holds`);
     }

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { pruningSelectDescriptor } from './stage-descriptors';
 import { InvalidInputError, defineStage, writeFileAtomicSync } from '@cbnn/core';
 import { readModelFolder, MODEL_INFO_FILE } from './model-folder';
-import { CHOSEN_DIR, SEARCH_FILE, SEARCH_SUMMARY_FILE, writeSearchResult } from './search-format';
+import { CHOSEN_DIR, CONTROL_DIR, SEARCH_FILE, SEARCH_SUMMARY_FILE, writeSearchResult } from './search-format';
 import { BASELINE_NAME, searchSummaryMarkdown, selectCompactModel } from './selection';
 
 export { pruningSelectParams } from './stage-descriptors';
@@ -16,19 +16,27 @@ export { pruningSelectParams } from './stage-descriptors';
 export const pruningSelectStage = defineStage({
   ...pruningSelectDescriptor,
   async run(ctx) {
-    const baseline = readModelFolder(ctx.inputs.baseline, 'bnn');
-    const candidates = listCandidateFolders(ctx.inputs.candidates).map((dir) => ({ name: path.basename(dir), model: readModelFolder(dir, 'bnn') }));
+    // A single model folder (no matrix) is named after its input.
+    const models = (input: string) => {
+      const dir = ctx.inputs[input];
+      if (!dir) return [];
+      return listCandidateFolders(dir).map((d) => ({ name: d === dir ? input : path.basename(d), dir: d, model: readModelFolder(d, 'bnn') }));
+    };
+    const baseline = [...models('baseline'), ...models('baselineSeeds')];
+    const candidates = models('candidates');
+    const controls = models('controls');
     const fullPrecision = ctx.inputs.fp ? readModelFolder(ctx.inputs.fp, 'fp') : undefined;
-    const result = selectCompactModel({ budgetPoints: ctx.params.budgetPoints, baseline, candidates, fullPrecision });
+    const result = selectCompactModel({ budgetPoints: ctx.params.budgetPoints, baseline, candidates, controls, fullPrecision });
     writeSearchResult(path.join(ctx.outDir, SEARCH_FILE), result);
     writeFileAtomicSync(path.join(ctx.outDir, SEARCH_SUMMARY_FILE), searchSummaryMarkdown(result));
-    const chosenDir = result.chosen === BASELINE_NAME ? ctx.inputs.baseline : path.join(ctx.inputs.candidates, result.chosen);
-    fs.cpSync(chosenDir, path.join(ctx.outDir, CHOSEN_DIR), { recursive: true });
+    const folderOf = (instance: string) => [...baseline, ...candidates, ...controls].find((m) => m.name === instance)!.dir;
+    fs.cpSync(folderOf(result.chosenInstance), path.join(ctx.outDir, CHOSEN_DIR), { recursive: true });
+    if (result.controlInstance) fs.cpSync(folderOf(result.controlInstance), path.join(ctx.outDir, CONTROL_DIR), { recursive: true });
     if (result.chosen === BASELINE_NAME) {
       ctx.logger.warn({ budgetPoints: result.budgetPoints }, 'no candidate is within the validation budget; the baseline is chosen');
     }
     const chosen = result.chosen === BASELINE_NAME ? result.baseline : result.candidates.find((c) => c.name === result.chosen)!;
-    ctx.logger.info({ chosen: result.chosen, packedBytes: chosen.packedBytes, compression: result.compression }, 'compact model selected');
+    ctx.logger.info({ chosen: result.chosen, instance: result.chosenInstance, packedBytes: chosen.packedBytes, compression: result.compression, seeds: result.seeds }, 'compact model selected');
     return {
       metrics: {
         chosen: result.chosen,
@@ -37,6 +45,8 @@ export const pruningSelectStage = defineStage({
         packedBytes: chosen.packedBytes,
         validationAccuracy: chosen.validationAccuracy,
         testAccuracy: chosen.testAccuracy,
+        seeds: chosen.seeds.length,
+        controls: result.controls.length,
         compressionVsBaseline: result.compression.vsBaselinePacked,
         compressionVsFullPrecision: result.compression.vsFullPrecisionFloat32,
       },

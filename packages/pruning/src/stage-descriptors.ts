@@ -1,10 +1,15 @@
 import { z } from 'zod';
 import { defineStageDescriptor } from '@cbnn/core';
-import { PLAN_POLICIES } from './plan-format';
+import { DECISION_SPLITS, PLAN_POLICIES } from './plan-format';
 
 // The light half of the pruning stages (`@cbnn/pruning/stage-descriptors`).
 
 export const pruningPlanParams = z.object({
+  /**
+   * The split the sensitivity table must have been measured on. 'validation' keeps the test set
+   * out of the decision; 'test' is the authors' variant, allowed only when asked for by name.
+   */
+  split: z.enum(DECISION_SPLITS).default('validation'),
   policy: z.enum(PLAN_POLICIES).default('lsb-first'),
   /** Which perturbation's numbers judge a drop. */
   mode: z.enum(['randomize', 'zero']).default('randomize'),
@@ -17,7 +22,7 @@ export const pruningPlanParams = z.object({
 
 export const pruningPlanDescriptor = defineStageDescriptor({
   name: 'pruning.plan',
-  version: 1,
+  version: 2,
   description: 'Choose the input planes to keep under an accuracy budget (lsb-first or greedy)',
   params: pruningPlanParams,
   inputs: {
@@ -35,12 +40,14 @@ export const pruningSelectParams = z.object({
 
 export const pruningSelectDescriptor = defineStageDescriptor({
   name: 'pruning.select',
-  version: 1,
-  description: 'Pick the smallest retrained candidate (bytes of model.cbnn) within the validation-accuracy budget of the baseline BNN',
+  version: 2,
+  description: 'Pick the smallest retrained configuration (bytes of model.cbnn) within the validation-accuracy budget of the baseline BNN, over seeds, with the all-plane ablation',
   params: pruningSelectParams,
   inputs: {
-    baseline: { kind: 'model.bnn', description: 'the BNN on all planes at full width' },
-    candidates: { kind: 'model.bnn', description: 'a matrix of retrained candidates: one model.bnn subfolder each' },
+    baseline: { kind: 'model.bnn', description: 'the BNN on all planes at the reference width: one model folder, or a matrix of seeds' },
+    baselineSeeds: { kind: 'model.bnn', optional: true, description: 'more seeds of the baseline (a matrix), pooled with `baseline`' },
+    candidates: { kind: 'model.bnn', description: 'a matrix of retrained candidates (planes x width x seeds): one model.bnn subfolder each' },
+    controls: { kind: 'model.bnn', optional: true, description: 'the ablation: all-plane models at the candidates\' widths (a matrix, widths x seeds)' },
     fp: { kind: 'model.fp', optional: true, description: 'the full-precision counterpart, for the size comparison' },
   },
   output: 'search',

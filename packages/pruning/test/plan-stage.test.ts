@@ -67,7 +67,7 @@ describe('pruning.plan on a real engine model', () => {
     expect(last.accepted).toBe(false);
     {
       // Re-measure every accepted prefix outside the stage: same split, records, seed, repeats.
-      const ev = loadModelEvaluation(fx.modelDir, fx.datasetDir, { split: 'test' });
+      const ev = loadModelEvaluation(fx.modelDir, fx.datasetDir, { split: table.split });
       accepted.forEach((step, i) => {
         const bits = accepted.slice(0, i + 1).map((s) => Number(s.drop.slice('grey:b'.length)));
         const m = perturbedAccuracy(ev.classify, ev.input, ev.data, [{ channel: 'grey', bits }], { mode: 'randomize', repeats: table.repeats, seed: table.seed });
@@ -77,6 +77,21 @@ describe('pruning.plan on a real engine model', () => {
     }
     const all = [...p.keptPlanes.grey, ...(p.droppedPlanes.grey ?? [])].sort();
     expect(all).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('decides on validation; refuses a table measured on test unless the authors\' variant is asked for by name', async () => {
+    expect(table.split).toBe('validation');
+    const p = await plan('onvalidation', { budgetPoints: 5 }, false);
+    expect(p).toMatchObject({ split: 'validation', records: table.records });
+    const onTest = path.join(root, 'on-test');
+    fs.mkdirSync(onTest);
+    fs.writeFileSync(path.join(onTest, 'sensitivity.json'), JSON.stringify({ ...table, split: 'test' }));
+    const refused = pruningPlanStage.run(context('refused', { sensitivity: onTest }, {}, pruningPlanStage));
+    await expect(refused).rejects.toMatchObject({ location: { file: path.join(onTest, 'sensitivity.json'), field: 'split' } });
+    await expect(pruningPlanStage.run(context('refused2', { sensitivity: onTest }, {}, pruningPlanStage))).rejects.toThrow(/stage 'refused2' \(pruning.plan\) decides on the validation split, but the sensitivity table was measured on the test split/);
+    const ctx = context('authors', { sensitivity: onTest }, { split: 'test', budgetPoints: 5 }, pruningPlanStage);
+    await pruningPlanStage.run(ctx);
+    expect(readPlan(path.join(ctx.outDir, 'plan.json'))).toMatchObject({ split: 'test' });
   });
 
   it('fails clearly: greedy without the model, a mode the table lacks, a malformed table', async () => {

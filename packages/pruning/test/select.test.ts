@@ -12,7 +12,7 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
 /** A model.bnn folder in the real formats: a real model.cbnn (random weights) and model-info.json. */
-function modelFolder(dir: string, o: { hidden: number; planes: PlaneSelection; width: number; val: number; test: number; kind?: 'bnn' | 'fp' }): void {
+function modelFolder(dir: string, o: { hidden: number; planes: PlaneSelection; width: number; val: number; test: number; kind?: 'bnn' | 'fp'; seed?: number }): void {
   fs.mkdirSync(dir, { recursive: true });
   const features = Object.values(o.planes).reduce((n, b) => n + b.length, 0);
   const binary = 8 * 8 * features * o.hidden + o.hidden * 10;
@@ -24,16 +24,19 @@ function modelFolder(dir: string, o: { hidden: number; planes: PlaneSelection; w
     JSON.stringify({
       kind: o.kind ?? 'bnn',
       arch: 'mlp',
+      seed: o.seed ?? 1,
       width: o.width,
       planes: { selection: o.planes, layout: {} },
       params: { binary: o.kind === 'fp' ? 0 : binary, float: o.kind === 'fp' ? binary : 4 * o.hidden + 20 },
-      metrics: { validationAccuracy: o.val, testAccuracy: o.test, bestEpoch: 3, epochs: 4 },
+      metrics: { validationAccuracy: o.val, testAccuracy: o.test, bestEpoch: 3, epochs: 4, testRecords: 2000 },
+      training: { epochs: 4 },
     }),
   );
 }
 
 async function runSelect(inputs: Record<string, string>, params: { budgetPoints?: number } = {}) {
   const outDir = path.join(root, 'out');
+  fs.rmSync(outDir, { recursive: true, force: true });
   fs.mkdirSync(outDir, { recursive: true });
   const result = await pruningSelectStage.run({
     stage: 'select',
@@ -49,6 +52,8 @@ async function runSelect(inputs: Record<string, string>, params: { budgetPoints?
   });
   return { outDir, metrics: result?.metrics };
 }
+
+const P4_W05 = 'b7b6b5b4-w0.5';
 
 describe('pruning.select', () => {
   const all: PlaneSelection = { grey: [7, 6, 5, 4, 3, 2, 1, 0] };
@@ -70,9 +75,11 @@ describe('pruning.select', () => {
     const { outDir, metrics } = await runSelect(inputs);
     const result: SearchResult = readSearchResult(path.join(outDir, 'search.json'));
     expect(searchResultSchema.parse(result)).toEqual(result);
-    expect(result.chosen).toBe('p4-w0.5');
+    // Configurations are named by their kept planes and width.
+    expect(result.chosen).toBe(P4_W05);
+    expect(result.chosenInstance).toBe('p4-w0.5');
     expect(result.selection).toBe('validation');
-    const byName = Object.fromEntries(result.candidates.map((c) => [c.name, c]));
+    const byName = Object.fromEntries(result.candidates.map((c) => [c.seeds[0].instance, c]));
     expect(byName['p3-w0.25'].withinBudget).toBe(false);
     expect(byName['p3-w0.25'].packedBytes).toBeLessThan(byName['p4-w0.5'].packedBytes);
     // Sizes are the real files on disk.
@@ -86,14 +93,18 @@ describe('pruning.select', () => {
     expect(byName['p4-w0.5'].float32Bytes).toBe((8 * 8 * 4 * 32 + 320 + 4 * 32 + 20) * 4);
     // The chosen model is copied whole.
     expect(fs.readFileSync(path.join(outDir, 'chosen', 'model.cbnn'))).toEqual(fs.readFileSync(path.join(inputs.candidates, 'p4-w0.5', 'model.cbnn')));
-    expect(fs.readFileSync(path.join(outDir, 'search.md'), 'utf8')).toContain('**p4-w0.5**');
-    expect(metrics).toMatchObject({ chosen: 'p4-w0.5', candidates: 3, withinBudget: 2 });
+    expect(fs.readFileSync(path.join(outDir, 'search.md'), 'utf8')).toContain(`**${P4_W05}**`);
+    expect(fs.readFileSync(path.join(outDir, 'search.md'), 'utf8')).toContain('One seed per configuration');
+    expect(metrics).toMatchObject({ chosen: P4_W05, candidates: 3, withinBudget: 2 });
+    // One seed: the test interval is Wilson's on the 2,000 test images.
+    expect(byName['p4-w0.5'].testInterval95).toMatchObject({ method: 'wilson' });
+    expect(byName['p4-w0.5'].testInterval95!.low).toBeLessThan(0.95);
+    expect(byName['p4-w0.5'].testInterval95!.high).toBeGreaterThan(0.95);
   });
 
   it('a wider budget admits the smaller model; a zero budget with no candidate at the baseline keeps the baseline', async () => {
     const inputs = fixture();
-    expect(readSearchResult(path.join((await runSelect(inputs, { budgetPoints: 1.5 })).outDir, 'search.json')).chosen).toBe('p3-w0.25');
-    fs.rmSync(path.join(root, 'out'), { recursive: true });
+    expect(readSearchResult(path.join((await runSelect(inputs, { budgetPoints: 1.5 })).outDir, 'search.json')).chosen).toBe('b7b6b5-w0.25');
     fs.rmSync(path.join(inputs.candidates, 'p4-w1'), { recursive: true });
     const { outDir } = await runSelect(inputs, { budgetPoints: 0 });
     const result = readSearchResult(path.join(outDir, 'search.json'));
@@ -123,5 +134,71 @@ describe('pruning.select', () => {
     await expect(runSelect({ ...fresh, candidates: path.join(root, 'missing') })).rejects.toMatchObject({ location: { file: path.join(root, 'missing') } });
     fs.mkdirSync(path.join(root, 'empty'));
     await expect(runSelect({ ...fresh, candidates: path.join(root, 'empty') })).rejects.toThrow(/holds no model folder/);
+  });
+
+  it('pools seeds: mean ± std per configuration, the SE of the drop counts against the budget', async () => {
+    const b = path.join(root, 'baseline');
+    modelFolder(path.join(b, 'baseline-s1'), { hidden: 64, planes: all, width: 1, val: 0.98, test: 0.979, seed: 1 });
+    modelFolder(path.join(b, 'baseline-s2'), { hidden: 64, planes: all, width: 1, val: 0.982, test: 0.981, seed: 2 });
+    const c = path.join(root, 'candidates');
+    // Mean drop 0.7 points, but the seeds disagree: SE of the difference ~0.5 points pushes it over a 1-point budget.
+    modelFolder(path.join(c, 'w0.25-s1'), { hidden: 16, planes: { grey: [7] }, width: 0.25, val: 0.98, test: 0.97, seed: 1 });
+    modelFolder(path.join(c, 'w0.25-s2'), { hidden: 16, planes: { grey: [7] }, width: 0.25, val: 0.966, test: 0.96, seed: 2 });
+    // Mean drop 0.6 points with agreeing seeds: within budget.
+    modelFolder(path.join(c, 'w0.5-s1'), { hidden: 32, planes: { grey: [7] }, width: 0.5, val: 0.975, test: 0.974, seed: 1 });
+    modelFolder(path.join(c, 'w0.5-s2'), { hidden: 32, planes: { grey: [7] }, width: 0.5, val: 0.975, test: 0.97, seed: 2 });
+    const k = path.join(root, 'controls');
+    modelFolder(path.join(k, 'all-w0.5-s1'), { hidden: 32, planes: all, width: 0.5, val: 0.976, test: 0.975, seed: 1 });
+    modelFolder(path.join(k, 'all-w0.5-s2'), { hidden: 32, planes: all, width: 0.5, val: 0.978, test: 0.977, seed: 2 });
+    const { outDir } = await runSelect({ baseline: b, candidates: c, controls: k });
+    const result = readSearchResult(path.join(outDir, 'search.json'));
+    expect(result.seeds).toEqual([1, 2]);
+    expect(result.baseline.validation).toMatchObject({ n: 2 });
+    expect(result.baseline.validation.mean).toBeCloseTo(0.981, 12);
+    const narrow = result.candidates.find((x) => x.name === 'b7-w0.25')!;
+    expect(narrow.validationDropPoints).toBeCloseTo(0.8, 9);
+    expect(narrow.dropStandardErrorPoints).toBeCloseTo(Math.sqrt((0.014 ** 2 / 2 + 0.002 ** 2 / 2) / 2) * 100, 9);
+    expect(narrow.withinBudget).toBe(false);
+    expect(result.chosen).toBe('b7-w0.5');
+    // Both seeds agree on validation: the tie goes to the instance name; the control at that width is copied with the same seed.
+    expect(result.chosenInstance).toBe('w0.5-s1');
+    expect(result.controlInstance).toBe('all-w0.5-s1');
+    expect(fs.existsSync(path.join(outDir, 'control', 'model.cbnn'))).toBe(true);
+    // Two seeds: the test interval is the t interval over seeds.
+    expect(result.candidates.find((x) => x.name === 'b7-w0.5')!.testInterval95).toMatchObject({ method: 'seeds-t' });
+    // The ablation: 1 plane vs 8 at w=0.5.
+    expect(result.ablation).toHaveLength(1);
+    const a = result.ablation[0];
+    expect(a).toMatchObject({ width: 0.5, pruned: 'b7-w0.5', control: 'all-w0.5', prunedPlaneCount: 1, controlPlaneCount: 8, prunedInputBits: 64, controlInputBits: 512 });
+    expect(a.validationDeltaPoints.mean).toBeCloseTo(-0.2, 9);
+    expect(a.testDeltaPoints.mean).toBeCloseTo(-0.4, 9);
+    expect(a.prunedBytes).toBeLessThan(a.controlBytes);
+    expect(result.attribution.map((r) => r.quantity)).toEqual(expect.arrayContaining(['packed bytes', 'input bits per image', 'test accuracy (points)']));
+    expect(fs.readFileSync(path.join(outDir, 'search.md'), 'utf8')).toMatch(/Ablation: kept planes vs all planes/);
+  });
+
+  it('counts the epochs that early stops saved and lists each stopped instance', async () => {
+    const inputs = fixture();
+    const info = path.join(inputs.candidates, 'p3-w0.25', 'model-info.json');
+    const j = JSON.parse(fs.readFileSync(info, 'utf8'));
+    j.metrics = { ...j.metrics, epochs: 1, stoppedEarly: true, stopReason: 'stopped at epoch 1/4 (rung 25%): ...' };
+    fs.writeFileSync(info, JSON.stringify(j));
+    const { outDir } = await runSelect(inputs);
+    const result = readSearchResult(path.join(outDir, 'search.json'));
+    expect(result.epochsSaved).toBe(3);
+    expect(result.candidates.find((c) => c.seeds[0].instance === 'p3-w0.25')!.seeds[0]).toMatchObject({ stoppedEarly: true, epochs: 1, epochsPlanned: 4 });
+    expect(fs.readFileSync(path.join(outDir, 'search.md'), 'utf8')).toContain('Stopped early (3 training epochs saved):\n- p3-w0.25 (b7b6b5-w0.25): after epoch 1 — stopped at epoch 1/4');
+  });
+
+  it('counts an exact repeat of a training once; refuses two different models under one seed', async () => {
+    const inputs = fixture();
+    const again = path.join(inputs.candidates, 'p4-w0.5-again');
+    fs.cpSync(path.join(inputs.candidates, 'p4-w0.5'), again, { recursive: true });
+    const result = readSearchResult(path.join((await runSelect(inputs)).outDir, 'search.json'));
+    expect(result.repeatedInstances).toEqual(['p4-w0.5-again']);
+    expect(result.candidates.find((c) => c.name === P4_W05)!.seeds.map((s) => s.instance)).toEqual(['p4-w0.5']);
+    // Other weights under the same configuration and seed: not a repeat.
+    modelFolder(again, { hidden: 48, planes: { grey: [7, 6, 5, 4] }, width: 0.5, val: 0.97, test: 0.95 });
+    await expect(runSelect(inputs)).rejects.toThrow(/same seed 1 but differ/);
   });
 });

@@ -1,4 +1,5 @@
 import { planCharts, type ChartSpec } from './charts';
+import { evidenceSection } from './evidence-section';
 import { renderDag } from './dag-render';
 import { formatAccuracy, formatBytes, formatMs, formatPlaneSelection, formatPoints, formatRatio } from './format';
 import { escapeHtml } from './html-escape';
@@ -7,6 +8,7 @@ import { buildMarkdownSummary, hasData, RESULTS_COLUMNS, resultsCells } from './
 import { missingParts, type MissingPart } from './missing-parts';
 import { effectiveProvenance } from './provenance';
 import { buildResultsRows, MODEL_NAMES, type ResultsRow } from './results-table';
+import { headlineText, ratioMatrix } from '@cbnn/bench/ratio-matrix';
 import type { ReportInput } from './report-input';
 import type { Provenance } from './result-schemas';
 
@@ -31,6 +33,7 @@ export function buildReport(input: ReportInput): BuiltReport {
     `<header><h1>${escapeHtml(title)}</h1><p class="meta">Generated ${escapeHtml(generatedAt)}${runLine(input)}${datasetLine(input)}</p></header>`,
     missingSection(missing),
     resultsSection(input, rows),
+    evidenceSection(input),
     chartsSection(charts, missingCharts),
     planSection(input),
     benchSection(input),
@@ -78,18 +81,15 @@ function resultsSection(input: ReportInput, rows: ResultsRow[]): string {
   }
   let ratios = '';
   if (input.bench && input.bench.ratios.length > 0) {
+    const matrix = ratioMatrix(input.bench);
+    const headline = headlineText(input.bench);
     ratios =
-      `<h3>Speed ratios</h3><p class="note">Median latencies measured side by side in one process; each ratio names both sides.</p>` +
+      `<h3>Speed ratios</h3>${headline ? `<p class="headline"><strong>${escapeHtml(headline)}</strong></p>` : ''}` +
+      `<p class="note">How many times faster the first side of each comparison ran (median latencies measured side by side in one process); one ratio per line in bench.md.</p>` +
       table(
         'ratios-table',
-        ['Ratio', 'Faster', 'Slower', 'Batch', 'Speedup'],
-        input.bench.ratios.map((r) => [
-          r.label,
-          `${MODEL_NAMES[r.faster.model]} · ${r.faster.runtime} · ${r.faster.threads} thr`,
-          `${MODEL_NAMES[r.slower.model]} · ${r.slower.runtime} · ${r.slower.threads} thr`,
-          String(r.batch),
-          formatRatio(r.speedup),
-        ]),
+        ['Comparison', ...matrix.batches.map((b) => `Batch ${b}`)],
+        matrix.rows.map((r) => [r.comparison, ...matrix.batches.map((b) => formatRatio(r.speedups.get(b)))]),
       );
   }
   const chosen = input.search ? `<p>Chosen compact model: <code>${escapeHtml(input.search.chosen)}</code>, selected on validation accuracy within ${escapeHtml(input.search.budgetPoints)} pts of the baseline.</p>` : '';

@@ -1,5 +1,6 @@
 import { MODEL_NAMES } from './results-table';
 import type { ReportInput } from './report-input';
+import { ablationChart } from './evidence-section';
 
 /** A Vega-Lite spec (plain JSON) and where it goes in the page. */
 export interface ChartSpec {
@@ -286,6 +287,7 @@ export function planCharts(input: ReportInput): ChartPlan {
     ['Accuracy with one plane perturbed', perPlaneChart(input), 'needs sensitivity.json with single-plane rows'],
     ['Accuracy vs cumulative LSB planes perturbed', cumulativeChart(input), 'needs sensitivity.json with cumulative rows'],
     ['Search: accuracy vs model size', searchChart(input), 'needs search.json with candidates'],
+    ['Ablation: accuracy vs width, kept planes and all planes', ablationChart(input), 'needs search.json with all-plane controls'],
     ['Runtime', runtimeChart(input), 'needs bench.json with rows'],
   ];
   const charts: ChartSpec[] = [];

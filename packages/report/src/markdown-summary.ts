@@ -1,8 +1,10 @@
+import { headlineText, ratioMatrix, ratioMatrixMarkdown } from '@cbnn/bench/ratio-matrix';
 import { escapeMarkdownCell } from './html-escape';
 import { formatAccuracy, formatBytes, formatMs, formatPoints, formatRatio } from './format';
 import type { MissingPart } from './missing-parts';
-import { MODEL_NAMES, type ResultsRow } from './results-table';
+import type { ResultsRow } from './results-table';
 import type { ReportInput } from './report-input';
+import { evidenceMarkdown } from './evidence-section';
 
 export const RESULTS_COLUMNS = [
   'Model',
@@ -53,16 +55,19 @@ export function buildMarkdownSummary(input: ReportInput, rows: ResultsRow[], mis
     lines.push('No results table: neither search.json, bench.json nor model folders were given.');
   }
   if (input.bench && input.bench.ratios.length > 0) {
-    lines.push('', 'Speed ratios (median latency, measured side by side in one process):');
-    for (const r of input.bench.ratios) {
-      lines.push(
-        `- ${r.label}: ${MODEL_NAMES[r.faster.model]} (${r.faster.runtime}, ${r.faster.threads} thr) is ${formatRatio(r.speedup)} faster than ${MODEL_NAMES[r.slower.model]} (${r.slower.runtime}, ${r.slower.threads} thr), batch ${r.batch}`,
-      );
-    }
+    const headline = headlineText(input.bench);
+    if (headline) lines.push('', `**${headline}**`);
+    lines.push(
+      '',
+      'Speed ratios (median latencies measured side by side in one process; one ratio per line in bench.md, or with `--verbose`):',
+      '',
+      ...ratioMatrixMarkdown(ratioMatrix(input.bench), escapeMarkdownCell),
+    );
   }
   if (input.search) {
     lines.push('', `Chosen compact model: \`${input.search.chosen}\` (budget ${input.search.budgetPoints} pts, selected on validation accuracy).`);
   }
+  lines.push(...evidenceMarkdown(input));
   if (missing.length > 0) {
     lines.push('', 'Missing from this report:');
     for (const m of missing) lines.push(`- ${m.part}: ${m.effect}`);

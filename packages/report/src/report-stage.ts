@@ -3,7 +3,7 @@ import { defineStage, writeFileAtomicSync } from '@cbnn/core';
 import { buildReport } from './build-report';
 import { collectProvenance } from './provenance';
 import { loadReportInput, type ReportFolders } from './report-input';
-import { reportHtmlDescriptor, type ReportHtmlParams } from './stage-descriptors';
+import { reportHtmlDescriptor } from './stage-descriptors';
 
 export { reportHtmlParamsSchema, type ReportHtmlParams } from './stage-descriptors';
 

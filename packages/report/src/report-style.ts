@@ -14,6 +14,8 @@ table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nu
 th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
 thead th { background: #eef1f6; font-weight: 600; }
 #results-table tr[data-model="compact"] td { background: #fff4f2; font-weight: 600; }
+#ratios-table td:nth-child(n+2), #ratios-table th:nth-child(n+2) { text-align: right; white-space: nowrap; }
+.headline { font-size: 15px; margin: 4px 0 8px; }
 #provenance-table th { width: 180px; color: var(--muted); font-weight: 600; }
 code { background: #eef1f6; padding: 1px 5px; border-radius: 4px; }
 .notice { border-color: #e8c36a; background: #fffaf0; }

@@ -1,49 +1,21 @@
 import { z } from 'zod';
 import { planeSelectionSchema } from '@cbnn/core';
-import { sensitivityReportSchema, sensitivityRowSchema as producerSensitivityRow } from '@cbnn/sensitivity/sensitivity-format';
-import { planSchema } from '@cbnn/pruning/plan-format';
-import { searchCandidateSchema, searchResultSchema as producerSearchSchema } from '@cbnn/pruning/search-format';
 import { modelInfoSchema as producerModelInfo } from '@cbnn/train/model-info';
 
 /**
- * The schemas of the result files the report reads are their producers' (docs/contracts.md),
- * imported from the producers' light subpaths (zod and core only, no TensorFlow.js, onnxruntime
- * or engine): a file that drifts from the contract fails with the file and field named instead
- * of a broken chart, and the report can never disagree with the writer. Reading is tolerant:
- * `.loose()` lets producers add fields without breaking older reports, and `.pick()` keeps only
- * what the report uses.
+ * The result files the report reads (docs/contracts.md), all with their producers' schemas;
+ * only the pipeline graph and provenance are described here.
  */
-const nonNegativeInt = z.number().int().min(0);
 
-export const sensitivityRowSchema = producerSensitivityRow.loose();
-export type SensitivityRow = z.infer<typeof sensitivityRowSchema>;
-
-export const sensitivityResultSchema = sensitivityReportSchema
-  .pick({ format: true, version: true, split: true, seed: true, repeats: true, baselineAccuracy: true })
-  .extend({ rows: z.array(sensitivityRowSchema) })
-  .loose();
-export type SensitivityResult = z.infer<typeof sensitivityResultSchema>;
-
-export const planResultSchema = planSchema.loose();
-export type PlanResult = z.infer<typeof planResultSchema>;
-
-export const candidateSchema = searchCandidateSchema.loose();
-export type Candidate = z.infer<typeof candidateSchema>;
-
-export const searchResultSchema = producerSearchSchema
-  .extend({ baseline: candidateSchema, candidates: z.array(candidateSchema) })
-  .loose()
-  .superRefine((search, ctx) => {
-    // pruning.select falls back to the baseline when no candidate is within the budget.
-    if (search.chosen !== search.baseline.name && !search.candidates.some((c) => c.name === search.chosen)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['chosen'],
-        message: `names no candidate ('${search.chosen}'; candidates: ${search.candidates.map((c) => `'${c.name}'`).join(', ') || 'none'})`,
-      });
-    }
-  });
-export type SearchResult = z.infer<typeof searchResultSchema>;
+// Every analysis result is read with the schema its writer uses, from the producer's schema-only
+// entry point (no engine, TensorFlow.js or onnxruntime loaded): a file that drifts from the
+// contract fails with the file and field named instead of a broken chart.
+export { sensitivityRowSchema, sensitivityReportSchema as sensitivityResultSchema } from '@cbnn/sensitivity/sensitivity-format';
+export type { SensitivityRow, SensitivityReport as SensitivityResult } from '@cbnn/sensitivity/sensitivity-format';
+export { planSchema as planResultSchema } from '@cbnn/pruning/plan-format';
+export type { Plan as PlanResult } from '@cbnn/pruning/plan-format';
+export { searchCandidateSchema as candidateSchema, searchResultSchema, ablationRowSchema } from '@cbnn/pruning/search-format';
+export type { SearchCandidate as Candidate, SearchResult, AblationRow } from '@cbnn/pruning/search-format';
 
 // bench.json is read with the schema its writer uses: a schema-only entry point of @cbnn/bench,
 // so the report does not load TensorFlow.js or onnxruntime.

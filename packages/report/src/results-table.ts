@@ -1,6 +1,7 @@
 import { planeCount, formatPlaneSelection } from './format';
 import { selectionOf, type BenchModel, type BenchResult, type BenchRow, type Candidate } from './result-schemas';
 import type { ReportInput } from './report-input';
+import { strongestFloatSide } from '@cbnn/bench/ratio-matrix';
 
 /**
  * The paper's results table: baseline BNN, compact BNN and full precision, with the compact
@@ -88,16 +89,21 @@ export function buildResultsRows(input: ReportInput): ResultsRow[] {
 
 /**
  * Latency and speedup per row. A bench ratio naming the compact model and this row's model
- * is used as is (measured side by side); otherwise the first rows of both models are compared
- * when their batch sizes match.
+ * is used as is (measured side by side); for full precision, the ratio against the strongest
+ * float runtime (the headline: beating a slow runtime says little). Otherwise the first rows of
+ * both models are compared when their batch sizes match.
  */
 function attachRuntime(rows: ResultsRow[], bench: BenchResult): void {
   const compact = rows.find((r) => r.model === 'compact')!;
+  const strongest = strongestFloatSide(bench);
+  const preferred = (side: { model: BenchModel; runtime: string; threads: number }): boolean =>
+    side.model !== 'fp' || !strongest || (side.runtime === strongest.runtime && side.threads === strongest.threads);
+  const ratios = [...bench.ratios].sort((a, b) => Number(preferred(b.faster) && preferred(b.slower)) - Number(preferred(a.faster) && preferred(a.slower)));
   let compactRow: BenchRow | undefined;
   for (const row of rows) {
     if (row.model === 'compact') continue;
-    const asFaster = bench.ratios.find((r) => r.faster.model === 'compact' && r.slower.model === row.model);
-    const asSlower = bench.ratios.find((r) => r.slower.model === 'compact' && r.faster.model === row.model);
+    const asFaster = ratios.find((r) => r.faster.model === 'compact' && r.slower.model === row.model);
+    const asSlower = ratios.find((r) => r.slower.model === 'compact' && r.faster.model === row.model);
     const pick = asFaster ?? asSlower;
     if (pick) {
       const compactSide = asFaster ? pick.faster : pick.slower;

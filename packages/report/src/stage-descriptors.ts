@@ -19,7 +19,8 @@ export type ReportHtmlParams = z.output<typeof reportHtmlParamsSchema>;
 
 export const reportHtmlDescriptor = defineStageDescriptor({
   name: 'report.html',
-  version: 1,
+  // v2: the summary shows a ratio matrix and a headline against the strongest float runtime.
+  version: 2,
   description: 'A self-contained HTML report (results table, Vega-Lite charts, DAG, provenance) and a markdown summary',
   params: reportHtmlParamsSchema,
   inputs: {

@@ -41,32 +41,64 @@ describe('buildReport on a full synthetic run', () => {
     expect(baseline[6]).toBe(`${(search.baseline.packedBytes / chosen.packedBytes).toFixed(2)}×`);
     expect(search.compression.vsFullPrecisionFloat32).toBeCloseTo(22.657, 2);
     expect(fp[6]).toBe('22.7×');
-    // Speedups come from bench.json's ratios, with the slower side's own latency row.
+    // Speedups come from bench.json's ratios, with the slower side's own latency row; full
+    // precision on its strongest runtime (onnxruntime here, 9.1 ms), not the slowest (tfjs, 9.79×).
     expect(baseline[8]).toBe('2.00×');
-    expect(fp[8]).toBe('9.79×');
-    expect(fp[7]).toBe('18.60 ms');
-    expect(fp[9]).toBe('tfjs-wasm xnnpack, 1 thr, batch 64');
+    expect(fp[8]).toBe('4.79×');
+    expect(fp[7]).toBe('9.10 ms');
+    expect(fp[9]).toBe('onnxruntime cpu, 1 thr, batch 64');
     expect(compact[7]).toBe('1.90 ms');
     expect(compact[9]).toBe('cbnn wasm-simd, 1 thr, batch 64');
 
     const tableLines = markdown.split('\n').filter((l) => l.startsWith('|'));
-    expect(tableLines).toHaveLength(5); // header, rule, three models
+    expect(tableLines).toHaveLength(5 + 2 + 3); // results: header, rule, three models; ratios: header, rule, three comparisons
     expect(tableLines[2]).toMatch(/^\| Baseline BNN \|.*\| 3\.80 ms \| 2\.00× \| cbnn wasm-simd, 1 thr, batch 64 \|$/);
     expect(tableLines[3]).toMatch(/^\| Compact BNN \| grey b7–b4 \(4 planes\) \|/);
-    expect(tableLines[4]).toMatch(/^\| Full precision \|.*\| 9\.79× \| tfjs-wasm xnnpack, 1 thr, batch 64 \|$/);
-    expect(markdown).toContain('Chosen compact model: `p4-w0.5`');
-    expect(markdown).toContain('is 9.79× faster than Full precision (tfjs-wasm xnnpack, 1 thr), batch 64');
+    expect(tableLines[4]).toMatch(/^\| Full precision \|.*\| 4\.79× \| onnxruntime cpu, 1 thr, batch 64 \|$/);
+    expect(markdown).toContain('Chosen compact model: `b7b6b5b4-w0.5`');
+    // Evidence: the split of every decision, the seed count, the ablation at the chosen width.
+    expect(markdown).toContain('- Sensitivity measured on the validation split (2000 images).');
+    expect(markdown).toContain('- Planes chosen (pruning.plan) on the validation split (2000 images).');
+    expect(markdown).toContain('One seed per configuration');
+    expect(markdown).toMatch(/- Ablation at w=0\.5: the kept planes \(4\) vs all 8 planes: -0\.09 ± 0\.00 validation points, -0\.04 ± 0\.00 test points/);
+    // The headline is against the strongest float runtime; the ratios are a matrix, not a wall of sentences.
+    expect(markdown).toContain('**Speedup of the compact BNN (cbnn wasm-simd, 1 thread) over full precision (onnxruntime cpu, 1 thread), the fastest float runtime measured: 4.79× at batch 64.');
+    expect(tableLines[5]).toBe('| comparison (× = how many times faster the first side ran) | batch 64 |');
+    expect(tableLines[9]).toBe('| compact BNN (cbnn wasm-simd, 1 thread) vs full precision (onnxruntime cpu, 1 thread) | 4.79× |');
+    expect(markdown).not.toContain(' faster than ');
+    expect(html).toMatch(/<table id="ratios-table"><thead><tr><th scope="col">Comparison<\/th><th scope="col">Batch 64<\/th><\/tr>/);
+  });
+
+  it('lists every candidate the search stopped early, with its epoch', () => {
+    const input = fullInput();
+    const search = structuredClone(input.search!);
+    search.candidates[2].seeds[0] = { ...search.candidates[2].seeds[0], stoppedEarly: true, epochs: 3, stopReason: 'rung 25%' };
+    search.epochsSaved = 7;
+    const { markdown } = buildReport({ ...input, search });
+    expect(markdown).toContain('- Stopped early (7 training epochs saved): search-b7b6b5b4-w0.25-s1 (b7b6b5b4-w0.25) after epoch 3 of 10.');
+  });
+
+  it("labels the authors' variant: sensitivity measured on the test split", () => {
+    const input = fullInput();
+    input.sensitivity = { ...input.sensitivity!, split: 'test' };
+    const { html, markdown } = buildReport(input);
+    expect(markdown).toMatch(/Sensitivity measured on the \*\*test\*\* split \(2000 images\): the authors' variant/);
+    expect(html).toContain("<strong>test</strong> split (2000 images): the authors&#39;");
   });
 
   it('has one container per chart with a Vega-Lite spec, the DAG and provenance, and is self-contained', () => {
     const { html } = buildReport(fullInput());
     const ids = [...html.matchAll(/<div class="chart" id="([^"]+)"/g)].map((m) => m[1]);
-    expect(ids).toEqual(['chart-per-plane', 'chart-cumulative', 'chart-search', 'chart-runtime']);
+    expect(ids).toEqual(['chart-per-plane', 'chart-cumulative', 'chart-search', 'chart-ablation', 'chart-runtime']);
     const specs = JSON.parse(/<script type="application\/json" id="cbnn-chart-specs">(.*?)<\/script>/s.exec(html)![1]);
     expect(specs.map((s: { id: string }) => s.id)).toEqual(ids);
     // 8 planes x 2 modes on the per-plane chart; 6 candidates + baseline on the search chart.
     expect(specs[0].spec.layer[0].data.values).toHaveLength(16);
-    expect(specs[2].spec.data.values.filter((v: { status: string }) => v.status === 'chosen')).toEqual([expect.objectContaining({ name: 'p4-w0.5' })]);
+    expect(specs[2].spec.data.values.filter((v: { status: string }) => v.status === 'chosen')).toEqual([expect.objectContaining({ name: 'b7b6b5b4-w0.5' })]);
+    // The ablation chart: 6 candidates + 3 controls, validation and test each.
+    expect(specs[3].spec.data.values).toHaveLength(18);
+    expect(html).toContain('<table id="ablation-table">');
+    expect(html).toContain('<table id="attribution-table">');
     expect((html.match(/<g class="dag-stage">/g) ?? []).length).toBe(8);
     expect(html).toContain('abc123def');
     expect(html).toContain('train baseline: 11'); // seed from model-info.json
@@ -136,7 +168,7 @@ describe('missing parts', () => {
     for (const part of ['sensitivity.json', 'plan.json', 'search.json', 'bench.json', 'pipeline DAG']) expect(html).toContain(part);
     expect(html).not.toContain('<div class="chart"');
     expect(html).toContain('No results table');
-    expect((html.match(/Not shown: /g) ?? []).length).toBe(4);
+    expect((html.match(/Not shown: /g) ?? []).length).toBe(5); // every chart, the ablation included
     expect(markdown).toContain('No results table');
     expect(markdown).toMatch(/Missing from this report:\n- sensitivity analysis \(sensitivity\.json\): /);
   });
@@ -152,7 +184,7 @@ describe('missing parts', () => {
 
   it('shows what a partial input has: bench only gives latency and speedup rows', () => {
     const { html } = buildReport({ bench: syntheticBench(), sensitivity: syntheticSensitivity() });
-    expect(resultCells(html, 'fp')[8]).toBe('9.79×');
+    expect(resultCells(html, 'fp')[8]).toBe('4.79×');
     expect(resultCells(html, 'compact')[6]).toBe('1.00×'); // sizes from bench rows
     expect(html).toContain('id="chart-runtime"');
     expect(html).toContain('id="chart-per-plane"');

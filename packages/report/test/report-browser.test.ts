@@ -42,7 +42,7 @@ it('renders every chart, the results table and the DAG in chromium, offline and 
   const watch = await openReport(file);
   const { page } = watch;
   const status = await page.evaluate(() => (window as unknown as { cbnnReport: unknown }).cbnnReport);
-  expect(status).toEqual({ total: 4, rendered: 4, failed: 0, errors: [] });
+  expect(status).toEqual({ total: 5, rendered: 5, failed: 0, errors: [] });
 
   // Marks per chart: 8 planes x 2 modes; 8 + baseline points per mode on the cumulative lines;
   // 6 candidates + the baseline; 4 benchmark rows.
@@ -52,11 +52,14 @@ it('renders every chart, the results table and the DAG in chromium, offline and 
   expect(await markCount(page, 'chart-cumulative', 'line')).toBe(2);
   expect(await markCount(page, 'chart-search', 'symbol')).toBe(7);
   expect(await markCount(page, 'chart-search', 'text')).toBe(2); // chosen and baseline labelled
+  // Ablation: 9 configurations in each of the two facets (validation, test), a point and a spread each.
+  expect(await markCount(page, 'chart-ablation', 'symbol')).toBe(18);
+  expect(await markCount(page, 'chart-ablation', 'rule')).toBe(18);
   expect(await page.locator('#chart-runtime svg g.mark-rect.role-mark.layer_0_marks > path').count()).toBe(4); // bars
   expect(await markCount(page, 'chart-runtime', 'rule')).toBe(4); // q1..q3 spans
   expect(await markCount(page, 'chart-runtime', 'rect')).toBe(12); // 4 bars + q1 and q3 ticks
   // The chosen model's label is drawn next to its point.
-  await expect(page.locator('#chart-search svg g.mark-text.role-mark text').allTextContents()).resolves.toContain('p4-w0.5');
+  await expect(page.locator('#chart-search svg g.mark-text.role-mark text').allTextContents()).resolves.toContain('b7b6b5b4-w0.5');
 
   const rows = page.locator('#results-table tbody tr');
   expect(await rows.count()).toBe(3);

@@ -26,12 +26,12 @@ export function syntheticSensitivity(): SensitivityResult {
       rows.push({ scope: 'cumulative', mode, channel: 'grey', bits, label: top === 0 ? 'grey:b0' : `grey:b0-b${top}`, accuracy: acc, accuracyStd: mode === 'zero' ? 0 : 0.0015, dropPoints: (BASELINE_ACC - acc) * 100, repeats: mode === 'zero' ? 1 : 5 });
     }
   }
-  return { format: 'cbnn.sensitivity', version: 1, split: 'test', seed: 7, repeats: 5, baselineAccuracy: BASELINE_ACC, rows };
+  return { format: 'cbnn.sensitivity', version: 1, split: 'validation', records: 2000, seed: 7, repeats: 5, baselineAccuracy: BASELINE_ACC, rows };
 }
 
 export function syntheticPlan(): PlanResult {
   return {
-    format: 'cbnn.plan', version: 1, policy: 'lsb-first', mode: 'randomize', budgetPoints: 1, baselineAccuracy: BASELINE_ACC,
+    format: 'cbnn.plan', version: 2, policy: 'lsb-first', split: 'validation', records: 2000, mode: 'randomize', budgetPoints: 1, baselineAccuracy: BASELINE_ACC,
     keptPlanes: { grey: [7, 6, 5, 4] }, droppedPlanes: { grey: [3, 2, 1, 0] },
     steps: [
       { drop: 'grey:b0', accuracy: 0.9811, dropPoints: 0.01, accepted: true },
@@ -43,28 +43,62 @@ export function syntheticPlan(): PlanResult {
   };
 }
 
-function candidate(planes: number, width: number, validation: number, test: number, budget = true): SearchResult['candidates'][number] {
+function candidate(planes: number, width: number, validation: number, test: number, budget = true, role: 'baseline' | 'candidate' | 'control' = 'candidate'): SearchResult['candidates'][number] {
   const bits = Array.from({ length: planes }, (_, i) => 7 - i);
   const binaryParams = Math.round((784 * planes * 512 + 512 * 512 + 5120) * width);
+  const packedBytes = Math.ceil(binaryParams / 8) + 4200;
+  const name = role === 'control' ? `all-w${width}` : `${bits.map((b) => `b${b}`).join('')}-w${width}`;
   return {
-    name: `p${planes}-w${width}`, planes: { grey: bits }, planeCount: planes, width, binaryParams, floatParams: Math.round(2 * 1034 * width),
-    packedBytes: Math.ceil(binaryParams / 8) + 4200, float32Bytes: binaryParams * 4, validationAccuracy: validation, testAccuracy: test, withinBudget: budget,
+    name, role, planes: { grey: bits }, planeCount: planes, width, binaryParams, floatParams: Math.round(2 * 1034 * width),
+    packedBytes, float32Bytes: binaryParams * 4, firstLayerMacs: 784 * 9 * planes * Math.round(64 * width), inputBitsPerImage: 784 * planes,
+    validationAccuracy: validation, testAccuracy: test,
+    validation: { n: 1, mean: validation, std: 0 }, test: { n: 1, mean: test, std: 0 },
+    testInterval95: { low: test - 0.006, high: test + 0.005, method: 'wilson' },
+    seeds: [{ instance: `search-${name}-s1`, seed: 1, validationAccuracy: validation, testAccuracy: test, bestEpoch: 9, epochs: 10, epochsPlanned: 10, stoppedEarly: false, stopReason: null }],
+    validationDropPoints: (0.9806 - validation) * 100, dropStandardErrorPoints: 0, withinBudget: budget,
+    compressionVsBaseline: 1, compressionVsFullPrecision: 1,
   };
 }
 
 export function syntheticSearch(): SearchResult {
-  const baseline = candidate(8, 1, 0.9806, BASELINE_ACC);
+  const baseline = candidate(8, 1, 0.9806, BASELINE_ACC, true, 'baseline');
   baseline.name = 'baseline';
   const candidates = [
     candidate(4, 1, 0.9781, 0.9779), candidate(4, 0.5, 0.9742, 0.9748), candidate(4, 0.25, 0.9598, 0.9602, false),
     candidate(5, 0.5, 0.9755, 0.9751), candidate(6, 0.5, 0.9768, 0.9771), candidate(3, 1, 0.9602, 0.9611, false),
   ];
+  const controls = [candidate(8, 1, 0.9801, 0.9808, true, 'control'), candidate(8, 0.5, 0.9751, 0.9752, true, 'control'), candidate(8, 0.25, 0.9612, 0.9618, false, 'control')];
+  for (const c of [baseline, ...candidates, ...controls]) {
+    c.compressionVsBaseline = baseline.packedBytes / c.packedBytes;
+    c.compressionVsFullPrecision = 2_747_432 / c.packedBytes;
+  }
   const chosen = candidates[1];
+  const control = controls[1];
+  const ablation = candidates.flatMap((c) => {
+    const k = controls.find((x) => x.width === c.width);
+    if (!k) return [];
+    return [{
+      width: c.width, pruned: c.name, control: k.name, prunedPlaneCount: c.planeCount, controlPlaneCount: 8,
+      validationDeltaPoints: { mean: (c.validationAccuracy - k.validationAccuracy) * 100, std: 0 },
+      testDeltaPoints: { mean: (c.testAccuracy - k.testAccuracy) * 100, std: 0 },
+      prunedBytes: c.packedBytes, controlBytes: k.packedBytes, prunedFirstLayerMacs: c.firstLayerMacs, controlFirstLayerMacs: k.firstLayerMacs,
+      prunedInputBits: c.inputBitsPerImage, controlInputBits: k.inputBitsPerImage,
+    }];
+  });
   return {
-    format: 'cbnn.search', version: 1, budgetPoints: 1, selection: 'validation', baseline,
+    format: 'cbnn.search', version: 2, budgetPoints: 1, selection: 'validation',
+    rule: { name: 'mean-drop-plus-se', text: 'mean drop + SE <= budget' }, seeds: [1], baseline,
     fullPrecision: { testAccuracy: 0.9861, float32Bytes: 2_747_432, onnxBytes: 2_751_120 },
-    candidates, chosen: chosen.name,
+    candidates, controls, chosen: chosen.name, chosenInstance: chosen.seeds[0].instance, controlInstance: control.seeds[0].instance,
     compression: { vsBaselinePacked: baseline.packedBytes / chosen.packedBytes, vsFullPrecisionFloat32: 2_747_432 / chosen.packedBytes },
+    ablation,
+    repeatedInstances: [],
+    epochsSaved: 0,
+    attribution: [
+      { quantity: 'test accuracy (points)', baseline: baseline.testAccuracy * 100, control: control.testAccuracy * 100, chosen: chosen.testAccuracy * 100 },
+      { quantity: 'packed bytes', baseline: baseline.packedBytes, control: control.packedBytes, chosen: chosen.packedBytes },
+      { quantity: 'input bits per image', baseline: baseline.inputBitsPerImage!, control: control.inputBitsPerImage!, chosen: chosen.inputBitsPerImage! },
+    ],
   };
 }
 

@@ -1,9 +1,8 @@
 import * as path from 'node:path';
-import { z } from 'zod';
 import { defineStage } from '@cbnn/core';
 import { analyseSensitivity } from './analysis';
 import { loadModelEvaluation } from './model-evaluation';
-import { sensitivityPlanesDescriptor, type SensitivityPlanesParams } from './stage-descriptors';
+import { sensitivityPlanesDescriptor } from './stage-descriptors';
 import { SENSITIVITY_CSV, SENSITIVITY_FILE, writeSensitivityCsv, writeSensitivityReport } from './sensitivity-format';
 
 export { sensitivityPlanesParams, type SensitivityPlanesParams } from './stage-descriptors';

@@ -29,7 +29,7 @@ export function engineFixture(root: string, o: { test?: number; validation?: num
   fs.mkdirSync(modelDir, { recursive: true });
   writeEngineModel(path.join(modelDir, ENGINE_MODEL_FILE), model);
 
-  const validation = o.validation ?? 0;
+  const validation = o.validation ?? 300;
   const test = o.test ?? 300;
   const n = validation + test;
   // Smooth-ish images (a random level per image plus noise) so the planes differ in meaning.
@@ -39,7 +39,7 @@ export function engineFixture(root: string, o: { test?: number; validation?: num
     const level = rng.int(256);
     for (let p = 0; p < H * W; p++) images[i * H * W + p] = Math.max(0, Math.min(255, level + rng.int(61) - 30));
   }
-  const engine = createEngine(model, { impl: 'reference', maxBatch: 512 });
+  const engine = createEngine(model, { impl: 'reference', maxBatch: Math.max(512, n) });
   const packed = new Uint32Array(n * H * W);
   createPlanePacker(model.input.layout, H * W, 1).pack(images, 0, n, packed);
   const labels = Uint8Array.from(engine.classify(packed, n));

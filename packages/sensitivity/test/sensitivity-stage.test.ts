@@ -34,8 +34,9 @@ describe('sensitivity.planes on the packed engine', () => {
 
   it('measures the unperturbed accuracy the engine measures itself', () => {
     expect(wasmTable.baselineAccuracy).toBe(1);
-    expect(wasmTable.baselineAccuracy).toBe(createEngine(fx.model).evaluate(fx.datasetDir, 'test').accuracy);
-    expect(wasmTable).toMatchObject({ split: 'test', records: 300, seed: 1234, repeats: 3 });
+    // The default split is validation: the test split never informs the plan.
+    expect(wasmTable.baselineAccuracy).toBe(createEngine(fx.model).evaluate(fx.datasetDir, 'validation').accuracy);
+    expect(wasmTable).toMatchObject({ split: 'validation', records: 300, seed: 1234, repeats: 3 });
     expect(wasmTable.rows).toHaveLength(32);
     // Perturbing every plane of a random-weight model costs a lot; randomized repeats differ.
     const all = wasmTable.rows.find((r) => r.scope === 'cumulative' && r.mode === 'randomize' && r.bits.length === 8)!;
@@ -59,7 +60,7 @@ describe('sensitivity.planes on the packed engine', () => {
       const perturbed = perturbPixels(ds.images, 1, perturbationMasks([{ channel: 'grey', bits }], ['grey']), 'zero', createRng(0));
       const dir = path.join(root, `zero-${bits.join('')}`);
       writeDataset(dir, ds.manifest, perturbed, ds.labels);
-      const expected = createEngine(fx.model).evaluate(dir, 'test').accuracy;
+      const expected = createEngine(fx.model).evaluate(dir, 'validation').accuracy;
       const row = wasmTable.rows.find((r) => r.mode === 'zero' && r.scope === (bits.length === 1 ? 'single' : 'cumulative') && r.bits.join() === bits.join())!;
       expect(row.accuracy).toBe(expected);
     }
@@ -70,7 +71,9 @@ describe('sensitivity.planes on the packed engine', () => {
     const t = readSensitivityReport(path.join(out, 'sensitivity.json'));
     expect(t.records).toBe(50);
     expect(t.rows.every((r) => r.mode === 'zero' && r.repeats === 1)).toBe(true);
-    await expect(runStage({ model: fx.modelDir, dataset: fx.datasetDir }, { split: 'validation' }, 'emptysplit')).rejects.toThrow(/validation split is empty/);
+    const onTest = readSensitivityReport(path.join(await runStage({ model: fx.modelDir, dataset: fx.datasetDir }, { split: 'test', limit: 40, modes: ['zero'] }, 'ontest'), 'sensitivity.json'));
+    expect(onTest).toMatchObject({ split: 'test', records: 40 });
+    await expect(runStage({ model: fx.modelDir, dataset: fx.datasetDir }, { split: 'train' }, 'emptysplit')).rejects.toThrow(/train split is empty/);
     const bad = path.join(root, 'badmodel');
     fs.mkdirSync(bad);
     fs.writeFileSync(path.join(bad, 'model.cbnn'), 'not a model');

@@ -4,11 +4,12 @@ import type { Logger } from '@cbnn/core';
 import { registerBatchNormGradient } from './batch-norm-gradient';
 import { registerBinaryConv } from './binary-conv';
 import { registerHeapKernels } from './heap-kernels';
+import { registerOrtGradientKernels, unregisterOrtGradientKernels } from './ort-kernels';
 import { registerWasmGradientKernels } from './wasm-gradients';
 
-import { BACKEND_ORDER, type BackendName } from './backend-names';
+import { BACKEND_ORDER, type BackendName, type GradientKernels } from './backend-names';
 
-export { BACKEND_ORDER, type BackendName } from './backend-names';
+export { BACKEND_ORDER, GRADIENT_KERNELS, type BackendName, type GradientKernels } from './backend-names';
 
 export interface BackendSelection {
   /** The backend now active in tf. */
@@ -97,4 +98,24 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     }
   }
   throw new Error(`no TensorFlow.js backend could be activated: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+}
+
+/**
+ * Install the conv gradient kernels `kernels` names on the active backend and say what runs them,
+ * for the backend description. Only the wasm backend takes them (tfjs-node and the CPU backend
+ * keep their own: returns ''). 'onnxruntime' that cannot load fails loudly, with the reason: the
+ * numbers differ in the last bits from tfjs-wasm's, so falling back silently would give another
+ * model under the same cache key.
+ */
+export function useGradientKernels(kernels: GradientKernels): string {
+  if (tf.getBackend() !== 'wasm') return '';
+  if (kernels === 'wasm') {
+    unregisterOrtGradientKernels();
+    return '';
+  }
+  try {
+    return `, conv gradients on onnxruntime-node ${registerOrtGradientKernels()} (MLAS, 1 thread)`;
+  } catch (e) {
+    throw new Error(`the onnxruntime conv gradient kernels cannot run here: ${(e as Error).message.split('\n')[0]} (train with gradientKernels: wasm for tfjs-wasm's own kernels)`);
+  }
 }

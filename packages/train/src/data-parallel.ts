@@ -2,29 +2,51 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import type { BackendName } from './backend';
+import type { BackendName, GradientKernels } from './backend';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './gradient-worker';
 import { flattenGradients, readFlat, shardGradients, writeFlat, type ReplicaSpec, type ShardResult } from './replica';
 
 /**
- * Data-parallel training steps on several cores.
+ * Training steps as a fixed number of gradient shards, on one or more threads.
  *
- * tfjs-backend-wasm runs on one thread in Node. With `threads` > 1 the batch is split into that
- * many shards: the main thread computes the first shard's gradients on its own model while each
- * worker thread (its own tfjs and wasm backend, a replica of the model) computes one other shard's.
- * The gradient of the whole batch's mean loss is the count-weighted mean of the shards' gradients,
- * summed in shard order (deterministic for a seed and a thread count); the main thread's optimizer
- * applies it, and the next step sends every worker the updated weights. Batch norm normalizes each
- * shard with its own statistics (as unsynchronized data-parallel BN does); the moving statistics
- * become the count-weighted mean of the shards' updates, which for the moving mean equals the
- * whole-batch update.
+ * Every batch is split into `shards` contiguous shards, whatever the thread count, and each
+ * shard's gradient is computed on its own (forward and backward with the shard's own batch norm
+ * statistics, as unsynchronized data-parallel BN does). The gradient of the whole batch's mean
+ * loss is the count-weighted mean of the shards' gradients, summed in shard order by the main
+ * thread, whose optimizer applies it. Which thread computed a shard does not change its numbers
+ * (same backend, same kernels, same weights), so the trained model depends on the shard count
+ * (a training param) and never on the thread count: `threads` only says how many shards run at
+ * once. The main thread computes its shards on its own model; each worker thread (its own tfjs
+ * and wasm backend, a replica of the model) gets the step's weights and state with every shard
+ * request. The moving statistics become the count-weighted mean of the shards' updates, each
+ * starting from the step's state; for the moving mean that equals the whole-batch update.
  */
 export interface DataParallelOptions {
-  /** Shards per step, main thread included (>= 2). */
+  /** Threads computing shards at once, main thread included (>= 1; capped at `shards`). */
   threads: number;
-  replica: ReplicaSpec;
+  /** Gradient shards per batch (>= 1): fixes the numbers, whatever `threads` is. */
+  shards: number;
+  inputShape: [number, number, number];
+  classes: number;
+  /** How a worker builds the model: needed with more than one thread. */
+  replica?: ReplicaSpec;
   /** Backend every worker activates (the main thread's). */
   backend: BackendName;
+  /** Conv gradient kernels every worker installs (the main thread's; default 'wasm'). */
+  gradientKernels?: GradientKernels;
+}
+
+/** Gradient shards per batch when a caller does not say (two cores on the reference machine). */
+export const DEFAULT_GRADIENT_SHARDS = 2;
+/**
+ * The default keeps shards at >= 64 samples: smaller ones make each shard's batch norm
+ * statistics noisy (a batch of 32 trains as one shard).
+ */
+export const MIN_DEFAULT_SHARD = 64;
+
+/** Shards per batch for `batchSize` when the params do not say. */
+export function defaultGradientShards(batchSize: number): number {
+  return Math.max(1, Math.min(DEFAULT_GRADIENT_SHARDS, Math.floor(batchSize / MIN_DEFAULT_SHARD)));
 }
 
 interface Pending {
@@ -129,10 +151,17 @@ export class DataParallelTrainer {
     readonly workerBackends: string[],
   ) {}
 
+  /** Threads that compute shards (main thread included). */
+  get threads(): number {
+    return this.workers.length + 1;
+  }
+
   static async start(options: DataParallelOptions): Promise<DataParallelTrainer> {
-    if (options.threads < 2) throw new Error(`data-parallel training needs >= 2 threads (got ${options.threads})`);
-    const init: WorkerInit = { replica: options.replica, backend: options.backend };
-    const workers = Array.from({ length: options.threads - 1 }, () => new GradientWorker(init));
+    if (!(options.shards >= 1) || !(options.threads >= 1)) throw new Error(`sharded training needs >= 1 shard and thread (got ${options.shards} shards, ${options.threads} threads)`);
+    const count = Math.min(options.threads, options.shards) - 1;
+    if (count > 0 && !options.replica) throw new Error('training on more than one thread needs a replica spec (how a worker builds the model)');
+    const init = { replica: options.replica!, backend: options.backend, gradientKernels: options.gradientKernels ?? 'wasm' } satisfies WorkerInit;
+    const workers = Array.from({ length: count }, () => new GradientWorker(init));
     try {
       const backends = await Promise.all(workers.map((w) => w.ready));
       return new DataParallelTrainer(workers, options, backends);
@@ -143,21 +172,25 @@ export class DataParallelTrainer {
   }
 
   /**
-   * One training step on `batch`: shard gradients on all threads, their weighted mean applied by
-   * `optimizer` to `model`, moving statistics averaged. Returns the batch's loss sum and hits.
+   * One training step on `batch`: the shards' gradients (on all threads), their weighted mean
+   * applied by `optimizer` to `model`, moving statistics averaged. Returns the batch's loss sum
+   * and hits.
    */
   async step(model: tf.LayersModel, optimizer: tf.Optimizer, batch: ParallelBatch): Promise<{ lossSum: number; hits: number; waitSeconds: number }> {
-    const { inputShape, classes } = this.options.replica.spec;
+    const { inputShape, classes } = this.options;
     const pixels = inputShape[0] * inputShape[1] * inputShape[2];
     const trainable = model.trainableWeights;
     const nonTrainable = model.nonTrainableWeights;
-    const sizes = shardSizes(batch.count, this.workers.length + 1);
+    const sizes = shardSizes(batch.count, this.options.shards);
     const weights = readFlat(trainable);
     const state = readFlat(nonTrainable);
     const offsets = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
-    const remote = sizes.slice(1).map((count, i) => {
-      const start = offsets[i + 1];
-      return this.workers[i].request({
+    // Contiguous blocks of shards per thread; thread 0 is this one.
+    const owner = (i: number): number => Math.floor((i * this.threads) / sizes.length);
+    const results: (ShardResult | Promise<ShardResult>)[] = sizes.map((count, i) => {
+      if (owner(i) === 0) return null as unknown as ShardResult;
+      const start = offsets[i];
+      return this.workers[owner(i) - 1].request({
         type: 'step',
         weights: weights.slice(),
         state: state.slice(),
@@ -166,24 +199,31 @@ export class DataParallelTrainer {
         count,
       });
     });
-    // The main thread's shard runs while the workers compute theirs.
-    const own = shardGradients(model, optimizer, batch.x, batch.labels, sizes[0], inputShape, classes);
-    const ownGrads = flattenGradients(trainable, own.grads);
-    tf.dispose(Object.values(own.grads));
-    const ownState = readFlat(nonTrainable);
+    // This thread's shards run while the workers compute theirs, each from the step's state.
+    let first = true;
+    sizes.forEach((count, i) => {
+      if (owner(i) !== 0) return;
+      if (!first) writeFlat(nonTrainable, state);
+      first = false;
+      const start = offsets[i];
+      const own = shardGradients(model, optimizer, batch.x.subarray(start * pixels, (start + count) * pixels), batch.labels.subarray(start, start + count), count, inputShape, classes);
+      const grads = flattenGradients(trainable, own.grads);
+      tf.dispose(Object.values(own.grads));
+      results[i] = { grads, state: readFlat(nonTrainable), lossSum: own.lossSum, hits: own.hits, count };
+    });
     // Time the main thread idles for the workers (load balance, in benchmarks).
     const waitStarted = performance.now();
-    const results = await Promise.all(remote);
+    const shards = await Promise.all(results);
     const waitSeconds = (performance.now() - waitStarted) / 1000;
 
     const total = batch.count;
-    const grads = scaled(ownGrads, sizes[0] / total);
-    const newState = scaled(ownState, sizes[0] / total);
-    let lossSum = own.lossSum;
-    let hits = own.hits;
-    results.forEach((r, i) => {
-      addScaled(grads, r.grads, sizes[i + 1] / total);
-      addScaled(newState, r.state, sizes[i + 1] / total);
+    const grads = new Float32Array(weights.length);
+    const newState = new Float32Array(state.length);
+    let lossSum = 0;
+    let hits = 0;
+    shards.forEach((r, i) => {
+      addScaled(grads, r.grads, sizes[i] / total);
+      addScaled(newState, r.state, sizes[i] / total);
       lossSum += r.lossSum;
       hits += r.hits;
     });
@@ -204,12 +244,6 @@ export class DataParallelTrainer {
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
-}
-
-function scaled(a: Float32Array, s: number): Float32Array {
-  const out = new Float32Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = a[i] * s;
-  return out;
 }
 
 function addScaled(acc: Float32Array, a: Float32Array, s: number): void {

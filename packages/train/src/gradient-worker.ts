@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, type BackendName } from './backend';
+import { selectBackend, useGradientKernels, type BackendName, type GradientKernels } from './backend';
 import { buildReplica, flattenGradients, readFlat, shardGradients, writeFlat, type ReplicaSpec } from './replica';
 
 /**
@@ -11,6 +11,7 @@ import { buildReplica, flattenGradients, readFlat, shardGradients, writeFlat, ty
 export interface WorkerInit {
   replica: ReplicaSpec;
   backend: BackendName;
+  gradientKernels: GradientKernels;
 }
 
 export type WorkerRequest = { type: 'step'; weights: Float32Array; state: Float32Array; x: Float32Array; labels: Uint8Array; count: number };
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
   const init = workerData as WorkerInit;
   try {
     const backend = await selectBackend({ prefer: init.backend, strict: true });
+    const kernels = useGradientKernels(init.gradientKernels);
     const model = buildReplica(init.replica);
     const trainable = model.trainableWeights;
     const nonTrainable = model.nonTrainableWeights;
@@ -45,7 +47,7 @@ async function main(): Promise<void> {
         port.postMessage({ type: 'error', message: (e as Error).stack ?? String(e) } satisfies WorkerReply);
       }
     });
-    port.postMessage({ type: 'ready', backend: backend.description } satisfies WorkerReply);
+    port.postMessage({ type: 'ready', backend: backend.description + kernels } satisfies WorkerReply);
   } catch (e) {
     port.postMessage({ type: 'error', message: (e as Error).stack ?? String(e) } satisfies WorkerReply);
   }

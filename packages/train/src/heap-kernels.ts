@@ -163,7 +163,10 @@ function maxPoolGrad2x2(original: tf.KernelFunc): tf.KernelFunc {
       views: [dx],
       ins: [dyv, xv],
     } = outputs(backend, [input.shape], [dy, input]);
-    dx.fill(0);
+    // Every element of an even-sized input lies in one window, and each window writes all four
+    // of its elements below: no zero-fill pass needed (a pass over memory costs as much as the
+    // kernel's own). Odd sizes leave a last row or column outside every window.
+    if (h & 1 || w & 1) dx.fill(0);
     const row = w * c;
     for (let b = 0; b < n; b++) {
       for (let i = 0; i < ho; i++) {
@@ -188,7 +191,12 @@ function maxPoolGrad2x2(original: tf.KernelFunc): tf.KernelFunc {
             off = t10 * row + (1 - t10) * off;
             const t11 = +(v11 > m);
             off = t11 * (row + c) + (1 - t11) * off;
-            dx[i00 + off] = dyv[g + k];
+            // gv * 0 is -0 for a negative gv: + 0 makes it +0, as a zero-filled output has.
+            const gv = dyv[g + k];
+            dx[i00] = gv * +(off === 0) + 0;
+            dx[i00 + c] = gv * +(off === c) + 0;
+            dx[i00 + row] = gv * +(off === row) + 0;
+            dx[i00 + row + c] = gv * +(off === row + c) + 0;
           }
         }
       }

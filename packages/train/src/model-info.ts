@@ -39,11 +39,15 @@ export const modelInfoSchema = z.object({
   metrics: z.object({
     validationAccuracy: fraction,
     testAccuracy: fraction,
+    /** How many images the accuracies were measured on. */
+    validationRecords: z.number().int().min(0),
+    testRecords: z.number().int().min(0),
     bestEpoch: z.number().int().min(1),
     epochs: z.number().int().min(1),
     /** Written by older versions only: wall-clock figures are not part of an artifact (the run record and log hold them). */
     samplesPerSecond: z.number().min(0).optional(),
     stoppedEarly: z.boolean(),
+    stopReason: z.string().optional(),
   }),
   training: z.record(z.string(), z.unknown()),
 });

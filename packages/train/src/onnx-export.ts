@@ -1,6 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import { InvalidInputError } from '@cbnn/core';
-import { ProtoWriter } from './protobuf-writer';
+import { GraphBuilder, ONNX_IR_VERSION, ONNX_OPSET, type Attribute } from './onnx-graph';
+
+export { ONNX_IR_VERSION, ONNX_OPSET };
 
 /**
  * Export of a full-precision TensorFlow.js Sequential model (Conv2D / BatchNormalization / ReLU /
@@ -12,67 +14,10 @@ import { ProtoWriter } from './protobuf-writer';
  *
  * Field numbers are those of onnx/onnx.proto (IR version 8, default-domain opset 13).
  */
-export const ONNX_IR_VERSION = 8;
-export const ONNX_OPSET = 13;
 export const ONNX_INPUT_NAME = 'input';
 export const ONNX_OUTPUT_NAME = 'scores';
 
-const FLOAT = 1; // TensorProto.DataType.FLOAT
-const ATTR_FLOAT = 1;
-const ATTR_INT = 2;
-const ATTR_STRING = 3;
-const ATTR_INTS = 7;
-
 type Layout = 'nhwc' | 'nchw' | 'flat';
-type Attribute = { name: string } & ({ f: number } | { i: number } | { s: string } | { ints: number[] });
-
-class GraphBuilder {
-  readonly nodes: ProtoWriter[] = [];
-  readonly initializers: ProtoWriter[] = [];
-  private counter = 0;
-
-  fresh(base: string): string {
-    return `${base}_${this.counter++}`;
-  }
-
-  /** Adds a node; its output is a fresh name unless `output` names it (a graph output). */
-  node(opType: string, inputs: string[], name: string, attributes: Attribute[] = [], output = this.fresh(name)): string {
-    const n = new ProtoWriter();
-    for (const i of inputs) n.string(1, i);
-    n.string(2, output);
-    n.string(3, output);
-    n.string(4, opType);
-    for (const a of attributes) n.message(5, attribute(a));
-    this.nodes.push(n);
-    return output;
-  }
-
-  constant(name: string, dims: number[], values: Float32Array): string {
-    const t = new ProtoWriter();
-    t.packedInts(1, dims);
-    t.int(2, FLOAT);
-    t.string(8, name);
-    t.bytes(9, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
-    this.initializers.push(t);
-    return name;
-  }
-}
-
-function attribute(a: Attribute): ProtoWriter {
-  const w = new ProtoWriter().string(1, a.name);
-  if ('f' in a) w.float(2, a.f).int(20, ATTR_FLOAT);
-  else if ('i' in a) w.int(3, a.i).int(20, ATTR_INT);
-  else if ('s' in a) w.bytes(4, new TextEncoder().encode(a.s)).int(20, ATTR_STRING);
-  else w.packedInts(8, a.ints).int(20, ATTR_INTS);
-  return w;
-}
-
-function valueInfo(name: string, dims: Array<number | string>): ProtoWriter {
-  const shape = new ProtoWriter();
-  for (const d of dims) shape.message(1, typeof d === 'number' ? new ProtoWriter().int(1, d) : new ProtoWriter().string(2, d));
-  const tensorType = new ProtoWriter().int(1, FLOAT).message(2, shape);
-  return new ProtoWriter().string(1, name).message(2, new ProtoWriter().message(1, tensorType));
-}
 
 const pair = (v: number | number[]): number[] => (Array.isArray(v) ? (v.length === 1 ? [v[0], v[0]] : v) : [v, v]);
 
@@ -227,19 +172,6 @@ export function exportOnnxModel(model: tf.LayersModel, options: OnnxExportOption
   toNhwc(s);
   g.node('Identity', [s.cur], 'output', [], ONNX_OUTPUT_NAME);
 
-  const graph = new ProtoWriter();
-  for (const n of g.nodes) graph.message(1, n);
-  graph.string(2, options.graphName ?? model.name ?? 'model');
-  for (const t of g.initializers) graph.message(5, t);
   const dims = (shape: Array<number | null>): Array<number | string> => shape.map((d, i) => (d === null || d === undefined ? (i === 0 ? 'batch' : `d${i}`) : d));
-  graph.message(11, valueInfo(ONNX_INPUT_NAME, dims(inputShape)));
-  graph.message(12, valueInfo(ONNX_OUTPUT_NAME, dims(outputShape)));
-
-  const modelProto = new ProtoWriter()
-    .int(1, ONNX_IR_VERSION)
-    .string(2, 'cbnn')
-    .string(3, options.producerVersion ?? '0.1.0')
-    .message(7, graph)
-    .message(8, new ProtoWriter().string(1, '').int(2, ONNX_OPSET));
-  return modelProto.finish();
+  return g.model(options.graphName ?? model.name ?? 'model', [[ONNX_INPUT_NAME, dims(inputShape)]], [[ONNX_OUTPUT_NAME, dims(outputShape)]], options.producerVersion);
 }

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { defineStageDescriptor, planeSelectionSchema } from '@cbnn/core';
 import { archSchema, firstLayerSchema } from './architecture';
-import { BACKEND_ORDER, type BackendName } from './backend-names';
+import { BACKEND_ORDER, GRADIENT_KERNELS, type BackendName, type GradientKernels } from './backend-names';
 import { scheduleSchema } from './schedule';
+import { earlyStopSchema } from './early-stop';
 
 // The light half of the train stages (`@cbnn/train/stage-descriptors`): what `status`, `dag` and
 // the pipeline loader need, without TensorFlow.js. train-stages.ts adds `run`.
@@ -23,6 +24,23 @@ const commonParams = {
   recalibrationSamples: z.number().int().min(0).default(2048),
   /** Train on the first `limit` training records only (smoke runs). */
   limit: z.number().int().positive().optional(),
+  /**
+   * Gradient shards per batch, computed separately (own batch norm statistics) and averaged in a
+   * fixed order. The model depends on this, never on the thread count: up to this many threads
+   * are used at once. Default: 2, or 1 for batches under 128 (data-parallel.ts).
+   */
+  gradientShards: z.number().int().min(1).max(64).optional(),
+  /**
+   * Where the conv gradients run on the wasm backend: onnxruntime's CPU kernels (faster; fails
+   * when onnxruntime-node cannot load) or tfjs-wasm's own (the reference).
+   */
+  gradientKernels: z.enum(GRADIENT_KERNELS as [GradientKernels, ...GradientKernels[]]).default('onnxruntime'),
+  /**
+   * Training seed (initial weights, shuffling). Default: derived from the stage's cache key. A
+   * pipeline's seed axis sets it (`matrix: { seed: [1, 2, 3] }`), so the seeds of one
+   * configuration are named and the selection can pool them.
+   */
+  seed: z.number().int().min(0).max(0xffffffff).optional(),
   /** First backend to try (then the fallbacks): tfjs-node ('tensorflow'), 'wasm', 'cpu'. */
   backend: z.enum(BACKEND_ORDER as [BackendName, ...BackendName[]]).default('tensorflow'),
 };
@@ -35,6 +53,8 @@ export const trainBnnParamsSchema = z
     /** With a plan input: 0 its keptPlanes, 1 one plane fewer, -1 one more (alternatives). */
     dropExtra: z.union([z.literal(-1), z.literal(0), z.literal(1)]).default(0),
     firstLayer: firstLayerSchema.default('binary'),
+    /** With a `reference` input: stop a candidate that cannot reach the budget (early-stop.ts). */
+    earlyStop: earlyStopSchema.optional(),
   })
   .strict();
 export type TrainBnnParams = z.output<typeof trainBnnParamsSchema>;
@@ -44,19 +64,22 @@ export type TrainFpParams = z.output<typeof trainFpParamsSchema>;
 
 export const trainBnnDescriptor = defineStageDescriptor({
   name: 'train.bnn',
-  version: 2,
+  // 4: model.cbnn format v2 (dense weight bit streams: fewer planes, smaller file)
+  // 5: fixed gradient shards (thread-count invariance), conv kernels on onnxruntime
+  version: 5,
   description: 'Train a binary network (VGG-small or MLP) on bit planes; export the engine model and the TensorFlow.js model',
   params: trainBnnParamsSchema,
   inputs: {
     dataset: { kind: 'dataset' },
     plan: { kind: 'plan', optional: true, description: 'planes to keep (plan.json keptPlanes or an alternative)' },
+    reference: { kind: 'model.bnn', optional: true, description: "the baseline, for the earlyStop rule (its epochs.jsonl validation curve)" },
   },
   output: 'model.bnn',
 });
 
 export const trainFpDescriptor = defineStageDescriptor({
   name: 'train.fp',
-  version: 3,
+  version: 5,
   description: 'Train the full-precision counterpart (float weights, ReLU, 8-bit pixels scaled to [-1, 1])',
   params: trainFpParamsSchema,
   inputs: { dataset: { kind: 'dataset' } },

@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { z } from 'zod';
 import { planeBatches, scaledPixelBatches } from '@cbnn/bitslice';
 import {
   InvalidInputError,
@@ -15,12 +14,14 @@ import {
 } from '@cbnn/core';
 import { ENGINE_MODEL_FILE, writeEngineModel } from '@cbnn/kernels';
 import type { ModelSpec } from './architecture';
-import { selectBackend } from './backend';
+import { selectBackend, useGradientKernels } from './backend';
 import { buildBinaryModel, buildFullPrecisionModel } from './builders';
+import { defaultGradientShards } from './data-parallel';
 import { exportEngineModel } from './engine-export';
 import { EPOCHS_FILE, MODEL_INFO_FILE, ONNX_FILE, TFJS_DIR, type ModelInfo } from './model-info';
 import { exportOnnxModel } from './onnx-export';
 import { formatSummary, summarizeModel } from './model-summary';
+import { budgetStopRule, readReferenceCurve } from './early-stop';
 import { readPlanPlanes } from './plan-file';
 import { saveTfjsModel } from './tfjs-files';
 import { predictSplit, trainModel, type BatchSource } from './trainer';
@@ -33,7 +34,11 @@ const DEFAULT_LR = { bnn: 0.005, fp: 0.001 };
 async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, kind: 'bnn' | 'fp'): Promise<{ metrics: Record<string, number | string | boolean> }> {
   const params = ctx.params;
   const bnnParams = kind === 'bnn' ? (params as TrainBnnParams) : undefined;
+  const seed = params.seed ?? ctx.seed;
+  const gradientShards = params.gradientShards ?? defaultGradientShards(params.batchSize);
   const backend = await selectBackend({ prefer: params.backend, logger: ctx.logger });
+  const kernels = useGradientKernels(params.gradientKernels);
+  if (kernels) ctx.logger.info(`training kernels: ${kernels.slice(2)}`);
   const dataset = readDataset(ctx.inputs.dataset);
   const { height, width, channels } = dataset.manifest.shape;
   const channelNames = dataset.manifest.channelNames;
@@ -58,7 +63,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
   if (kind === 'bnn' && params.arch === 'mlp' && firstLayer === 'real') {
     throw new InvalidInputError("the engine has no real-valued dense layer: an 'mlp' needs firstLayer 'binary'", { field: 'firstLayer' });
   }
-  const spec: ModelSpec = { arch: params.arch, width: params.width, inputShape, classes: classNames.length, firstLayer, hidden: params.hidden, seed: ctx.seed };
+  const spec: ModelSpec = { arch: params.arch, width: params.width, inputShape, classes: classNames.length, firstLayer, hidden: params.hidden, seed };
   const model = kind === 'bnn' ? buildBinaryModel(spec) : buildFullPrecisionModel(spec);
   const summary = summarizeModel(model);
   ctx.logger.info({ planes: selectionOfLayout(layout), planesSource, params: summary.params }, `${kind} model ${params.arch} w=${params.width}\n${formatSummary(summary)}`);
@@ -66,6 +71,10 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
   const batches: BatchSource =
     kind === 'bnn' ? (r) => planeBatches(dataset, { ...r, layout }) : (r) => scaledPixelBatches(dataset, r);
   const learningRate = params.learningRate ?? DEFAULT_LR[kind];
+  if (bnnParams?.earlyStop && !ctx.inputs.reference) {
+    throw new InvalidInputError("earlyStop needs a 'reference' input: the baseline whose validation curve bounds the candidate", { field: 'earlyStop' }, 'add `reference: baseline` to the stage\'s needs');
+  }
+  const stopRule = bnnParams?.earlyStop && ctx.inputs.reference ? budgetStopRule(readReferenceCurve(ctx.inputs.reference, EPOCHS_FILE), bnnParams.earlyStop) : undefined;
   try {
     const result = await trainModel({
       model,
@@ -78,7 +87,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
       schedule: params.schedule,
       patience: params.patience,
       limit: params.limit,
-      seed: ctx.seed,
+      seed,
       trainCount: dataset.manifest.splits.train.count,
       clipLatent: kind === 'bnn',
       recalibrationSamples: params.recalibrationSamples,
@@ -87,7 +96,11 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
       progress: ctx.progress,
       signal: ctx.signal,
       threads: ctx.threads,
+      shards: gradientShards,
+      checkpointDir: ctx.checkpointDir,
+      gradientKernels: params.gradientKernels,
       replica: { kind, spec },
+      stopRule,
     });
     const test = predictSplit(model, batches, inputShape, 'test');
     ctx.logger.info(`best epoch ${result.bestEpoch}: validation ${result.validationAccuracy.toFixed(4)}, test ${test.accuracy.toFixed(4)} (${backend.name})`);
@@ -109,18 +122,22 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
       firstLayer,
       classNames,
       inputShape,
-      backend: result.threads > 1 ? `${backend.description}, data-parallel on ${result.threads} threads` : backend.description,
-      seed: ctx.seed,
+      // No thread count here: the file is the same on any number of threads (shards fix the numbers).
+      backend: `${backend.description}${kernels}, ${result.shards} gradient shard${result.shards === 1 ? '' : 's'} per batch`,
+      seed,
       params: summary.params,
       bytes: summary.bytes,
       metrics: {
         validationAccuracy: result.validationAccuracy,
         testAccuracy: test.accuracy,
+        validationRecords: dataset.manifest.splits.validation.count,
+        testRecords: test.labels.length,
         bestEpoch: result.bestEpoch,
         epochs: result.epochs.length,
         stoppedEarly: result.stoppedEarly,
+        ...(result.stopReason ? { stopReason: result.stopReason } : {}),
       },
-      training: { epochs: params.epochs, batchSize: params.batchSize, learningRate, schedule: params.schedule, patience: params.patience, recalibrationSamples: params.recalibrationSamples, limit: params.limit ?? null, planesSource, hidden: params.hidden ?? null },
+      training: { epochs: params.epochs, batchSize: params.batchSize, learningRate, schedule: params.schedule, patience: params.patience, recalibrationSamples: params.recalibrationSamples, gradientShards: gradientShards, gradientKernels: params.gradientKernels, limit: params.limit ?? null, planesSource, hidden: params.hidden ?? null },
     };
     writeJsonAtomicSync(path.join(ctx.outDir, MODEL_INFO_FILE), info);
     if (!fs.existsSync(path.join(ctx.outDir, EPOCHS_FILE))) throw new Error('epochs.jsonl was not written');
@@ -131,6 +148,7 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
         bestEpoch: result.bestEpoch,
         backend: backend.name,
         threads: result.threads,
+        ...(result.resumedAtEpoch ? { resumedAtEpoch: result.resumedAtEpoch } : {}),
         samplesPerSecond: Math.round(result.samplesPerSecond),
         binaryParams: summary.params.binary,
         floatParams: summary.params.float,

@@ -1,10 +1,14 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CancelledError, noProgress, silentLogger, type Logger, type ProgressReporter, type SplitName } from '@cbnn/core';
 import { batchInputTensor } from './batch-input';
+import { CHECKPOINT_FILE, checkpointFingerprint, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint';
 import { recalibrateBatchNorm } from './batch-norm-recalibration';
-import { DataParallelTrainer } from './data-parallel';
+import { DataParallelTrainer, defaultGradientShards } from './data-parallel';
 import { clipLatentWeights } from './quant-layers';
+import type { BackendName, GradientKernels } from './backend';
+import type { StopRule } from './early-stop';
 import type { ReplicaSpec } from './replica';
 import { learningRateAt, type Schedule } from './schedule';
 
@@ -57,12 +61,26 @@ export interface TrainOptions {
   progress?: ProgressReporter;
   signal?: AbortSignal;
   /**
-   * CPU threads to train on (the stage's budget). Above 1, on the wasm or CPU backend, steps run
-   * data-parallel (data-parallel.ts) on that many threads, which needs `replica` (how to build the
-   * model in a worker). tfjs-node parallelizes inside its kernels instead. Default 1.
+   * Gradient shards per batch (data-parallel.ts; default: defaultGradientShards(batchSize)). The
+   * trained model depends on it, not on `threads`.
+   */
+  shards?: number;
+  /**
+   * CPU threads to train on (the stage's budget). Above 1, on the wasm or CPU backend, up to
+   * `shards` shards run at once on worker threads, which needs `replica` (how to build the model
+   * in a worker). tfjs-node parallelizes inside its kernels instead. Default 1.
    */
   threads?: number;
   replica?: ReplicaSpec;
+  /**
+   * Folder for a checkpoint after every epoch (checkpoint.ts): a run killed mid-training resumes
+   * from its last epoch, with the same final weights as an uninterrupted run. Unset: none.
+   */
+  checkpointDir?: string;
+  /** Conv gradient kernels the worker threads install (the caller installed them here). */
+  gradientKernels?: GradientKernels;
+  /** Checked after each epoch's validation (early-stop.ts); a reason stops the training. */
+  stopRule?: StopRule;
 }
 
 export interface EpochMetrics {
@@ -83,21 +101,24 @@ export interface TrainResult {
   /** Training samples per second over all epochs (forward + backward + update). */
   samplesPerSecond: number;
   stoppedEarly: boolean;
+  /** Epoch a checkpoint resumed the training at (undefined: started at epoch 1). */
+  resumedAtEpoch?: number;
+  /** Why training stopped before its planned epochs (patience or the stop rule), when it did. */
+  stopReason?: string;
   /** Threads the training steps ran on (1: single-thread steps). */
   threads: number;
+  /** Gradient shards per batch (what the numbers depend on). */
+  shards: number;
 }
 
-/** Threads the steps will use: data-parallel needs a replica spec and a single-threaded backend. */
-export function trainingThreads(options: Pick<TrainOptions, 'threads' | 'replica'>): number {
-  const threads = Math.max(1, Math.floor(options.threads ?? 1));
+/**
+ * Threads the steps will use: more than one needs a replica spec and a single-threaded backend,
+ * and more than `shards` would idle.
+ */
+export function trainingThreads(options: Pick<TrainOptions, 'threads' | 'replica' | 'shards' | 'batchSize'>): number {
+  const threads = Math.min(Math.max(1, Math.floor(options.threads ?? 1)), options.shards ?? defaultGradientShards(options.batchSize));
   const backend = tf.getBackend();
   return threads > 1 && options.replica && (backend === 'wasm' || backend === 'cpu') ? threads : 1;
-}
-
-function toTensors(batch: TrainBatch, inputShape: [number, number, number], classes: number): { xs: tf.Tensor4D; ys: tf.Tensor2D } {
-  const xs = batchInputTensor(batch.x, batch.count, inputShape);
-  const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(batch.labels.subarray(0, batch.count)), 'int32'), classes) as tf.Tensor2D);
-  return { xs, ys };
 }
 
 /** Predicted classes of a split (streamed in batches). */
@@ -140,21 +161,34 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const optimizer = tf.train.adam(options.learningRate);
   // tfjs-layers's Adam reads `learningRate` on every step; it is a protected field in the typings.
   const setLearningRate = (lr: number) => ((optimizer as unknown as { learningRate: number }).learningRate = lr);
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
 
-  const history: EpochMetrics[] = [];
-  let best: { epoch: number; accuracy: number; weights: tf.Tensor[] } | null = null;
-  let step = 0;
-  let trainedSamples = 0;
-  let trainingSeconds = 0;
-  let stoppedEarly = false;
-  if (options.epochsFile) fs.writeFileSync(options.epochsFile, '');
   const threads = trainingThreads(options);
-  const parallel =
-    threads > 1 ? await DataParallelTrainer.start({ threads, replica: options.replica!, backend: tf.getBackend() as 'wasm' | 'cpu' }) : null;
-  if (parallel) logger.info(`data-parallel training on ${threads} threads (workers: ${parallel.workerBackends.join('; ')})`);
+  const shards = options.shards ?? defaultGradientShards(options.batchSize);
+  let state: TrainerState = { epoch: 0, step: 0, history: [], best: null, trainedSamples: 0, trainingSeconds: 0, stoppedEarly: false };
+  const fingerprint = checkpointFingerprint({
+    ...pick(options, ['inputShape', 'classes', 'epochs', 'batchSize', 'learningRate', 'schedule', 'patience', 'limit', 'seed', 'trainCount', 'clipLatent', 'recalibrationSamples']),
+    shards,
+    variables: model.weights.map((w) => [w.name, w.shape]),
+  });
+  let resumedAtEpoch: number | undefined;
+  if (options.checkpointDir) {
+    const read = readCheckpoint<CheckpointMeta>(options.checkpointDir, fingerprint);
+    if (read.status === 'discarded') logger.warn(`checkpoint ${path.join(options.checkpointDir, CHECKPOINT_FILE)} discarded: ${read.reason}; training starts at epoch 1`);
+    if (read.status === 'ok') {
+      state = await restoreCheckpoint(read.checkpoint, model, optimizer);
+      resumedAtEpoch = state.epoch + 1;
+      const message = `resumed at epoch ${resumedAtEpoch} (checkpoint after epoch ${state.epoch} of ${options.epochs})`;
+      logger.info(message);
+      progress.update({ message });
+    }
+  }
+  if (options.epochsFile) fs.writeFileSync(options.epochsFile, state.history.map(epochLine).join(''));
+  const history = state.history;
+  let { best, step, trainedSamples, trainingSeconds, stoppedEarly, stopReason } = state;
+  const parallel = await DataParallelTrainer.start({ threads, shards, inputShape, classes, replica: options.replica, backend: tf.getBackend() as BackendName, gradientKernels: options.gradientKernels });
+  logger.info(`${shards} gradient shards per batch on ${threads} thread(s)${threads > 1 ? ` (workers: ${parallel.workerBackends.join('; ')})` : ''}`);
   try {
-  for (let epoch = 1; epoch <= options.epochs; epoch++) {
+  for (let epoch = state.epoch + 1; epoch <= options.epochs && !stoppedEarly; epoch++) {
     const started = performance.now();
     let lossSum = 0;
     let correct = 0;
@@ -166,28 +200,10 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       if (options.signal?.aborted) throw new CancelledError('training cancelled');
       lr = learningRateAt(options.schedule, options.learningRate, step, totalSteps);
       setLearningRate(lr);
-      if (parallel) {
-        const r = await parallel.step(model, optimizer, batch);
-        lossSum += r.lossSum;
-        correct += r.hits;
-        if (options.clipLatent) clipLatentWeights(model);
-      } else {
-        const { xs, ys } = toTensors(batch, inputShape, classes);
-        let hits: tf.Tensor | null = null;
-        const loss = optimizer.minimize(
-          () => {
-            const logits = model.apply(xs, { training: true }) as tf.Tensor;
-            hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), tf.argMax(ys, -1)), 'int32')));
-            return tf.losses.softmaxCrossEntropy(ys, logits) as tf.Scalar;
-          },
-          true,
-          variables,
-        );
-        if (options.clipLatent) clipLatentWeights(model);
-        lossSum += (await loss!.data())[0] * batch.count;
-        correct += (await hits!.data())[0];
-        tf.dispose([xs, ys, loss!, hits!]);
-      }
+      const r = await parallel.step(model, optimizer, batch);
+      lossSum += r.lossSum;
+      correct += r.hits;
+      if (options.clipLatent) clipLatentWeights(model);
       seen += batch.count;
       step++;
       batchIndex++;
@@ -199,7 +215,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
           current: batchIndex,
           total: stepsPerEpoch,
           unit: 'batch',
-          message: `epoch ${epoch}/${options.epochs} batch ${batchIndex}/${stepsPerEpoch} loss ${(lossSum / seen).toFixed(4)} acc ${(correct / seen).toFixed(4)} ${rate.toFixed(0)} samples/s`,
+          message: `epoch ${epoch}/${options.epochs} batch ${batchIndex}/${stepsPerEpoch} loss ${(lossSum / seen).toFixed(4)} acc ${(correct / seen).toFixed(4)} ${rate.toFixed(0)} samples/s${resumedAtEpoch ? ` (resumed at epoch ${resumedAtEpoch})` : ''}`,
         });
       }
     }
@@ -222,23 +238,28 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       samplesPerSecond: seen / seconds,
     };
     history.push(metrics);
-    // epochs.jsonl is part of the artifact: same key, same bytes. Wall-clock figures go to the log.
-    if (options.epochsFile) {
-      const { seconds: _s, samplesPerSecond: _r, ...reproducible } = metrics;
-      fs.appendFileSync(options.epochsFile, JSON.stringify(reproducible) + '\n');
-    }
+    if (options.epochsFile) fs.appendFileSync(options.epochsFile, epochLine(metrics));
     logger.info(metrics, `epoch ${epoch}/${options.epochs}: loss ${metrics.loss.toFixed(4)} train ${metrics.trainAccuracy.toFixed(4)} validation ${metrics.validationAccuracy.toFixed(4)} (${metrics.samplesPerSecond.toFixed(0)} samples/s)`);
     if (!best || validation.accuracy > best.accuracy) {
       if (best) tf.dispose(best.weights);
       best = { epoch, accuracy: validation.accuracy, weights: model.getWeights().map((w) => tf.clone(w)) };
     } else if (options.patience > 0 && epoch - best.epoch >= options.patience) {
-      logger.info(`early stop: no validation improvement for ${options.patience} epochs (best epoch ${best.epoch})`);
+      stopReason = `no validation improvement for ${options.patience} epochs (best epoch ${best.epoch})`;
+      logger.info(`early stop: ${stopReason}`);
       stoppedEarly = true;
-      break;
+    }
+    const ruled = stoppedEarly ? undefined : options.stopRule?.(epoch, options.epochs, best.accuracy);
+    if (ruled) {
+      stopReason = ruled;
+      logger.info(`early stop: ${ruled}`);
+      stoppedEarly = true;
+    }
+    if (options.checkpointDir) {
+      writeCheckpoint(options.checkpointDir, fingerprint, await checkpointOf({ epoch, step, history, best, trainedSamples, trainingSeconds, stoppedEarly, stopReason }, model, optimizer));
     }
   }
   } finally {
-    await parallel?.close();
+    await parallel.close();
   }
   optimizer.dispose();
   if (!best) throw new Error('training ran no epoch');
@@ -250,6 +271,107 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     validationAccuracy: best.accuracy,
     samplesPerSecond: trainingSeconds > 0 ? trainedSamples / trainingSeconds : 0,
     stoppedEarly,
+    resumedAtEpoch,
+    stopReason,
     threads,
+    shards,
   };
+}
+
+/** What the epoch loop carries from one epoch to the next (besides weights and optimizer). */
+interface TrainerState {
+  /** Epochs done. */
+  epoch: number;
+  step: number;
+  history: EpochMetrics[];
+  best: { epoch: number; accuracy: number; weights: tf.Tensor[] } | null;
+  trainedSamples: number;
+  trainingSeconds: number;
+  stoppedEarly: boolean;
+  stopReason?: string;
+}
+
+type CheckpointMeta = Omit<TrainerState, 'best'> & { best: { epoch: number; accuracy: number } | null; iterations: number; moments: string[] };
+
+/** tfjs-core 4.22's AdamOptimizer fields a checkpoint needs: the bias-correction powers. */
+interface AdamInternals {
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
+}
+
+function adamInternals(optimizer: tf.Optimizer): AdamInternals {
+  const o = optimizer as unknown as Partial<AdamInternals>;
+  if (!(o.accBeta1 instanceof tf.Variable) || !(o.accBeta2 instanceof tf.Variable)) {
+    throw new Error('tfjs Adam has no accBeta1/accBeta2 variables (tfjs-core changed, checkpoints were written for 4.22): pin @tensorflow/tfjs or update checkpoint.ts');
+  }
+  return o as AdamInternals;
+}
+
+function concatTensors(tensors: tf.Tensor[]): Float32Array {
+  const out = new Float32Array(tensors.reduce((n, t) => n + t.size, 0));
+  let offset = 0;
+  for (const t of tensors) {
+    out.set(t.dataSync() as Float32Array, offset);
+    offset += t.size;
+  }
+  return out;
+}
+
+function splitTensors(flat: Float32Array, shapes: number[][]): tf.Tensor[] {
+  let offset = 0;
+  return shapes.map((shape) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const t = tf.tensor(flat.slice(offset, offset + n), shape, 'float32');
+    offset += n;
+    return t;
+  });
+}
+
+/**
+ * Everything the next epoch reads: all model weights (trainable and batch norm statistics), the
+ * best epoch's weights, Adam's moments, iteration count and its exact bias-correction powers
+ * (tfjs recomputes them as pow() on setWeights, which differs in the last bits from the running
+ * product). No RNG state: the shuffle order is a function of (seed, epoch).
+ */
+async function checkpointOf(state: TrainerState, model: tf.LayersModel, optimizer: tf.Optimizer): Promise<Checkpoint<CheckpointMeta>> {
+  const moments = await optimizer.getWeights();
+  const [iter, ...rest] = moments;
+  const adam = adamInternals(optimizer);
+  const { best, ...plain } = state;
+  return {
+    meta: { ...plain, best: best && { epoch: best.epoch, accuracy: best.accuracy }, iterations: iter.tensor.dataSync()[0], moments: rest.map((m) => m.name) },
+    arrays: {
+      weights: concatTensors(model.getWeights()),
+      best: concatTensors(best?.weights ?? []),
+      moments: concatTensors(rest.map((m) => m.tensor)),
+      accBeta: Float32Array.of(adam.accBeta1.dataSync()[0], adam.accBeta2.dataSync()[0]),
+    },
+  };
+}
+
+async function restoreCheckpoint(checkpoint: Checkpoint<CheckpointMeta>, model: tf.LayersModel, optimizer: tf.Optimizer): Promise<TrainerState> {
+  const { meta, arrays } = checkpoint;
+  const shapes = model.getWeights().map((w) => w.shape);
+  const weights = splitTensors(arrays.weights, shapes);
+  model.setWeights(weights);
+  tf.dispose(weights);
+  const trainableShapes = model.trainableWeights.map((w) => w.shape as number[]);
+  const moments = splitTensors(arrays.moments, [...trainableShapes, ...trainableShapes].slice(0, meta.moments.length));
+  // setWeights turns the tensors into the optimizer's variables (it keeps them).
+  await optimizer.setWeights([{ name: 'iter', tensor: tf.scalar(meta.iterations, 'int32') }, ...moments.map((tensor, i) => ({ name: meta.moments[i], tensor }))]);
+  const adam = adamInternals(optimizer);
+  adam.accBeta1.assign(tf.scalar(arrays.accBeta[0]));
+  adam.accBeta2.assign(tf.scalar(arrays.accBeta[1]));
+  const { best, iterations: _iterations, moments: _moments, ...plain } = meta;
+  return { ...plain, best: best && { ...best, weights: splitTensors(arrays.best, shapes) } };
+}
+
+function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
+}
+
+/** One line of epochs.jsonl, part of the artifact (same key, same bytes): wall-clock figures go to the log only. */
+function epochLine(metrics: EpochMetrics): string {
+  const { seconds: _s, samplesPerSecond: _r, ...reproducible } = metrics;
+  return JSON.stringify(reproducible) + '\n';
 }

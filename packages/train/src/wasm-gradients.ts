@@ -16,11 +16,11 @@ import * as tf from '@tensorflow/tfjs';
  *    then the fast plain matMul.
  * These kernels call the wasm backend's own kernel functions, so they record nothing on the tape.
  */
-type TensorInfo = tf.TensorInfo;
+export type TensorInfo = tf.TensorInfo;
 interface WasmBackendLike {
   disposeData(dataId: object, force?: boolean): boolean;
 }
-type KernelArgs = { inputs: Record<string, TensorInfo>; backend: WasmBackendLike; attrs: Record<string, unknown> };
+export type KernelArgs = { inputs: Record<string, TensorInfo>; backend: WasmBackendLike; attrs: Record<string, unknown> };
 type KernelFn = (args: KernelArgs) => TensorInfo;
 
 const BACKEND = 'wasm';
@@ -44,14 +44,14 @@ function isUnit(v: unknown): boolean {
   return (v as number[]).every((x) => x === 1);
 }
 
-interface Pads {
+export interface Pads {
   top: number;
   bottom: number;
   left: number;
   right: number;
 }
 
-function forwardPads(xShape: number[], filterShape: number[], attrs: Record<string, unknown>): Pads {
+export function forwardPads(xShape: number[], filterShape: number[], attrs: Record<string, unknown>): Pads {
   const info = tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],
     filterShape as [number, number, number, number],
@@ -83,20 +83,28 @@ function withScratch(backend: WasmBackendLike, fn: (keep: (t: TensorInfo) => Ten
   return out;
 }
 
-export function conv2dBackpropInputViaForward(args: KernelArgs): TensorInfo {
-  const { inputs, backend, attrs } = args;
-  const { dy, filter } = inputs;
-  checkSupported('Conv2DBackpropInput', attrs);
-  const inputShape = attrs.inputShape as number[];
-  const [kh, kw] = filter.shape;
-  const p = forwardPads(inputShape, filter.shape, attrs);
-  const [, ho, wo] = dy.shape;
+/**
+ * Padding of dy for dX as a forward conv with the rotated filter: each input pixel then sees
+ * exactly the outputs it fed.
+ */
+export function transposedConvPads(inputShape: number[], filterShape: number[], dyShape: number[], attrs: Record<string, unknown>): Pads {
+  const [kh, kw] = filterShape;
+  const p = forwardPads(inputShape, filterShape, attrs);
+  const [, ho, wo] = dyShape;
   const [, h, w] = inputShape;
   const top = kh - 1 - p.top;
   const left = kw - 1 - p.left;
   const bottom = h - ho + kh - 1 - top;
   const right = w - wo + kw - 1 - left;
   if (Math.min(top, left, bottom, right) < 0) throw new Error('cbnn Conv2DBackpropInput: unsupported padding');
+  return { top, left, bottom, right };
+}
+
+export function conv2dBackpropInputViaForward(args: KernelArgs): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { dy, filter } = inputs;
+  checkSupported('Conv2DBackpropInput', attrs);
+  const { top, left, bottom, right } = transposedConvPads(attrs.inputShape as number[], filter.shape, dy.shape, attrs);
   return withScratch(backend, (keep) => {
     const flipped = keep(kernel('Reverse')({ inputs: { x: filter }, backend, attrs: { dims: [0, 1] } }));
     const swapped = keep(kernel('Transpose')({ inputs: { x: flipped }, backend, attrs: { perm: [0, 1, 3, 2] } }));
@@ -150,11 +158,14 @@ function batchMatMulWithoutTransposedOperands(plain: KernelFn): KernelFn {
   };
 }
 
-/** Install the kernels above on the wasm backend (idempotent). Call after the backend is ready. */
-export function registerWasmGradientKernels(): void {
-  if (registered) return;
+/**
+ * Install the kernels above on the wasm backend (idempotent). Call after the backend is ready.
+ * `restoreConvs`: put the two conv gradients back after another implementation replaced them.
+ */
+export function registerWasmGradientKernels(restoreConvs = false): void {
+  if (registered && !restoreConvs) return;
   overrideKernel('Conv2DBackpropInput', conv2dBackpropInputViaForward);
   overrideKernel('Conv2DBackpropFilter', conv2dBackpropFilterViaForward);
-  overrideKernel('BatchMatMul', batchMatMulWithoutTransposedOperands(kernel('BatchMatMul')));
+  if (!registered) overrideKernel('BatchMatMul', batchMatMulWithoutTransposedOperands(kernel('BatchMatMul')));
   registered = true;
 }

@@ -27,14 +27,14 @@ function singleThreadSteps(batches: { x: Float32Array; labels: Uint8Array }[]): 
   return { weights: readFlat(model.trainableWeights), state: readFlat(model.nonTrainableWeights) };
 }
 
-async function parallelSteps(threads: number, batches: { x: Float32Array; labels: Uint8Array }[]): Promise<{ weights: Float32Array; state: Float32Array; hits: number }> {
+async function parallelSteps(threads: number, batches: { x: Float32Array; labels: Uint8Array }[], shards = 2): Promise<{ weights: Float32Array; state: Float32Array; hits: number }> {
   const model = buildBinaryModel(spec);
   const optimizer = tf.train.adam(0.01);
-  const trainer = await DataParallelTrainer.start({ threads, replica: { kind: 'bnn', spec }, backend: 'wasm' });
+  const trainer = await DataParallelTrainer.start({ threads, shards, inputShape: spec.inputShape, classes: spec.classes, replica: { kind: 'bnn', spec }, backend: 'wasm' });
   let hits = 0;
   try {
-    expect(trainer.workerBackends).toHaveLength(threads - 1);
-    expect(trainer.workerBackends[0]).toMatch(/^wasm/);
+    expect(trainer.workerBackends).toHaveLength(Math.min(threads, shards) - 1);
+    if (trainer.threads > 1) expect(trainer.workerBackends[0]).toMatch(/^wasm/);
     for (const b of batches) {
       hits += (await trainer.step(model, optimizer, { ...b, count: b.labels.length })).hits;
       clipLatentWeights(model);
@@ -84,6 +84,20 @@ describe('data-parallel training steps', () => {
     // The steps moved the weights (a test of equality between two no-ops would prove nothing).
     const initial = readFlat(buildBinaryModel(spec).trainableWeights);
     expect(maxAbsDiff(single.weights, initial)).toBeGreaterThan(0.01);
+  }, 60000);
+
+  it('gives the same numbers, bit for bit, on 1, 2 and 3 threads for a shard count', async () => {
+    const batches = [6, 7].map((seed) => batchOf(13, seed));
+    const one = await parallelSteps(1, batches, 3);
+    for (const threads of [2, 3]) {
+      const other = await parallelSteps(threads, batches, 3);
+      expect(Buffer.from(other.weights.buffer).equals(Buffer.from(one.weights.buffer))).toBe(true);
+      expect(Buffer.from(other.state.buffer).equals(Buffer.from(one.state.buffer))).toBe(true);
+      expect(other.hits).toBe(one.hits);
+    }
+    // The shard count, unlike the thread count, does change the numbers (per-shard statistics).
+    const whole = await parallelSteps(1, batches, 1);
+    expect(maxAbsDiff(whole.weights, one.weights)).toBeGreaterThan(0);
   }, 60000);
 
   it('is deterministic for a seed and thread count', async () => {

@@ -11,10 +11,15 @@ export function registerBench(program: Command): void {
     .command('kernels')
     .description('binary XNOR-popcount kernels (WebAssembly) vs tfjs-wasm float32 on the same logical shapes')
     .option('--quick', 'fewer runs and shapes')
+    .option('--profile-only', 'only the GEMM and the per-layer, per-phase engine profiles (compact w=0.19 on 1 plane, w=0.5 and w=1 on 8 planes)')
     .option('--json', 'print the full result as JSON')
-    .action(async (opts: { quick?: boolean; json?: boolean }) => {
+    .action(async (opts: { quick?: boolean; profileOnly?: boolean; json?: boolean }) => {
+      const options = {
+        ...(opts.quick ? { runs: 3, warmupRuns: 1, minRunSeconds: 0.1 } : {}),
+        ...(opts.profileOnly ? { models: false, widths: [], skipTfjs: true } : {}),
+      };
       const { formatKernelBenchReport, runKernelBenchmarks } = await import('@cbnn/bench');
-      const report = await runKernelBenchmarks(opts.quick ? { runs: 3, warmupRuns: 1, minRunSeconds: 0.1 } : {}, (line) => process.stderr.write(`${line}\n`));
+      const report = await runKernelBenchmarks(options, (line) => process.stderr.write(`${line}\n`));
       if (opts.json) printJson(report);
       else process.stdout.write(formatKernelBenchReport(report) + '\n');
     });
@@ -27,7 +32,7 @@ export function registerBench(program: Command): void {
     .requiredOption('--baseline <dir>', 'the baseline BNN folder')
     .requiredOption('--fp <dir>', 'the full-precision model folder')
     .option('--out <dir>', 'write bench.json and bench.md here', 'bench-results')
-    .option('--runs <n>', 'timed runs per case', positiveInteger, 10)
+    .option('--runs <n>', 'timed runs per case', positiveInteger('--runs'), 10)
     .option('--json', 'print bench.json to stdout')
     .action(async (opts: { dataset: string; compact: string; baseline: string; fp: string; out: string; runs: number; json?: boolean }) => {
       const { benchMarkdown, runRuntimeBenchmark } = await import('@cbnn/bench');

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { dagJson, renderDagAscii, renderDagDot, renderDagMermaid } from '@cbnn/pipeline';
-import { collect, openPipeline, printJson } from '../context';
+import { collect, openPipeline, PIPELINE_ARGUMENT, printJson } from '../context';
 
 export function registerDag(program: Command): void {
   program
-    .command('dag [pipeline]')
+    .command('dag')
+    .argument('[pipeline]', PIPELINE_ARGUMENT)
     .description('show the stage graph (text, --mermaid, --dot or --json)')
     .option('--mermaid', 'Mermaid flowchart')
     .option('--dot', 'Graphviz dot')

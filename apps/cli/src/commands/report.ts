@@ -1,9 +1,12 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, writeFileAtomicSync } from '@cbnn/core';
 import type { ReportFolders } from '@cbnn/report';
+import { BENCH_FILE, readBenchResult } from '@cbnn/bench/bench-format';
+import { ratioListLines } from '@cbnn/bench/ratio-matrix';
 import { ArtifactStore, latestCompleteRun, readRunRecords, resolveRun, runsOfPipeline, stagesWithOutput, type RecordedRun } from '@cbnn/pipeline/run-records';
-import { CommandError, collect, openPipeline } from '../context';
+import { CommandError, collect, openPipeline, PIPELINE_ARGUMENT } from '../context';
 
 /**
  * Which report input each handler's output feeds, all from one recorded run's outputs (never the
@@ -32,16 +35,29 @@ function reportFolders(run: RecordedRun, store: ArtifactStore): ReportFolders {
   return folders as ReportFolders;
 }
 
+/**
+ * `--verbose`: every speed ratio of the run's benchmark, one per line, after the summary (which
+ * shows them as a matrix). Nothing when the run has no benchmark result.
+ */
+export function printRatioList(store: ArtifactStore, stream: NodeJS.WritableStream, run: RecordedRun): void {
+  const bench = reportFolders(run, store).bench;
+  if (!bench || !fs.existsSync(path.join(bench, BENCH_FILE))) return;
+  const result = readBenchResult(path.join(bench, BENCH_FILE));
+  if (result.ratios.length) stream.write(`\nEvery speed ratio (same run, median latencies):\n${ratioListLines(result).join('\n')}\n`);
+}
+
 export function registerReport(program: Command): void {
   program
-    .command('report [pipeline]')
+    .command('report')
+    .argument('[pipeline]', PIPELINE_ARGUMENT)
     .description('build the HTML report (and markdown summary) of one recorded run: the latest complete run of the pipeline, or --run')
     .option('--out <file>', 'where to write the HTML (default: <store>/reports/<pipeline>.html)')
     .option('--title <text>', 'report title')
     .option('--set <key=value>', 'override a top-level param (as given to run); repeatable', collect)
     .option('--store <dir>', 'artifact store folder (default: .cbnn/ in the project)')
     .option('--run <id>', 'report this recorded run: id, name or id prefix (cbnn exp list); the pipeline file is then not needed with --store')
-    .action(async (file: string | undefined, opts: { out?: string; title?: string; set?: string[]; store?: string; run?: string }) => {
+    .option('--verbose', 'after the summary, list every speed ratio of the benchmark one per line')
+    .action(async (file: string | undefined, opts: { out?: string; title?: string; set?: string[]; store?: string; run?: string; verbose?: boolean }) => {
       // A recorded run carries its stages: the pipeline file is then only needed to find the store.
       const { pipeline, store } = opts.run !== undefined && opts.store ? { pipeline: undefined, store: new ArtifactStore(path.resolve(opts.store)) } : openPipeline(file, opts);
       const { runs } = readRunRecords(store.root);
@@ -72,6 +88,7 @@ export function registerReport(program: Command): void {
       const out = path.resolve(opts.out ?? path.join(store.root, 'reports', opts.run !== undefined ? `run-${run.id}.html` : `${run.pipeline.name}.html`));
       writeFileAtomicSync(out, html);
       writeFileAtomicSync(out.replace(/\.html?$/, '') + '.md', markdown);
-      process.stdout.write(`${markdown.trimEnd()}\n\nreport of run ${run.id}${run.name ? ` (${run.name})` : ''} (${run.complete ? 'complete' : 'partial'}, ended ${run.endedAt}): ${out}\n`);
+      process.stdout.write(`${markdown.trimEnd()}\n\nreport of run ${run.id}${run.name ? ` (${run.name})` : ''} (${run.complete ? 'complete' : 'partial'}, ended ${run.endedAt})\nreport: ${out}\n`);
+      if (opts.verbose) printRatioList(store, process.stdout, run);
     });
 }

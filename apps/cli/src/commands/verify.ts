@@ -1,17 +1,18 @@
 import type { Command } from 'commander';
 import { ExitCode } from '@cbnn/core';
-import { ArtifactStore, defaultStoreRoot } from '@cbnn/pipeline';
+import { defaultStoreRoot } from '@cbnn/pipeline';
 import * as path from 'node:path';
-import { DEFAULT_PIPELINE, printJson } from '../context';
+import { DEFAULT_PIPELINE, existingStore, PIPELINE_ARGUMENT, printJson } from '../context';
 
 export function registerVerify(program: Command): void {
   program
-    .command('verify [pipeline]')
+    .command('verify')
+    .argument('[pipeline]', `${PIPELINE_ARGUMENT}; only its store is used`)
     .description('re-hash every object in the store and name the corrupt or missing ones (exit 5 if any)')
-    .option('--store <dir>', 'artifact store folder (default: the pipeline project\'s .cbnn/)')
+    .option('--store <dir>', 'artifact store folder (default: .cbnn/ in the project)')
     .option('--json', 'JSON on stdout')
     .action((file: string | undefined, opts: { store?: string; json?: boolean }) => {
-      const store = new ArtifactStore(opts.store ? path.resolve(opts.store) : defaultStoreRoot(path.resolve(file ?? DEFAULT_PIPELINE)));
+      const store = existingStore(opts.store ? path.resolve(opts.store) : defaultStoreRoot(path.resolve(file ?? DEFAULT_PIPELINE)));
       const result = store.verifyAll();
       if (opts.json) printJson({ store: store.root, ...result, ok: result.corrupt.length === 0 });
       else {

@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import type { StageQueueWorkerEvent } from '@cbnn/pipeline/bullmq';
-import { positiveInteger, workerScript } from '../context';
+import { ExitCode } from '@cbnn/core';
+import { CommandError, positiveInteger, workerScript } from '../context';
 
 interface WorkerOptions {
   redis?: string;
@@ -23,15 +24,15 @@ export function registerWorker(program: Command): void {
     .description('run queued stages of `cbnn run --executor bullmq` (any number of machines sharing the store)')
     .option('--redis <url>', 'Redis URL, e.g. redis://host:6379 (default: $CBNN_REDIS_URL)')
     .option('--store <dir>', 'this machine\'s mount of the shared artifact store (the runner\'s --store)')
-    .option('--concurrency <n>', 'stages running at once on this worker (default 1)', positiveInteger)
+    .option('--concurrency <n>', 'stages running at once on this worker (default 1)', positiveInteger('--concurrency'))
     .option('--queue <name>', 'queue name (default cbnn-stages)')
     .option('--prefix <prefix>', 'Redis key prefix (default cbnn)')
-    .option('--lock-duration <ms>', 'a job whose lock is not renewed this long is stalled and retried elsewhere (default 30000)', positiveInteger)
-    .option('--stalled-interval <ms>', 'how often to look for stalled jobs (default 30000)', positiveInteger)
+    .option('--lock-duration <ms>', 'a job whose lock is not renewed this long is stalled and retried elsewhere (default 30000)', positiveInteger('--lock-duration'))
+    .option('--stalled-interval <ms>', 'how often to look for stalled jobs (default 30000)', positiveInteger('--stalled-interval'))
     .action(async (opts: WorkerOptions) => {
       const redis = opts.redis ?? process.env.CBNN_REDIS_URL;
-      if (!redis) throw new Error('cbnn worker needs --redis URL (or $CBNN_REDIS_URL)');
-      if (!opts.store) throw new Error('cbnn worker needs --store DIR: the shared store the runner uses');
+      if (!redis) throw new CommandError('cbnn worker needs --redis URL (or $CBNN_REDIS_URL)', ExitCode.usage);
+      if (!opts.store) throw new CommandError('cbnn worker needs --store DIR: the shared store the runner uses', ExitCode.usage);
       const say = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
       const concurrency = opts.concurrency ?? 1;
       const { startStageQueueWorker, redactRedisUrl } = await import('@cbnn/pipeline/bullmq');
@@ -73,4 +74,3 @@ function describe(e: StageQueueWorkerEvent, redis: string, store: string, concur
       return `queue error: ${e.message}`;
   }
 }
-

@@ -14,9 +14,10 @@ export class MalformedRecords {
 
   constructor(private readonly logger?: Logger) {}
 
-  add(file: string, index: number, reason: string): void {
+  /** `listAll`: list it even past the first MALFORMED_LISTED (skipped files: each one matters). */
+  add(file: string, index: number, reason: string, options: { listAll?: boolean } = {}): void {
     this.count++;
-    if (this.records.length < MALFORMED_LISTED) {
+    if (options.listAll || this.records.length < MALFORMED_LISTED) {
       this.records.push({ file, index, reason });
       this.logger?.warn({ file, index, reason }, `malformed record excluded: ${file} #${index}: ${reason}`);
     } else if (this.count === MALFORMED_LISTED + 1) {

@@ -17,6 +17,11 @@ export interface LoadedSource {
   description: string;
   /** Files read, each as `name sha256:<hex>` or a package-relative path. */
   files: string[];
+  /**
+   * For sources of many files: their list (sha256sum format, `<hex>  <relative path>` lines),
+   * written as files.txt beside the dataset; the manifest's `files` then names files.txt's hash.
+   */
+  fileList?: string;
   shape: SourceShape;
   channelNames: string[];
   classNames: string[];

@@ -1,17 +1,20 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import type IORedis from 'ioredis';
 import { CancelledError, StageFailedError } from '@cbnn/core';
 import type { ArtifactStore } from '../artifact-store';
 import type { Executor, StageJob, StageJobEvents, StageJobResult } from '../executor';
+import { NoWorkerNotice, type WaitingJob } from './no-worker-notice';
 import { checkRedis, openRedis, redactRedisUrl, UnavailableError } from './redis-connection';
 import {
   queueNames,
   stageJobId,
   stageJobReturnSchema,
   storeIdOf,
+  type QueueStore,
   type StageJobPayload,
   type StageJobProgressMessage,
   type StageJobReturn,
@@ -28,8 +31,10 @@ export interface BullmqExecutorOptions extends StageQueueNames {
   pollMs?: number;
   /** Give up on running stages after Redis has been unreachable this long (default 60 s). */
   unavailableAfterMs?: number;
-  /** Things the user should know (a lost job queued again, Redis away). */
+  /** Things the user should know (a lost job queued again, Redis away, no worker taking jobs). */
   onMessage?: (message: string) => void;
+  /** Say so when no worker has taken a queued stage for this long, and again at this interval (default 30 s; 0: never). */
+  noWorkerNoticeMs?: number;
 }
 
 /** Where one job's time went, for benchmarks: all times in ms since epoch. */
@@ -74,6 +79,7 @@ export class BullmqExecutor implements Executor {
   private polling = false;
   /** Cancels still being sent: close() waits for them before disconnecting. */
   private readonly cancelling = new Set<Promise<void>>();
+  private readonly noWorker?: NoWorkerNotice;
 
   private constructor(
     private readonly options: BullmqExecutorOptions,
@@ -83,7 +89,10 @@ export class BullmqExecutor implements Executor {
     private readonly queueEvents: QueueEvents,
     private readonly storeId: string,
     readonly redisVersion: string,
-  ) {}
+  ) {
+    const afterMs = options.noWorkerNoticeMs ?? 30_000;
+    if (afterMs > 0 && options.onMessage) this.noWorker = new NoWorkerNotice({ ...options, storeRoot: options.store.root, afterMs, say: options.onMessage });
+  }
 
   /** Checks Redis (reachable, authenticated, >= 5.0) and connects; UnavailableError otherwise. */
   static async connect(options: BullmqExecutorOptions): Promise<BullmqExecutor> {
@@ -93,6 +102,8 @@ export class BullmqExecutor implements Executor {
     const storeId = storeIdOf(options.store, true)!;
     const connection = openRedis(options.redis);
     connection.on('error', () => undefined);
+    const queueStore: QueueStore = { id: storeId, path: path.resolve(options.store.root), host: os.hostname() };
+    await connection.set(names.storeKey, JSON.stringify(queueStore));
     const queue = new Queue(names.queue, { connection, prefix: names.prefix });
     queue.on('error', () => undefined);
     // BullMQ does not close connections it is given: close() below disconnects both.
@@ -126,8 +137,10 @@ export class BullmqExecutor implements Executor {
       cwd: job.cwd,
       params: job.params,
       inputs: job.inputHashes,
+      storePath: this.options.store.root,
       seed: job.seed,
       threads: job.threads,
+      threadsPinned: job.threadsPinned,
       queuedAt: Date.now(),
     };
     const opts = {
@@ -221,10 +234,14 @@ export class BullmqExecutor implements Executor {
     if (this.polling || this.pending.size === 0) return;
     this.polling = true;
     try {
+      const waiting: WaitingJob[] = [];
+      let running = 0;
       for (const [jobId, p] of [...this.pending]) {
         if (!p.added) continue;
         const state = await withTimeout(this.queue.getJobState(jobId), 2000);
         this.downSince = undefined;
+        if (state === 'waiting' || state === 'prioritized') waiting.push({ stage: p.stage, queuedAt: p.payload.queuedAt });
+        else if (state === 'active') running++;
         if (state === 'completed' || state === 'failed') {
           const job = await Job.fromId(this.queue, jobId);
           if (!job) continue;
@@ -241,6 +258,7 @@ export class BullmqExecutor implements Executor {
           p.added = true;
         }
       }
+      await this.noWorker?.check(waiting, running, Date.now(), () => withTimeout(this.queue.getWorkersCount(), 2000));
     } catch (e) {
       const now = Date.now();
       if (this.downSince === undefined) {

@@ -9,11 +9,14 @@ import { StoreViews } from '../store-views';
 import { removeTree } from '../store-files';
 import type { StageJob } from '../executor';
 import { LocalExecutor } from '../local-executor';
+import { checkpointDirOf, removeCheckpoint } from '../checkpoints';
 import { checkRedis, openRedis } from './redis-connection';
 import {
   queueNames,
   stageJobPayloadSchema,
+  queueStoreSchema,
   storeIdOf,
+  storeMismatch,
   type StageJobProgressMessage,
   type StageJobReturn,
   type StageQueueNames,
@@ -80,8 +83,15 @@ export async function startStageQueueWorker(options: StageQueueWorkerOptions): P
   let closing = false;
 
   const connection = openRedis(options.redis);
-  const subscriber = openRedis(options.redis);
   connection.on('error', () => undefined); // reconnects by itself; the Worker reports lasting trouble
+  try {
+    await refuseForeignStore(connection, names.storeKey, storeRoot, storeIdOf(objects, false));
+  } catch (e) {
+    connection.disconnect();
+    removeTree(scratch);
+    throw e;
+  }
+  const subscriber = openRedis(options.redis);
   subscriber.on('error', () => undefined);
 
   const processor = async (job: Job, token?: string, signal?: AbortSignal): Promise<StageJobReturn> => {
@@ -91,10 +101,8 @@ export async function startStageQueueWorker(options: StageQueueWorkerOptions): P
     const attempt = job.attemptsMade + 1;
     const attempts = job.opts.attempts ?? 1;
     if (await connection.exists(names.cancelKey(job.id!))) throw new UnrecoverableError('cancelled by the runner');
-    const myStoreId = storeIdOf(objects, false);
-    if (myStoreId !== payload.storeId) {
-      throw new Error(`worker ${id}: --store ${storeRoot} is not the runner's store (store id ${myStoreId ?? 'missing'}, the job wants ${payload.storeId}); mount the same shared store`);
-    }
+    const mismatch = storeMismatch(storeRoot, storeIdOf(objects, false), { id: payload.storeId, path: payload.storePath ?? '(path not sent)', host: 'the runner' });
+    if (mismatch) throw new Error(`worker ${id}: ${mismatch}; mount the same shared store`);
     const startedAt = Date.now();
     emit({ type: 'started', jobId: job.id!, stage: payload.stage, attempt });
 
@@ -123,10 +131,11 @@ export async function startStageQueueWorker(options: StageQueueWorkerOptions): P
         inputs,
         outDir: path.join(dir, 'out'),
         tmpDir: path.join(dir, 'tmp'),
+        checkpointDir: checkpointDirOf(storeRoot, payload.key),
         logFile: path.join(dir, 'log.jsonl'),
         seed: payload.seed,
         // An explicit `threads:` in the pipeline wins; otherwise this machine's share of cores.
-        threads: Math.max(payload.threads, threadBudget),
+        threads: payload.threadsPinned ? payload.threads : Math.max(payload.threads, threadBudget),
       };
       fs.mkdirSync(stageJob.outDir, { recursive: true });
       fs.mkdirSync(stageJob.tmpDir, { recursive: true });
@@ -157,6 +166,7 @@ export async function startStageQueueWorker(options: StageQueueWorkerOptions): P
       // same objects, atomically, so neither can corrupt the other's.
       const output = objects.commitFolder(stageJob.outDir);
       const log = objects.putBytes(fs.readFileSync(stageJob.logFile));
+      removeCheckpoint(storeRoot, payload.key);
       const commitMs = Date.now() - t0;
       emit({ type: 'completed', jobId: job.id!, stage: payload.stage, ms: Date.now() - startedAt });
       return { format: 'cbnn.stage-result/1', output, log, metrics: result.metrics, cpuSeconds: result.cpuSeconds, worker: id, timing: { queuedAt: payload.queuedAt, startedAt, ranMs, commitMs } };
@@ -202,6 +212,26 @@ export async function startStageQueueWorker(options: StageQueueWorkerOptions): P
       removeTree(scratch);
     },
   };
+}
+
+/**
+ * Refuse to start on a store that is not the one the queue's runner announced (a wrong or missing
+ * mount): better now, naming both folders, than failing every job it takes. No announcement yet
+ * (no runner has connected): each job's store id is still checked.
+ */
+async function refuseForeignStore(connection: ReturnType<typeof openRedis>, key: string, storeRoot: string, storeId: string | undefined): Promise<void> {
+  const raw = await connection.get(key);
+  if (raw === null) return;
+  let announced;
+  try {
+    announced = queueStoreSchema.parse(JSON.parse(raw));
+  } catch {
+    return; // not ours to judge: the per-job check still applies
+  }
+  const mismatch = storeMismatch(storeRoot, storeId, announced);
+  if (mismatch) {
+    throw new InvalidInputError(mismatch, { field: '--store' }, `mount the runner's store folder on this machine and pass its mount point as --store`);
+  }
 }
 
 /** Batches log lines and the latest progress into job.updateProgress calls (QueueEvents 'progress'). */

@@ -15,7 +15,13 @@ export interface StageQueueNames {
 export const DEFAULT_QUEUE = 'cbnn-stages';
 export const DEFAULT_PREFIX = 'cbnn';
 
-export function queueNames(n: StageQueueNames): { queue: string; prefix: string; cancelChannel: string; cancelKey: (jobId: string) => string } {
+export function queueNames(n: StageQueueNames): {
+  queue: string;
+  prefix: string;
+  cancelChannel: string;
+  cancelKey: (jobId: string) => string;
+  storeKey: string;
+} {
   const queue = n.queue ?? DEFAULT_QUEUE;
   const prefix = n.prefix ?? DEFAULT_PREFIX;
   return {
@@ -23,7 +29,22 @@ export function queueNames(n: StageQueueNames): { queue: string; prefix: string;
     prefix,
     cancelChannel: `${prefix}:${queue}:cbnn-cancel`,
     cancelKey: (jobId) => `${prefix}:${queue}:cbnn-cancelled:${jobId}`,
+    storeKey: `${prefix}:${queue}:cbnn-store`,
   };
+}
+
+/**
+ * The store the queue's runner uses, as it sees it: written by the runner when it connects, read
+ * by a starting worker so that a wrong --store is refused before it takes a job.
+ */
+export const queueStoreSchema = z.object({ id: z.string().min(1), path: z.string(), host: z.string() });
+export type QueueStore = z.infer<typeof queueStoreSchema>;
+
+/** Why a worker's store is not the runner's, naming both folders; undefined when it is. */
+export function storeMismatch(workerRoot: string, workerId: string | undefined, runner: QueueStore): string | undefined {
+  if (workerId === runner.id) return undefined;
+  const mine = workerId ? `store id ${workerId}` : 'no store id (state/store-id is missing: an empty folder or the wrong mount?)';
+  return `--store ${workerRoot} is not the runner's store: the runner uses ${runner.path} on ${runner.host} (store id ${runner.id}); ${workerRoot} has ${mine}`;
 }
 
 const HASH = z.string().regex(/^[0-9a-f]{64}$/);
@@ -44,8 +65,12 @@ export const stageJobPayloadSchema = z.strictObject({
   params: z.record(z.string(), z.unknown()),
   /** input name -> output (manifest) hash in the shared store. */
   inputs: z.record(z.string(), HASH),
+  /** The runner's store folder on its machine, for messages. */
+  storePath: z.string().optional(),
   seed: z.number().int(),
   threads: z.number().int().positive(),
+  /** `threads:` was set in the pipeline: the worker uses it instead of its own share of cores. */
+  threadsPinned: z.boolean().optional(),
   /** When the runner queued it (ms since epoch): queue overhead = started - queuedAt. */
   queuedAt: z.number(),
 });

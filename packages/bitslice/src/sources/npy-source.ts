@@ -1,0 +1,157 @@
+import * as path from 'node:path';
+import { InvalidInputError, sha256Hex } from '@cbnn/core';
+import { unzipSync } from 'fflate';
+import { z } from 'zod';
+import { readInputFile } from './input-file';
+import { dtypeName, integerAt, parseNpy, type NpyArray } from './npy-file';
+import { RecordSetBuilder, type RecordSet } from './record-set';
+import { defineSource, type SourceLoadContext } from './source';
+
+const NPZ_IMAGES = 'images.npy';
+const NPZ_LABELS = 'labels.npy';
+
+/**
+ * NumPy arrays as a Python user saves them: `np.save('images.npy', x)` + `np.save('labels.npy', y)`
+ * or `np.savez[_compressed]('data.npz', images=x, labels=y)`. Images: uint8, N x H x W (grey) or
+ * N x H x W x C (C = 1 or 3), C order; labels: one integer per image. No canonical test split.
+ */
+export const npySource = defineSource({
+  name: 'npy',
+  description: 'NumPy arrays: images.npy + labels.npy, or one .npz holding images and labels',
+  pathsSchema: z
+    .object({
+      images: z.string().min(1).optional(),
+      labels: z.string().min(1).optional(),
+      file: z.string().min(1).optional(),
+      /** Class names, index = label; default '0'..'<max label>'. A label outside them is malformed. */
+      classes: z.array(z.string().min(1)).min(2).max(256).optional(),
+    })
+    .strict()
+    .refine((p) => (p.file === undefined ? p.images !== undefined && p.labels !== undefined : p.images === undefined && p.labels === undefined), {
+      message: 'give either images and labels (.npy files) or file (an .npz)',
+    }),
+  load(paths, ctx) {
+    const files: string[] = [];
+    let images: NpyArray;
+    let labels: NpyArray;
+    let imagesName: string;
+    let labelsName: string;
+    if (paths.file) {
+      const input = readInputFile(paths.file, '.npz archive');
+      files.push(input.fingerprint);
+      const arrays = readNpz(input.bytes, paths.file);
+      imagesName = `${paths.file}:${NPZ_IMAGES}`;
+      labelsName = `${paths.file}:${NPZ_LABELS}`;
+      images = parseNpy(arrays.images, imagesName, 'images');
+      labels = parseNpy(arrays.labels, labelsName, 'labels');
+      ctx.onFile?.(paths.file, 1, 1);
+    } else {
+      imagesName = paths.images!;
+      labelsName = paths.labels!;
+      const imageFile = readInputFile(imagesName, 'images .npy');
+      const labelFile = readInputFile(labelsName, 'labels .npy');
+      files.push(imageFile.fingerprint, labelFile.fingerprint);
+      images = parseNpy(imageFile.bytes, imagesName, 'images');
+      labels = parseNpy(labelFile.bytes, labelsName, 'labels');
+      ctx.onFile?.(labelsName, 2, 2);
+    }
+    const shape = checkImages(images, imagesName);
+    const count = images.shape[0];
+    const labelValues = readLabels(labels, labelsName, count, imagesName);
+    const maxLabel = labelValues.reduce((m, v) => Math.max(m, v), 0);
+    if (!paths.classes && maxLabel > 255) {
+      throw new InvalidInputError(`labels: the largest label is ${maxLabel}; at most 256 classes (0..255) are supported`, { file: labelsName });
+    }
+    const classNames = paths.classes ?? Array.from({ length: Math.max(2, maxLabel + 1) }, (_, i) => String(i));
+    // Machine-independent name in the manifest: the artifact's hash must not depend on folders.
+    const train = collect(images.data, labelValues, shape.height * shape.width * shape.channels, classNames.length, path.basename(labelsName), ctx);
+    return {
+      name: 'npy',
+      version: `files-sha256:${sha256Hex(files.join('\n')).slice(0, 16)}`,
+      description: `NumPy arrays: images ${dtypeName(images)} (${images.shape.join(', ')}), labels ${dtypeName(labels)} (${labels.shape.join(', ')})`,
+      files,
+      shape,
+      channelNames: shape.channels === 1 ? ['grey'] : ['r', 'g', 'b'],
+      classNames,
+      train,
+      defaultTestFraction: 0.2,
+      examined: count,
+    };
+  },
+});
+
+function readNpz(bytes: Uint8Array, file: string): { images: Uint8Array; labels: Uint8Array } {
+  const names: string[] = [];
+  let entries: Record<string, Uint8Array>;
+  try {
+    entries = unzipSync(bytes, {
+      filter: (f) => {
+        names.push(f.name);
+        return f.name === NPZ_IMAGES || f.name === NPZ_LABELS;
+      },
+    });
+  } catch (e) {
+    throw new InvalidInputError(`not a readable .npz (zip) archive: ${(e as Error).message}`, { file }, 'save with numpy.savez(path, images=x, labels=y)');
+  }
+  const missing = [NPZ_IMAGES, NPZ_LABELS].filter((n) => !entries[n]);
+  if (missing.length > 0) {
+    throw new InvalidInputError(
+      `the archive lacks ${missing.join(' and ')}; it holds ${names.length > 0 ? names.join(', ') : 'nothing'}`,
+      { file },
+      'name the arrays: numpy.savez(path, images=x, labels=y)',
+    );
+  }
+  return { images: entries[NPZ_IMAGES], labels: entries[NPZ_LABELS] };
+}
+
+function checkImages(a: NpyArray, file: string): { height: number; width: number; channels: number } {
+  const fail = (message: string, hint?: string): never => {
+    throw new InvalidInputError(`images: ${message}`, { file }, hint);
+  };
+  if (a.kind !== 'u' || a.itemSize !== 1) {
+    fail(
+      `dtype is ${dtypeName(a)}, expected uint8 ('|u1') pixels 0..255`,
+      a.kind === 'f' ? 'for floats in [0, 1]: numpy.save(path, (x * 255).round().astype(numpy.uint8))' : 'convert with x.astype(numpy.uint8) after checking the range',
+    );
+  }
+  const rank = a.shape.length;
+  if (rank !== 3 && rank !== 4) {
+    fail(`shape (${a.shape.join(', ')}) has rank ${rank}; expected N x H x W or N x H x W x C`, rank === 2 ? 'reshape flat images: x.reshape(n, height, width)' : undefined);
+  }
+  const [count, height, width, channels = 1] = a.shape;
+  if (channels !== 1 && channels !== 3) fail(`${channels} channels in shape (${a.shape.join(', ')}); expected 1 (grey) or 3 (RGB), channels last`);
+  if (height === 0 || width === 0) fail(`shape (${a.shape.join(', ')}) has an empty image dimension`);
+  if (count === 0) fail('holds no image');
+  if (a.fortranOrder) fail('is stored in Fortran order', 'save a C-ordered copy: numpy.save(path, numpy.ascontiguousarray(x))');
+  return { height, width, channels };
+}
+
+function readLabels(a: NpyArray, file: string, count: number, imagesFile: string): number[] {
+  const fail = (message: string, hint?: string): never => {
+    throw new InvalidInputError(`labels: ${message}`, { file }, hint);
+  };
+  if ((a.kind !== 'u' && a.kind !== 'i') || ![1, 2, 4, 8].includes(a.itemSize)) {
+    fail(`dtype is ${dtypeName(a)}, expected an integer class index per image`, 'save labels with y.astype(numpy.int64)');
+  }
+  const rank = a.shape.length;
+  if (!(rank === 1 || (rank === 2 && a.shape[1] === 1))) fail(`shape (${a.shape.join(', ')}); expected (N,) or (N, 1)`);
+  if (a.shape[0] !== count) fail(`${a.shape[0]} labels for ${count} images in ${imagesFile}; expected one label per image`);
+  const view = new DataView(a.data.buffer, a.data.byteOffset, a.data.byteLength);
+  return Array.from({ length: count }, (_, i) => integerAt(a, view, i));
+}
+
+function collect(pixels: Uint8Array, labels: number[], imageSize: number, classCount: number, labelsName: string, ctx: SourceLoadContext): RecordSet {
+  const valid = (v: number): boolean => v >= 0 && v < classCount;
+  // The usual case keeps the file's pixels as they are: no copy of the array.
+  if (labels.every(valid)) return { count: labels.length, images: pixels, labels: Uint8Array.from(labels) };
+  const builder = new RecordSetBuilder(imageSize, labels.length);
+  labels.forEach((v, i) => {
+    if (!valid(v)) {
+      ctx.malformed.add(labelsName, i, `label ${v} is outside the ${classCount} classes (0..${classCount - 1})`);
+      return;
+    }
+    builder.next().set(pixels.subarray(i * imageSize, (i + 1) * imageSize));
+    builder.commit(v);
+  });
+  return builder.finish();
+}

@@ -1,0 +1,1 @@
+module.exports = { ...require('../../configs/jest.preset.js'), rootDir: __dirname };
