@@ -115,7 +115,7 @@ describe('shipped pipelines through the real CLI', () => {
 
     // Both runs are recorded; `report --run` rebuilds the report of either from its record.
     const recorded = JSON.parse(cbnn(['exp', 'list', '--store', store, '--json']).stdout).runs;
-    expect(recorded.map((r: { id: string; counts: { executed: number } }) => [r.id, r.counts.executed])).toEqual([[secondId, 0], [summary.runId, 10]]);
+    expect(recorded.map((r: { id: string; counts: { executed: number } }) => [r.id, r.counts.executed])).toEqual([[secondId, 0], [summary.runId, summary.executed]]);
     const byRun = cbnn(['report', '--run', summary.runId, '--store', store, '--out', path.join(store, 'first.html')]);
     expect(byRun.code).toBe(0);
     expect(fs.readFileSync(path.join(store, 'first.html'), 'utf8')).toContain(`id="report-run">${summary.runId}<`);
