@@ -38,7 +38,17 @@ export default [
             // format subpaths (the producers own the contracts), and bench's.
             layer('scope:report', ['scope:core', 'scope:kernels', 'scope:train', 'scope:analysis', 'scope:bench']),
             layer('scope:deploy', ['scope:core', 'scope:kernels']),
-            layer('scope:app', ['scope:core', 'scope:pipeline', 'scope:data', 'scope:kernels', 'scope:train', 'scope:analysis', 'scope:bench', 'scope:report', 'scope:deploy']),
+            layer('scope:app', [
+              'scope:core',
+              'scope:pipeline',
+              'scope:data',
+              'scope:kernels',
+              'scope:train',
+              'scope:analysis',
+              'scope:bench',
+              'scope:report',
+              'scope:deploy',
+            ]),
           ],
         },
       ],

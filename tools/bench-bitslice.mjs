@@ -37,7 +37,12 @@ const manifest = bitslice.buildDataset(outDir, { source: 'fashion-mnist', seed: 
 const buildSeconds = Number(process.hrtime.bigint() - t) / 1e9;
 const buildRss = rssMB();
 const { train, validation, test } = manifest.splits;
-console.log(`node ${process.version}, ${os.cpus().length} cpus (${os.cpus()[0]?.model ?? '?'}), load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+console.log(
+  `node ${process.version}, ${os.cpus().length} cpus (${os.cpus()[0]?.model ?? '?'}), load average ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
+);
 console.log(`build fashion-mnist artifact: ${buildSeconds.toFixed(2)} s, peak RSS ${buildRss.toFixed(0)} MB (process start ${startRss.toFixed(0)} MB)`);
 console.log(`  train ${train.count}, validation ${validation.count}, test ${test.count}, malformed ${manifest.malformed.count}; ${outDir}`);
 

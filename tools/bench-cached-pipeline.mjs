@@ -47,6 +47,8 @@ for (let i = 0; i < repeats; i++) {
 for (const side of sides) {
   const times = side.times.sort((a, b) => a - b);
   const median = times[Math.floor(times.length / 2)];
-  console.log(`${path.relative(process.cwd(), side.cli)}: fully cached run of ${stages} stages: median ${median.toFixed(0)} ms (min ${times[0].toFixed(0)}, max ${times.at(-1).toFixed(0)}, n=${repeats}) — target < 1000 ms: ${median < 1000 ? 'met' : 'NOT met'}`);
+  console.log(
+    `${path.relative(process.cwd(), side.cli)}: fully cached run of ${stages} stages: median ${median.toFixed(0)} ms (min ${times[0].toFixed(0)}, max ${times.at(-1).toFixed(0)}, n=${repeats}) — target < 1000 ms: ${median < 1000 ? 'met' : 'NOT met'}`,
+  );
 }
 fs.rmSync(dir, { recursive: true, force: true });

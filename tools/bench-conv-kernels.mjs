@@ -75,4 +75,16 @@ for (const [size, channels] of shapes) {
   }
   tf.dispose([x, dy, w]);
 }
-console.log(JSON.stringify({ bench: 'conv-kernels', sides: 'tfjs-wasm 4.22 (XNNPACK, 1 thread) vs onnxruntime-node 1.30.0 (MLAS, 1 thread)', reps, rows, loadavg: os.loadavg().map((l) => Number(l.toFixed(2))) }, null, 2));
+console.log(
+  JSON.stringify(
+    {
+      bench: 'conv-kernels',
+      sides: 'tfjs-wasm 4.22 (XNNPACK, 1 thread) vs onnxruntime-node 1.30.0 (MLAS, 1 thread)',
+      reps,
+      rows,
+      loadavg: os.loadavg().map((l) => Number(l.toFixed(2))),
+    },
+    null,
+    2,
+  ),
+);

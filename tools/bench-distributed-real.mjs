@@ -45,12 +45,13 @@ if (pinned === yaml) throw new Error('could not find the search stage in pipelin
 fs.writeFileSync(path.join(work, 'mnist.yaml'), pinned);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const freePort = () => new Promise((resolve) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => {
-    const { port } = s.address();
-    s.close(() => resolve(port));
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
   });
-});
 /** CPU seconds of this process's exited, waited-for descendants (utime + stime of children). */
 const childCpu = () => {
   const fields = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
@@ -69,7 +70,12 @@ function cli(argv, { quiet = true } = {}) {
   return { child, done, stderr: () => stderr };
 }
 
-console.log(`node ${process.version}, ${os.availableParallelism()} cores (${os.cpus()[0]?.model}), load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; shared with other work, so contended`);
+console.log(
+  `node ${process.version}, ${os.availableParallelism()} cores (${os.cpus()[0]?.model}), load average ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}; shared with other work, so contended`,
+);
 const seed = path.join(work, 'seed-store');
 if (!fs.existsSync(path.join(seed, 'ready'))) {
   const t = Date.now();
@@ -88,7 +94,10 @@ await sleep(500);
 function candidateDigests(store) {
   const out = path.join(store, 'out');
   const digests = {};
-  for (const id of fs.readdirSync(out).filter((d) => d.startsWith('search-')).sort()) {
+  for (const id of fs
+    .readdirSync(out)
+    .filter((d) => d.startsWith('search-'))
+    .sort()) {
     const hash = createHash('sha256');
     const model = createHash('sha256');
     const walk = (rel) => {
@@ -164,7 +173,9 @@ try {
     for (const c of results) {
       const res = await runConfig(c);
       c.runs.push(res);
-      process.stderr.write(`${c.label}: repeat ${r + 1}/${REPEATS}: wall ${res.wallS.toFixed(1)} s, CPU ${res.cpuS.toFixed(1)} s (${(res.cpuS / res.wallS).toFixed(2)} cores), stages at once ${c.kind === 'local' ? res.concurrency.toFixed(2) : 'n/a'}, ran ${res.ran.join(' ')}, threads ${res.threads.join(',')}\n`);
+      process.stderr.write(
+        `${c.label}: repeat ${r + 1}/${REPEATS}: wall ${res.wallS.toFixed(1)} s, CPU ${res.cpuS.toFixed(1)} s (${(res.cpuS / res.wallS).toFixed(2)} cores), stages at once ${c.kind === 'local' ? res.concurrency.toFixed(2) : 'n/a'}, ran ${res.ran.join(' ')}, threads ${res.threads.join(',')}\n`,
+      );
     }
   }
 } finally {
@@ -176,7 +187,9 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const cell = (xs) => (xs.length > 1 ? `${median(xs).toFixed(1)} s (${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)})` : `${xs[0].toFixed(1)} s`);
-console.log(`\nsearch of pipelines/mnist.yaml: 4 train.bnn candidates (vgg-small w 0.22/0.19 x plan planes / one more), ${SEARCH_EPOCHS} epoch(s), threads: 1 each; ${REPEATS > 1 ? `median (min-max) of ${REPEATS}` : '1 run each'}`);
+console.log(
+  `\nsearch of pipelines/mnist.yaml: 4 train.bnn candidates (vgg-small w 0.22/0.19 x plan planes / one more), ${SEARCH_EPOCHS} epoch(s), threads: 1 each; ${REPEATS > 1 ? `median (min-max) of ${REPEATS}` : '1 run each'}`,
+);
 console.log('\n| executor | wall | CPU seconds | cores we got (CPU / wall) | stages at once |\n| --- | --- | --- | --- | --- |');
 for (const c of configs.map((k) => results.find((r) => r.label === k.label))) {
   const ratio = (f) => median(c.runs.map(f)).toFixed(2);

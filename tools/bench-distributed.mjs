@@ -35,12 +35,13 @@ const STAGE_MS = opt('stage-ms', 2000);
 const REPEATS = opt('repeats', 3);
 const JSON_OUT = args.includes('--json');
 
-const freePort = () => new Promise((resolve) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => {
-    const port = s.address().port;
-    s.close(() => resolve(port));
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = s.address().port;
+      s.close(() => resolve(port));
+    });
   });
-});
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -51,12 +52,17 @@ const stats = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-bench-dist-'));
 const spin = path.join(work, 'spin.js');
 // Burn CPU for the given ms, then write a result that depends on the candidate only.
-fs.writeFileSync(spin, `const [ms, name, out] = process.argv.slice(2);
+fs.writeFileSync(
+  spin,
+  `const [ms, name, out] = process.argv.slice(2);
 const end = Date.now() + Number(ms); let x = 0;
 while (Date.now() < end) for (let i = 0; i < 1e5; i++) x = (x * 31 + i) >>> 0;
-require('fs').writeFileSync(out + '/result.txt', 'candidate ' + name + '\\n');\n`);
+require('fs').writeFileSync(out + '/result.txt', 'candidate ' + name + '\\n');\n`,
+);
 const pipelineFile = path.join(work, 'sweep.yaml');
-fs.writeFileSync(pipelineFile, `name: sweep
+fs.writeFileSync(
+  pipelineFile,
+  `name: sweep
 params: { salt: 0 }
 stages:
   candidate:
@@ -67,7 +73,8 @@ stages:
   pick:
     cmd: "ls \${inputs.all} > \${outDir}/picked.txt"
     needs: { all: "candidate[*]" }
-`);
+`,
+);
 const registry = core.createStageRegistry([]);
 
 const port = await freePort();
@@ -115,7 +122,15 @@ async function runOnce(config) {
   const s = await p.runPipeline(pipeline, { store, executor, jobs: 64 });
   const wallMs = Date.now() - t0;
   await executor.close();
-  await Promise.all(workers.map((w) => new Promise((r) => { w.child.once('exit', r); w.child.kill('SIGTERM'); })));
+  await Promise.all(
+    workers.map(
+      (w) =>
+        new Promise((r) => {
+          w.child.once('exit', r);
+          w.child.kill('SIGTERM');
+        }),
+    ),
+  );
   if (!s.ok) throw new Error(`bullmq run failed: ${JSON.stringify(s.outcomes.filter((o) => o.status !== 'ran'))}`);
   return { wallMs, timings: executor.timings };
 }
@@ -158,13 +173,15 @@ try {
       timings.push(...t);
       if (!JSON_OUT) process.stderr.write(`${c.label}: run ${r + 1}/${REPEATS} ${wallMs} ms\n`);
     }
-    const overhead = timings.length ? {
-      readyToStartedMs: stats(timings.map((t) => t.startedAt - t.queuedAt)),
-      dispatchMs: stats(dispatchLatencies(timings)),
-      commitMs: stats(timings.map((t) => t.commitMs)),
-      resultLatencyMs: stats(timings.map((t) => t.seenAt - (t.startedAt + t.ranMs + t.commitMs))),
-      stageRunMs: stats(timings.map((t) => t.ranMs)),
-    } : undefined;
+    const overhead = timings.length
+      ? {
+          readyToStartedMs: stats(timings.map((t) => t.startedAt - t.queuedAt)),
+          dispatchMs: stats(dispatchLatencies(timings)),
+          commitMs: stats(timings.map((t) => t.commitMs)),
+          resultLatencyMs: stats(timings.map((t) => t.seenAt - (t.startedAt + t.ranMs + t.commitMs))),
+          stageRunMs: stats(timings.map((t) => t.ranMs)),
+        }
+      : undefined;
     results.push({ ...c, wallMs: stats(walls), overhead });
   }
 } finally {
@@ -184,10 +201,15 @@ if (JSON_OUT) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
 else {
   const f = (s) => `${(s.median / 1000).toFixed(2)} s (${(s.min / 1000).toFixed(2)}-${(s.max / 1000).toFixed(2)})`;
   const g = (s) => `${s.median.toFixed(0)} ms (${s.min.toFixed(0)}-${s.max.toFixed(0)})`;
-  console.log(`\nsweep: ${STAGES} CPU-bound candidates of ${STAGE_MS} ms + 1 collecting stage; ${report.machine.cores} cores (${report.machine.cpu}), node ${process.version}; median (min-max) of ${REPEATS}`);
+  console.log(
+    `\nsweep: ${STAGES} CPU-bound candidates of ${STAGE_MS} ms + 1 collecting stage; ${report.machine.cores} cores (${report.machine.cpu}), node ${process.version}; median (min-max) of ${REPEATS}`,
+  );
   for (const r of results) {
     console.log(`  ${r.label.padEnd(26)} wall ${f(r.wallMs)}`);
-    if (r.overhead) console.log(`    per job: dispatch ${g(r.overhead.dispatchMs)}, ready->started incl. waiting for a worker ${g(r.overhead.readyToStartedMs)}, commit ${g(r.overhead.commitMs)}, result latency ${g(r.overhead.resultLatencyMs)}, stage ${g(r.overhead.stageRunMs)}`);
+    if (r.overhead)
+      console.log(
+        `    per job: dispatch ${g(r.overhead.dispatchMs)}, ready->started incl. waiting for a worker ${g(r.overhead.readyToStartedMs)}, commit ${g(r.overhead.commitMs)}, result latency ${g(r.overhead.resultLatencyMs)}, stage ${g(r.overhead.stageRunMs)}`,
+      );
   }
   console.log(`  speedup, 2 workers vs 1: ${speedup.toFixed(2)}x`);
 }

@@ -35,27 +35,90 @@ function record(i) {
   const started = new Date(Date.UTC(2026, 10, 1) + i * 600_000);
   const width = [0.5, 0.35, 0.25][i % 3];
   const lr = [0.01, 0.005, 0.02, 0.001][i % 4];
-  const params = { source: 'mnist', arch: 'vgg-small', width, epochs: 12 + (i % 5), fpEpochs: 6, searchEpochs: 16, batchSize: 64, learningRate: lr, schedule: 'one-cycle', budget: 1, repeats: 5, planMode: 'zero', searchWidths: [0.22, 0.19], benchRuns: 10 };
+  const params = {
+    source: 'mnist',
+    arch: 'vgg-small',
+    width,
+    epochs: 12 + (i % 5),
+    fpEpochs: 6,
+    searchEpochs: 16,
+    batchSize: 64,
+    learningRate: lr,
+    schedule: 'one-cycle',
+    budget: 1,
+    repeats: 5,
+    planMode: 'zero',
+    searchWidths: [0.22, 0.19],
+    benchRuns: 10,
+  };
   const search = [];
   for (const w of [1, 0.75, 0.5, 0.35, 0.25, 0.19]) for (const d of [0, 1]) search.push(`search-w${w}-d${d}`);
   const ids = ['data', 'baseline', 'fp', 'sensitivity', 'plan', ...search, 'select', 'bench', 'report'];
   const stages = ids.map((id, k) => {
     const cached = i % 2 === 1 && k < 10;
-    const material = { kind: 'handler', handler: `h.${id.split('-')[0]}`, version: 1, params: { width, epochs: params.epochs, learningRate: lr, batchSize: 64, schedule: 'one-cycle' }, inputs: k ? { dataset: hash(`d${i % 7}`), model: hash(`m${i}`) } : {}, deps: {}, seed: 1 + (i % 3) };
-    const metrics = id === 'report'
-      ? { summary: '| model | planes | width | test accuracy |\n'.repeat(40), htmlBytes: 877000 + i, inputs: 'dataset,sensitivity,plan,search,bench,baseline,fp' }
-      : { validationAccuracy: 0.9 + ((i * 7 + k) % 90) / 1000, testAccuracy: 0.9 + ((i * 3 + k) % 90) / 1000, bestEpoch: 1 + (i % 12), backend: 'wasm', threads: 1, samplesPerSecond: 150 + (i % 50), binaryParams: 55424 * (k + 1), floatParams: 488 + k };
-    return { id, stage: id.split('-')[0], handler: material.handler, matrix: id.startsWith('search') ? { width, dropExtra: k % 2 } : undefined, needs: k ? { dataset: ['data'] } : {}, status: cached ? 'cached' : 'ran', key: hash(`k${i}-${k}`), material, wallSeconds: cached ? 0.01 : 30 + k, cpuSeconds: cached ? undefined : 55 + k, attempts: cached ? 0 : 1, output: hash(`o${i}-${k}`), log: hash(`l${i}-${k}`), metrics };
+    const material = {
+      kind: 'handler',
+      handler: `h.${id.split('-')[0]}`,
+      version: 1,
+      params: { width, epochs: params.epochs, learningRate: lr, batchSize: 64, schedule: 'one-cycle' },
+      inputs: k ? { dataset: hash(`d${i % 7}`), model: hash(`m${i}`) } : {},
+      deps: {},
+      seed: 1 + (i % 3),
+    };
+    const metrics =
+      id === 'report'
+        ? {
+            summary: '| model | planes | width | test accuracy |\n'.repeat(40),
+            htmlBytes: 877000 + i,
+            inputs: 'dataset,sensitivity,plan,search,bench,baseline,fp',
+          }
+        : {
+            validationAccuracy: 0.9 + ((i * 7 + k) % 90) / 1000,
+            testAccuracy: 0.9 + ((i * 3 + k) % 90) / 1000,
+            bestEpoch: 1 + (i % 12),
+            backend: 'wasm',
+            threads: 1,
+            samplesPerSecond: 150 + (i % 50),
+            binaryParams: 55424 * (k + 1),
+            floatParams: 488 + k,
+          };
+    return {
+      id,
+      stage: id.split('-')[0],
+      handler: material.handler,
+      matrix: id.startsWith('search') ? { width, dropExtra: k % 2 } : undefined,
+      needs: k ? { dataset: ['data'] } : {},
+      status: cached ? 'cached' : 'ran',
+      key: hash(`k${i}-${k}`),
+      material,
+      wallSeconds: cached ? 0.01 : 30 + k,
+      cpuSeconds: cached ? undefined : 55 + k,
+      attempts: cached ? 0 : 1,
+      output: hash(`o${i}-${k}`),
+      log: hash(`l${i}-${k}`),
+      metrics,
+    };
   });
   const id = `${started.toISOString().slice(0, 10).replace(/-/g, '')}-${started.toISOString().slice(11, 19).replace(/:/g, '')}-${(i & 0xffff).toString(16).padStart(4, '0')}`;
   return {
-    format: records.RECORDED_RUN_FORMAT, id, name: i % 10 === 0 ? `exp-${i}` : undefined,
+    format: records.RECORDED_RUN_FORMAT,
+    id,
+    name: i % 10 === 0 ? `exp-${i}` : undefined,
     pipeline: { name: 'mnist', file: '/work/project/pipelines/mnist.yaml', hash: hash(`p${i % 3}`) },
-    params, command: `cbnn run pipelines/mnist.yaml --set width=${width}`, git: { commit: hash(`g${i % 9}`).slice(0, 40), dirty: i % 4 === 0 },
-    startedAt: started.toISOString(), endedAt: new Date(started.getTime() + 1_200_000).toISOString(), durationMs: 1_200_000, status: i % 17 === 0 ? 'failed' : 'ok', complete: i % 17 !== 0, exitCode: i % 17 === 0 ? 4 : 0,
+    params,
+    command: `cbnn run pipelines/mnist.yaml --set width=${width}`,
+    git: { commit: hash(`g${i % 9}`).slice(0, 40), dirty: i % 4 === 0 },
+    startedAt: started.toISOString(),
+    endedAt: new Date(started.getTime() + 1_200_000).toISOString(),
+    durationMs: 1_200_000,
+    status: i % 17 === 0 ? 'failed' : 'ok',
+    complete: i % 17 !== 0,
+    exitCode: i % 17 === 0 ? 4 : 0,
     counts: { executed: 21, cached: 0, failed: 0, skipped: 0 },
     machine: { hostname: 'bench', cpu: 'AMD EPYC', cores: 2, os: 'Linux 6 x64', node: process.version },
-    executor: { name: 'local', jobs: 2, workers: [] }, store, stages,
+    executor: { name: 'local', jobs: 2, workers: [] },
+    store,
+    stages,
   };
 }
 
@@ -84,7 +147,10 @@ const inProcess = () => {
   const { runs } = records.readRunRecords(store);
   const t = records.buildRunTable(runs);
   const names = t.columns.map((c) => c.name);
-  const text = renderTable(['id', 'name', 'started', 'status', ...names], t.rows.map(({ run, values }) => [run.id, run.name ?? '', run.startedAt, run.status, ...names.map((n) => textCell(values[n]))]));
+  const text = renderTable(
+    ['id', 'name', 'started', 'status', ...names],
+    t.rows.map(({ run, values }) => [run.id, run.name ?? '', run.startedAt, run.status, ...names.map((n) => textCell(values[n]))]),
+  );
   return { ms: Number(process.hrtime.bigint() - t0) / 1e6, rows: t.rows.length, columns: names.length, chars: text.length };
 };
 
@@ -113,7 +179,9 @@ console.log(fmt(`cbnn exp show, whole process, ${count} runs`, show) + ` — tar
 console.log(fmt('cbnn exp show --only-changed --metrics select.*,baseline.testAccuracy, whole process', onlyChanged));
 console.log(fmt('cbnn --help, whole process (CLI start-up alone)', help));
 if (cpu.show.length) {
-  console.log(fmt(`CPU time (user + system) of cbnn exp show, ${count} runs`, cpu.show) + ` — target < 500 ms: ${stat(cpu.show).median < 500 ? 'met' : 'NOT met'}`);
+  console.log(
+    fmt(`CPU time (user + system) of cbnn exp show, ${count} runs`, cpu.show) + ` — target < 500 ms: ${stat(cpu.show).median < 500 ? 'met' : 'NOT met'}`,
+  );
   console.log(fmt('CPU time of cbnn --help', cpu.help));
 }
 console.log(fmt('in-process: read + validate records, build and render the table', inproc));

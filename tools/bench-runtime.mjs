@@ -29,7 +29,9 @@ const flag = (name) => {
 };
 const list = (name) => flag(name)?.split(',').map(Number);
 const usage = (message) => {
-  console.error(`bench-runtime: ${message}\nusage: node tools/bench-runtime.mjs --dataset D --compact C --baseline B --fp F [--out DIR] [--runs N] [--warmup N] [--batches 1,64,256] [--threads 1,2] [--max-images N] [--engine wasm|reference] [--no-tfjs] [--no-onnx] [--quick]`);
+  console.error(
+    `bench-runtime: ${message}\nusage: node tools/bench-runtime.mjs --dataset D --compact C --baseline B --fp F [--out DIR] [--runs N] [--warmup N] [--batches 1,64,256] [--threads 1,2] [--max-images N] [--engine wasm|reference] [--no-tfjs] [--no-onnx] [--quick]`,
+  );
   process.exit(2);
 };
 
@@ -80,7 +82,12 @@ async function writeStandIns(dir) {
     if (!fs.existsSync(path.join(d, 'model-info.json'))) await write(d);
     args.push(`--${name}`, d);
   };
-  await make('compact', (d) => bench.writeStandInBnn({ ...base, dir: d, width: Number(flag('--compact-width') ?? 0.5), seed: 11 }, Object.fromEntries(m.channelNames.map((c) => [c, all.slice(0, planes)]))));
+  await make('compact', (d) =>
+    bench.writeStandInBnn(
+      { ...base, dir: d, width: Number(flag('--compact-width') ?? 0.5), seed: 11 },
+      Object.fromEntries(m.channelNames.map((c) => [c, all.slice(0, planes)])),
+    ),
+  );
   await make('baseline', (d) => bench.writeStandInBnn({ ...base, dir: d, width: 1, seed: 12 }, Object.fromEntries(m.channelNames.map((c) => [c, all]))));
   await make('fp', (d) => bench.writeStandInFp({ ...base, dir: d, width: 1, seed: 13 }));
   if (!flag('--dataset')) args.push('--dataset', datasetDir);
@@ -91,7 +98,9 @@ try {
   const result = await runRuntimeBenchmark({ ...input, logger, progress: { update: (p) => p.message && process.stderr.write(`\r${p.message}   `) } }, params);
   process.stderr.write('\n');
   console.log(fs.readFileSync(path.join(input.outDir, 'bench.md'), 'utf8'));
-  console.error(`bench-runtime: ${result.rows.length} rows, ${result.ratios.length} ratios -> ${path.relative(process.cwd(), input.outDir) || '.'}/bench.json, bench.md`);
+  console.error(
+    `bench-runtime: ${result.rows.length} rows, ${result.ratios.length} ratios -> ${path.relative(process.cwd(), input.outDir) || '.'}/bench.json, bench.md`,
+  );
 } catch (e) {
   console.error(`bench-runtime: ${isCbnnError(e) ? e.userMessage() : e.stack}`);
   process.exit(isCbnnError(e) ? e.exitCode : 1);

@@ -15,9 +15,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, a, i, all) => (a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), []),
-);
+const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, a, i, all) => (a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), []));
 const widths = (args.widths ?? '0.5,0.25').split(',').map(Number);
 const rounds = Number(args.rounds ?? 2);
 const threads = Number(args.threads ?? 2);
@@ -32,9 +30,33 @@ function runJson(cmd, argv) {
 }
 
 const cbnn = (width) =>
-  runJson(process.execPath, [path.join(root, 'tools/bench-train.mjs'), '--width', String(width), '--batch', String(batch), '--steps', String(steps), '--threads', String(threads), '--backend', 'wasm', '--kernels', kernels]);
+  runJson(process.execPath, [
+    path.join(root, 'tools/bench-train.mjs'),
+    '--width',
+    String(width),
+    '--batch',
+    String(batch),
+    '--steps',
+    String(steps),
+    '--threads',
+    String(threads),
+    '--backend',
+    'wasm',
+    '--kernels',
+    kernels,
+  ]);
 const torch = (width) =>
-  runJson(python, [path.join(root, 'tools/bench-train-pytorch.py'), '--width', String(width), '--batch', String(batch), '--steps', String(steps), '--threads', String(threads)]);
+  runJson(python, [
+    path.join(root, 'tools/bench-train-pytorch.py'),
+    '--width',
+    String(width),
+    '--batch',
+    String(batch),
+    '--steps',
+    String(steps),
+    '--threads',
+    String(threads),
+  ]);
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -58,7 +80,9 @@ for (const width of widths) {
       cbnnRuntime: c.backend + `, ${c.threads} threads, ${c.shards} gradient shards`,
       pytorchRuntime: t.runtime,
     });
-    process.stderr.write(`w=${width} round ${r + 1}/${rounds}: cbnn ${c.samplesPerSecond.median} vs PyTorch ${t.samplesPerSecond.median} samples/s (${pairs.at(-1).ratio}x), CPU s/step ${c.cpuSecondsPerStep} vs ${t.cpuSecondsPerStep}\n`);
+    process.stderr.write(
+      `w=${width} round ${r + 1}/${rounds}: cbnn ${c.samplesPerSecond.median} vs PyTorch ${t.samplesPerSecond.median} samples/s (${pairs.at(-1).ratio}x), CPU s/step ${c.cpuSecondsPerStep} vs ${t.cpuSecondsPerStep}\n`,
+    );
   }
   results.push({
     model: `vgg-small binary w=${width}, 28x28x8 planes, batch ${batch}`,
@@ -66,7 +90,11 @@ for (const width of widths) {
     cbnn: pairs[0].cbnnRuntime,
     pytorch: pairs[0].pytorchRuntime,
     ratio: { median: round2(median(pairs.map((p) => p.ratio))), min: Math.min(...pairs.map((p) => p.ratio)), max: Math.max(...pairs.map((p) => p.ratio)) },
-    cpuRatio: { median: round2(median(pairs.map((p) => p.cpuRatio))), min: Math.min(...pairs.map((p) => p.cpuRatio)), max: Math.max(...pairs.map((p) => p.cpuRatio)) },
+    cpuRatio: {
+      median: round2(median(pairs.map((p) => p.cpuRatio))),
+      min: Math.min(...pairs.map((p) => p.cpuRatio)),
+      max: Math.max(...pairs.map((p) => p.cpuRatio)),
+    },
     rounds: pairs,
   });
 }
@@ -78,4 +106,6 @@ for (const r of results) {
   const t = r.rounds.map((p) => p.pytorch.samplesPerSecond).join('/');
   console.log(`${w.padEnd(6)} ${c.padEnd(15)} ${t.padEnd(18)} ${String(r.ratio.median).padEnd(13)} ${r.cpuRatio.median}`);
 }
-console.log(JSON.stringify({ bench: 'train-vs-pytorch', date: new Date().toISOString(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, results }, null, 2));
+console.log(
+  JSON.stringify({ bench: 'train-vs-pytorch', date: new Date().toISOString(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, results }, null, 2),
+);

@@ -19,9 +19,7 @@ const tf = require('@tensorflow/tfjs');
 const train = require(path.join(root, 'packages/train/dist/index.js'));
 const { createRng } = require(path.join(root, 'packages/core/dist/index.js'));
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, a, i, all) => (a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), []),
-);
+const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, a, i, all) => (a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), []));
 const width = Number(args.width ?? 0.5);
 const batch = Number(args.batch ?? 256);
 const steps = Number(args.steps ?? 5);
@@ -36,7 +34,15 @@ const spec = { arch, width, inputShape, classes: 10, firstLayer: 'binary', seed:
 const model = train.buildBinaryModel(spec);
 const shards = Number(args.shards ?? 2);
 const threads = train.trainingThreads({ threads: requestedThreads, shards, replica: { kind: 'bnn', spec } });
-const parallel = await train.DataParallelTrainer.start({ threads, shards, inputShape, classes: 10, replica: { kind: 'bnn', spec }, backend: backend.name, gradientKernels });
+const parallel = await train.DataParallelTrainer.start({
+  threads,
+  shards,
+  inputShape,
+  classes: 10,
+  replica: { kind: 'bnn', spec },
+  backend: backend.name,
+  gradientKernels,
+});
 const rng = createRng(1);
 const x = Float32Array.from({ length: batch * 28 * 28 * 8 }, () => (rng.nextFloat() < 0.5 ? -1 : 1));
 const labels = Uint8Array.from({ length: batch }, () => rng.int(10));

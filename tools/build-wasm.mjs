@@ -19,13 +19,18 @@ const asc = await import(pathToFileURL(ascEntry).href);
 fs.mkdirSync(path.dirname(outFile), { recursive: true });
 const args = [
   path.relative(kernelsDir, source),
-  '--outFile', path.relative(kernelsDir, outFile),
-  '--textFile', path.relative(kernelsDir, outFile.replace(/\.wasm$/, '.wat')),
-  '--enable', 'simd',
+  '--outFile',
+  path.relative(kernelsDir, outFile),
+  '--textFile',
+  path.relative(kernelsDir, outFile.replace(/\.wasm$/, '.wat')),
+  '--enable',
+  'simd',
   '-O3',
-  '--runtime', 'stub',
+  '--runtime',
+  'stub',
   '--noAssert',
-  '--initialMemory', '2',
+  '--initialMemory',
+  '2',
 ];
 const cwd = process.cwd();
 process.chdir(kernelsDir);

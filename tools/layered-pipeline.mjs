@@ -7,7 +7,10 @@ export function writeLayeredPipeline(dir, stages) {
   const lines = ['name: bench', 'params:', '  size: 1000', 'stages:'];
   for (let i = 0; i < stages; i++) {
     const needs = i < 5 ? '' : `\n    needs: { a: s${i - 5}, b: s${Math.floor(i / 2)} }`;
-    const body = (i < 5 ? `head -c \${params.size} /dev/zero | tr '\\\\0' x > \${outDir}/v.txt` : `cat \${inputs.a}/v.txt \${inputs.b}/v.txt | head -c 4000 > \${outDir}/v.txt`) + `; echo s${i} >> \${outDir}/v.txt`;
+    const body =
+      (i < 5
+        ? `head -c \${params.size} /dev/zero | tr '\\\\0' x > \${outDir}/v.txt`
+        : `cat \${inputs.a}/v.txt \${inputs.b}/v.txt | head -c 4000 > \${outDir}/v.txt`) + `; echo s${i} >> \${outDir}/v.txt`;
     lines.push(`  s${i}:\n    cmd: ${JSON.stringify(body)}${needs}\n    outs: [v.txt]`);
   }
   const file = path.join(dir, 'bench.yaml');

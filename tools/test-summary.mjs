@@ -4,14 +4,20 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-let passed = 0, failed = 0, skipped = 0, suitesFailed = 0;
+let passed = 0,
+  failed = 0,
+  skipped = 0,
+  suitesFailed = 0;
 const rows = [];
 for (const group of ['packages', 'apps']) {
   for (const name of fs.readdirSync(path.join(root, group)).sort()) {
     const file = path.join(root, group, name, 'test-results.json');
     if (!fs.existsSync(file)) continue;
     const r = JSON.parse(fs.readFileSync(file, 'utf8'));
-    passed += r.passed; failed += r.failed; skipped += r.skipped; suitesFailed += r.suitesFailed;
+    passed += r.passed;
+    failed += r.failed;
+    skipped += r.skipped;
+    suitesFailed += r.suitesFailed;
     rows.push(`  ${`${group}/${name}`.padEnd(24)} ${String(r.passed).padStart(4)} passed ${String(r.failed).padStart(3)} failed`);
   }
 }

@@ -41,15 +41,28 @@ export function resolvePipelineFile(file: string | undefined): string {
   const shown = (f: string): string => path.relative(process.cwd(), f) || f;
   if (st?.isDirectory()) {
     const inside = yamlFiles(abs).map(shown);
-    throw new InvalidInputError(`${shown(abs)} is a folder, not a pipeline file`, {}, inside.length ? `pipelines in it: ${inside.join(', ')}` : 'a pipeline is a YAML file with `name:` and `stages:`');
+    throw new InvalidInputError(
+      `${shown(abs)} is a folder, not a pipeline file`,
+      {},
+      inside.length ? `pipelines in it: ${inside.join(', ')}` : 'a pipeline is a YAML file with `name:` and `stages:`',
+    );
   }
   const candidates = [...new Set([path.dirname(abs), process.cwd(), path.join(process.cwd(), 'pipelines')].flatMap(yamlFiles))];
   const byName = new Map(candidates.map((c) => [shown(c), c]));
   const suggestion =
     didYouMean(shown(abs), byName.keys()) ??
-    didYouMean(path.basename(abs), candidates.map((c) => path.basename(c)), (b) => candidates.filter((c) => path.basename(c) === b).map((c) => `'${shown(c)}'`).join(' or '));
+    didYouMean(
+      path.basename(abs),
+      candidates.map((c) => path.basename(c)),
+      (b) =>
+        candidates
+          .filter((c) => path.basename(c) === b)
+          .map((c) => `'${shown(c)}'`)
+          .join(' or '),
+    );
   const listed = candidates.length ? `pipelines here: ${candidates.map(shown).join(', ')}` : undefined;
-  const byDefault = file === undefined ? `name a pipeline file; the default, ${DEFAULT_PIPELINE}, is looked for in the current folder (the cbnn checkout)` : undefined;
+  const byDefault =
+    file === undefined ? `name a pipeline file; the default, ${DEFAULT_PIPELINE}, is looked for in the current folder (the cbnn checkout)` : undefined;
   throw new InvalidInputError(`no pipeline file ${shown(abs)}`, {}, [byDefault, suggestion, listed].filter(Boolean).join('; ') || undefined);
 }
 

@@ -40,7 +40,9 @@ export async function loadHandler(name: string): Promise<StageHandler | undefine
   const exported = Object.values(await entry.load()).find((v): v is StageHandler => isHandler(v) && v.name === name);
   if (!exported) throw new Error(`package ${entry.pkg} exports no stage handler '${name}' (its descriptor and its handler disagree: rebuild)`);
   if (exported.version !== entry.descriptor.version || exported.params !== entry.descriptor.params) {
-    throw new Error(`package ${entry.pkg}: handler '${name}' does not match its light descriptor (version ${exported.version} vs ${entry.descriptor.version}); build it with defineStage({ ...descriptor, run })`);
+    throw new Error(
+      `package ${entry.pkg}: handler '${name}' does not match its light descriptor (version ${exported.version} vs ${entry.descriptor.version}); build it with defineStage({ ...descriptor, run })`,
+    );
   }
   return exported;
 }

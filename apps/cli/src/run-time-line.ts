@@ -23,6 +23,9 @@ export function runTimeLine(summary: RunSummary, store: ArtifactStore): string {
   const restored = `nothing ran: all ${summary.cached} stage${summary.cached === 1 ? ' was' : 's were'} restored from the cache in ${wall}`;
   if (records.length === 0) return restored;
   const stageMs = records.reduce((n, r) => n + r.durationMs, 0);
-  const latest = records.map((r) => r.createdAt).sort().at(-1)!;
+  const latest = records
+    .map((r) => r.createdAt)
+    .sort()
+    .at(-1)!;
   return `${restored}; these results were computed by earlier runs (the latest on ${latest.slice(0, 16).replace('T', ' ')} UTC) in ${formatDuration(stageMs)} of stage time`;
 }

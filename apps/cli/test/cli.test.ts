@@ -124,13 +124,16 @@ describe('cbnn CLI', () => {
     const why = w.cbnn('why', 'a', 'p.yaml');
     expect(why.stdout).toContain("changed dep 'gen.js' (file content)");
     // What `status` loads: no handler package index, no TensorFlow.js, onnxruntime, vega or bullmq.
-    fs.writeFileSync(path.join(w.dir, 'probe.js'), [
-      `process.argv = ['node', 'cbnn', 'status', 'p.yaml'];`,
-      `require(${JSON.stringify(CLI)}).main(process.argv).then(() => {`,
-      `  const heavy = Object.keys(require.cache).filter((f) => /tfjs|onnxruntime|vega|bullmq|packages.(train|bench|report|sensitivity|pruning|bitslice).dist.index/.test(f));`,
-      `  process.stderr.write('HEAVY ' + JSON.stringify(heavy));`,
-      `});`,
-    ].join('\n'));
+    fs.writeFileSync(
+      path.join(w.dir, 'probe.js'),
+      [
+        `process.argv = ['node', 'cbnn', 'status', 'p.yaml'];`,
+        `require(${JSON.stringify(CLI)}).main(process.argv).then(() => {`,
+        `  const heavy = Object.keys(require.cache).filter((f) => /tfjs|onnxruntime|vega|bullmq|packages.(train|bench|report|sensitivity|pruning|bitslice).dist.index/.test(f));`,
+        `  process.stderr.write('HEAVY ' + JSON.stringify(heavy));`,
+        `});`,
+      ].join('\n'),
+    );
     const probe = spawnSync(process.execPath, ['probe.js'], { cwd: w.dir, encoding: 'utf8' });
     expect(probe.stdout).toContain('would run');
     expect(probe.stderr).toContain('HEAVY []');
@@ -142,9 +145,10 @@ describe('cbnn CLI', () => {
     const target = fs.realpathSync(path.join(w.dir, '.cbnn', 'out', 'a', 'a.txt'));
     const objects = path.join(w.dir, '.cbnn', 'objects');
     let objectFile = '';
-    for (const sub of fs.readdirSync(objects)) for (const f of fs.readdirSync(path.join(objects, sub))) {
-      if (fs.statSync(path.join(objects, sub, f)).ino === fs.statSync(target).ino) objectFile = path.join(objects, sub, f);
-    }
+    for (const sub of fs.readdirSync(objects))
+      for (const f of fs.readdirSync(path.join(objects, sub))) {
+        if (fs.statSync(path.join(objects, sub, f)).ino === fs.statSync(target).ino) objectFile = path.join(objects, sub, f);
+      }
     fs.writeFileSync(objectFile, 'AAB');
     const v = w.cbnn('verify', 'p.yaml');
     expect(v.code).toBe(5);

@@ -63,7 +63,13 @@ function splitAnd(text: string): string[] {
 /** The README and every docs/*.md of the repository. */
 export function docFiles(root: string): string[] {
   const docs = path.join(root, 'docs');
-  const inDocs = fs.existsSync(docs) ? fs.readdirSync(docs).filter((f) => f.endsWith('.md')).sort().map((f) => path.join(docs, f)) : [];
+  const inDocs = fs.existsSync(docs)
+    ? fs
+        .readdirSync(docs)
+        .filter((f) => f.endsWith('.md'))
+        .sort()
+        .map((f) => path.join(docs, f))
+    : [];
   return [path.join(root, 'README.md'), ...inDocs];
 }
 

@@ -37,7 +37,11 @@ describe('cbnn exp', () => {
   beforeAll(() => {
     fs.writeFileSync(path.join(dir, 'p.yaml'), PIPELINE);
     fs.writeFileSync(path.join(dir, 'gen.js'), GEN);
-    for (const [name, set] of [['first', 'n=3'], ['five', 'n=5'], ['cached', 'n=3']]) {
+    for (const [name, set] of [
+      ['first', 'n=3'],
+      ['five', 'n=5'],
+      ['cached', 'n=3'],
+    ]) {
       const r = cbnn('run', 'p.yaml', '--name', name, '--set', set, '--json');
       expect(r.code).toBe(0);
       ids[name] = JSON.parse(r.stdout).runId;
@@ -53,15 +57,30 @@ describe('cbnn exp', () => {
     expect(cbnn('exp', 'list').stdout).toMatch(/^id\s+name\s+pipeline/);
 
     const show = JSON.parse(cbnn('exp', 'show', '--only-changed', '--json').stdout);
-    expect(show.columns).toEqual([{ name: 'n', kind: 'param' }, { name: 'a.acc', kind: 'metric' }, { name: 'a.size', kind: 'metric' }]);
-    expect(show.runs.map((r: { params: { n: number }; metrics: Record<string, number> }) => [r.params.n, r.metrics['a.size']])).toEqual([[3, 30], [5, 50], [3, 30]]);
+    expect(show.columns).toEqual([
+      { name: 'n', kind: 'param' },
+      { name: 'a.acc', kind: 'metric' },
+      { name: 'a.size', kind: 'metric' },
+    ]);
+    expect(show.runs.map((r: { params: { n: number }; metrics: Record<string, number> }) => [r.params.n, r.metrics['a.size']])).toEqual([
+      [3, 30],
+      [5, 50],
+      [3, 30],
+    ]);
     const csv = cbnn('exp', 'show', 'first', 'five', '--metrics', 'size', '--params', 'n', '--csv').stdout.trim().split('\n');
-    expect(csv).toEqual(['id,name,pipeline,startedAt,status,n,a.size', expect.stringMatching(new RegExp(`^${ids.first},first,exp-cli,.*,ok,3,30$`)), expect.stringMatching(/,five,exp-cli,.*,ok,5,50$/)]);
+    expect(csv).toEqual([
+      'id,name,pipeline,startedAt,status,n,a.size',
+      expect.stringMatching(new RegExp(`^${ids.first},first,exp-cli,.*,ok,3,30$`)),
+      expect.stringMatching(/,five,exp-cli,.*,ok,5,50$/),
+    ]);
 
     const diff = JSON.parse(cbnn('exp', 'diff', 'first', 'five', '--json').stdout);
     expect(diff.params).toEqual([{ name: 'n', a: 3, b: 5 }]);
     expect(diff.metrics.find((m: { name: string }) => m.name === 'a.size')).toEqual({ name: 'a.size', a: 30, b: 50, change: 20, relative: 20 / 30 });
-    expect(diff.stages.map((s: { id: string; changes: string[] }) => [s.id, s.changes])).toEqual([['a', ['params']], ['b', ['input']]]);
+    expect(diff.stages.map((s: { id: string; changes: string[] }) => [s.id, s.changes])).toEqual([
+      ['a', ['params']],
+      ['b', ['input']],
+    ]);
     expect(cbnn('exp', 'diff', 'first', 'five').stdout).toMatch(/stages[\s\S]*a\s+params[\s\S]*b\s+input/);
     const same = JSON.parse(cbnn('exp', 'diff', 'first', 'cached', '--json').stdout);
     expect([same.params, same.stages]).toEqual([[], []]);

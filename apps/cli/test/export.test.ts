@@ -20,8 +20,14 @@ const cbnn = (...args: string[]) => {
 
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-cli-export-'));
-  writeEngineModel(path.join(dir, 'model.cbnn'), randomEngineModel({ height: 8, width: 8, features: 3, classes: 3, layers: [{ type: 'conv', outC: 5, padding: 'same' }, { type: 'maxpool2' }], seed: 2 }));
-  writeEngineModel(path.join(dir, 'real.cbnn'), randomEngineModel({ height: 8, width: 8, features: 3, classes: 3, layers: [{ type: 'conv_real', outC: 5, padding: 'same' }], seed: 2 }));
+  writeEngineModel(
+    path.join(dir, 'model.cbnn'),
+    randomEngineModel({ height: 8, width: 8, features: 3, classes: 3, layers: [{ type: 'conv', outC: 5, padding: 'same' }, { type: 'maxpool2' }], seed: 2 }),
+  );
+  writeEngineModel(
+    path.join(dir, 'real.cbnn'),
+    randomEngineModel({ height: 8, width: 8, features: 3, classes: 3, layers: [{ type: 'conv_real', outC: 5, padding: 'same' }], seed: 2 }),
+  );
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -48,7 +54,15 @@ it('export web writes the static folder', () => {
   const r = cbnn('export', 'web', 'model.cbnn', '--out', 'web', '--json');
   expect(r.code).toBe(0);
   expect(JSON.parse(r.stdout).format).toBe('cbnn.export-web');
-  expect(fs.readdirSync(path.join(dir, 'web')).sort()).toEqual(['assets.js', 'engine.js', 'export-web.json', 'index.html', 'kernels.wasm', 'model.cbnn', 'test-images.json']);
+  expect(fs.readdirSync(path.join(dir, 'web')).sort()).toEqual([
+    'assets.js',
+    'engine.js',
+    'export-web.json',
+    'index.html',
+    'kernels.wasm',
+    'model.cbnn',
+    'test-images.json',
+  ]);
 });
 
 it('a pipeline ending in export.c and export.web: the C library of a trained model predicts the real MNIST test images as the engine does', () => {

@@ -56,10 +56,14 @@ describe('a newcomer walking the CLI', () => {
   it('--help of every command: exit 0, a usage line, a described [pipeline] argument; the top help names the exit codes', async () => {
     const top = await cbnnAsync(['--help']);
     expect(top.code).toBe(0);
-    expect(top.stdout).toContain('Exit codes: 0 ok, 1 unexpected error, 2 usage, 3 invalid input (file/line/field named),\n4 stage failed, 5 corrupt store, 6 store busy, 7 service unavailable (Redis), 130 cancelled.');
+    expect(top.stdout).toContain(
+      'Exit codes: 0 ok, 1 unexpected error, 2 usage, 3 invalid input (file/line/field named),\n4 stage failed, 5 corrupt store, 6 store busy, 7 service unavailable (Redis), 130 cancelled.',
+    );
     const names = [...top.stdout.matchAll(/^ {2}([a-z]+) /gm)].map((m) => m[1]).filter((n) => n !== 'help' && n !== 'cbnn');
     expect(names).toEqual(expect.arrayContaining(['run', 'status', 'dag', 'why', 'verify', 'gc', 'worker', 'report', 'bench']));
-    const helps = await Promise.all([...names.map((n) => [n]), ['bench', 'kernels'], ['bench', 'runtime']].map(async (cmd) => ({ cmd, r: await cbnnAsync([...cmd, '--help']) })));
+    const helps = await Promise.all(
+      [...names.map((n) => [n]), ['bench', 'kernels'], ['bench', 'runtime']].map(async (cmd) => ({ cmd, r: await cbnnAsync([...cmd, '--help']) })),
+    );
     for (const { cmd, r } of helps) {
       expect([cmd.join(' '), r.code]).toEqual([cmd.join(' '), 0]);
       expect(r.stdout).toMatch(new RegExp(`^Usage: cbnn ${cmd.join(' ')} `));
@@ -161,7 +165,9 @@ describe('a newcomer walking the CLI', () => {
     fs.writeFileSync(shown, 'mine\n');
     const restored = p.cbnn('run', 'p.yaml');
     expect(restored.code).toBe(0);
-    expect(restored.stderr).toContain('⚠ data: out/data/data.txt was changed outside cbnn; the stored result is intact, so out/data is put back from the store and the stage does not run again');
+    expect(restored.stderr).toContain(
+      '⚠ data: out/data/data.txt was changed outside cbnn; the stored result is intact, so out/data is put back from the store and the stage does not run again',
+    );
     expect(fs.readFileSync(shown, 'utf8')).toBe('12345\n');
   });
 
@@ -179,8 +185,12 @@ stages:
 `);
     for (const r of [p.cbnn('run', 'p.yaml'), p.cbnn('dag', 'p.yaml')]) {
       expect(r.code).toBe(3);
-      expect(r.stderr).toContain(`p.yaml:9:12: stages.b.deps[0]: stage 'b': dep 'a.txt' is an output of stage 'a'. A stage's outputs live in the artifact store`);
-      expect(r.stderr).toContain("hint: take it as an input instead: give stage 'b' `needs: { a: a }`, read `${inputs.a}/a.txt` in its cmd, and drop 'a.txt' from deps:");
+      expect(r.stderr).toContain(
+        `p.yaml:9:12: stages.b.deps[0]: stage 'b': dep 'a.txt' is an output of stage 'a'. A stage's outputs live in the artifact store`,
+      );
+      expect(r.stderr).toContain(
+        "hint: take it as an input instead: give stage 'b' `needs: { a: a }`, read `${inputs.a}/a.txt` in its cmd, and drop 'a.txt' from deps:",
+      );
     }
     expect(fs.existsSync(path.join(p.dir, '.cbnn'))).toBe(false);
   });
@@ -214,7 +224,11 @@ stages:
       const { url, port } = redis;
       const p = project(PIPELINE);
       const storeDir = path.join(p.dir, 'store');
-      const run = spawn(process.execPath, [CLI, 'run', 'p.yaml', '--executor', 'bullmq', '--redis', url, '--store', storeDir, '--queue', 'newcomer', '--worker-notice', '1'], { cwd: p.dir });
+      const run = spawn(
+        process.execPath,
+        [CLI, 'run', 'p.yaml', '--executor', 'bullmq', '--redis', url, '--store', storeDir, '--queue', 'newcomer', '--worker-notice', '1'],
+        { cwd: p.dir },
+      );
       children.push(run);
       let err = '';
       let out = '';
@@ -222,7 +236,11 @@ stages:
       run.stdout.on('data', (d) => (out += d));
       const notices = (): string[] => err.split('\n').filter((l) => l.startsWith('waiting for a worker'));
       await waitFor(() => notices().length >= 2, 20_000, 'two no-worker notices');
-      expect(notices()[0]).toMatch(new RegExp(`^waiting for a worker: no worker has taken stage 'data' for \\d+ s \\(queue 'newcomer' on Redis at redis://127\\.0\\.0\\.1:${port}; no worker is connected to this queue\\)\\. Start one on a machine that shares the store:$`));
+      expect(notices()[0]).toMatch(
+        new RegExp(
+          `^waiting for a worker: no worker has taken stage 'data' for \\d+ s \\(queue 'newcomer' on Redis at redis://127\\.0\\.0\\.1:${port}; no worker is connected to this queue\\)\\. Start one on a machine that shares the store:$`,
+        ),
+      );
       expect(err).toContain(`  cbnn worker --redis ${url} --store ${storeDir} --queue newcomer\n`);
 
       const worker = spawn(process.execPath, [CLI, 'worker', '--redis', url, '--store', storeDir, '--queue', 'newcomer'], { cwd: p.dir, stdio: 'ignore' });

@@ -29,7 +29,7 @@ function readJson(file: string): any {
 function writeCifarFixture(dir: string, perBatch: number): void {
   fs.mkdirSync(dir, { recursive: true });
   let seed = 12345;
-  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24);
+  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24;
   const batch = (n: number) => {
     const buf = Buffer.alloc(n * 3073);
     for (let i = 0; i < n; i++) {
@@ -92,9 +92,13 @@ describe('shipped pipelines through the real CLI', () => {
     const shown = first.stderr + first.stdout;
     const fpRows = bench.rows.filter((r: { model: string; threads: number }) => r.model === 'fp' && r.threads === 1);
     const largest = Math.max(...fpRows.map((r: { batch: number }) => r.batch));
-    const fastest = fpRows.filter((r: { batch: number }) => r.batch === largest).sort((a: { latencyMs: { median: number } }, b: { latencyMs: { median: number } }) => a.latencyMs.median - b.latencyMs.median)[0];
+    const fastest = fpRows
+      .filter((r: { batch: number }) => r.batch === largest)
+      .sort((a: { latencyMs: { median: number } }, b: { latencyMs: { median: number } }) => a.latencyMs.median - b.latencyMs.median)[0];
     const compactRuntime = bench.rows.find((r: { model: string; threads: number }) => r.model === 'compact' && r.threads === 1).runtime;
-    expect(shown).toContain(`**Speedup of the compact BNN (w 0.125, ${compactRuntime}, 1 thread) over full precision (w 0.125, ${fastest.runtime}, 1 thread), the fastest float runtime measured: `);
+    expect(shown).toContain(
+      `**Speedup of the compact BNN (w 0.125, ${compactRuntime}, 1 thread) over full precision (w 0.125, ${fastest.runtime}, 1 thread), the fastest float runtime measured: `,
+    );
     const comparisons = new Set(bench.ratios.map((r: { label: string }) => r.label.replace(/ \(batch \d+\)$/, '')));
     expect(shown.split('\n').filter((l: string) => /^\| (compact|baseline) BNN \(w /.test(l))).toHaveLength(comparisons.size);
     expect(shown).toContain('| comparison (× = how many times faster the first side ran) | batch 1 | batch 16 |');
@@ -115,7 +119,10 @@ describe('shipped pipelines through the real CLI', () => {
 
     // Both runs are recorded; `report --run` rebuilds the report of either from its record.
     const recorded = JSON.parse(cbnn(['exp', 'list', '--store', store, '--json']).stdout).runs;
-    expect(recorded.map((r: { id: string; counts: { executed: number } }) => [r.id, r.counts.executed])).toEqual([[secondId, 0], [summary.runId, summary.executed]]);
+    expect(recorded.map((r: { id: string; counts: { executed: number } }) => [r.id, r.counts.executed])).toEqual([
+      [secondId, 0],
+      [summary.runId, summary.executed],
+    ]);
     const byRun = cbnn(['report', '--run', summary.runId, '--store', store, '--out', path.join(store, 'first.html')]);
     expect(byRun.code).toBe(0);
     expect(fs.readFileSync(path.join(store, 'first.html'), 'utf8')).toContain(`id="report-run">${summary.runId}<`);
@@ -127,7 +134,22 @@ describe('shipped pipelines through the real CLI', () => {
 
     // `cbnn bench runtime` on the same models, outside the pipeline.
     const benchDir = path.join(store, 'bench-cli');
-    const benchCli = cbnn(['bench', 'runtime', '--dataset', path.join(out, 'data'), '--compact', path.join(out, 'select'), '--baseline', path.join(out, 'baseline'), '--fp', path.join(out, 'fp'), '--runs', '1', '--out', benchDir]);
+    const benchCli = cbnn([
+      'bench',
+      'runtime',
+      '--dataset',
+      path.join(out, 'data'),
+      '--compact',
+      path.join(out, 'select'),
+      '--baseline',
+      path.join(out, 'baseline'),
+      '--fp',
+      path.join(out, 'fp'),
+      '--runs',
+      '1',
+      '--out',
+      benchDir,
+    ]);
     expect(benchCli.code).toBe(0);
     expect(readJson(path.join(benchDir, 'bench.json')).ratios.length).toBeGreaterThan(0);
   }, 600_000);
@@ -141,13 +163,21 @@ describe('shipped pipelines through the real CLI', () => {
     };
     const a = readJson(smokeLock ?? run()).stages;
     const b = readJson(run()).stages;
-    const measurements = new Set(handlerDescriptors().filter((d) => d.measurement).map((d) => d.name));
+    const measurements = new Set(
+      handlerDescriptors()
+        .filter((d) => d.measurement)
+        .map((d) => d.name),
+    );
     expect([...measurements]).toEqual(['bench.runtime']);
     // A stage downstream of a measurement gets other inputs (other timings), hence another key.
     const tainted = new Set<string>();
     let compared = 0;
     for (const [id, entry] of Object.entries<{ handler?: string; key: string; output: string; inputs: Record<string, string> }>(a)) {
-      const fromMeasurement = Object.entries(a).some(([up, e]) => (tainted.has(up) || measurements.has((e as { handler?: string }).handler ?? '')) && Object.values(entry.inputs).includes((e as { output: string }).output));
+      const fromMeasurement = Object.entries(a).some(
+        ([up, e]) =>
+          (tainted.has(up) || measurements.has((e as { handler?: string }).handler ?? '')) &&
+          Object.values(entry.inputs).includes((e as { output: string }).output),
+      );
       if (measurements.has(entry.handler ?? '') || fromMeasurement) {
         tainted.add(id);
         continue;
@@ -161,7 +191,7 @@ describe('shipped pipelines through the real CLI', () => {
     expect([...tainted].sort()).toEqual(['bench', 'report']);
   }, 600_000);
 
-  it('report after a partial run: the latest complete run, never the partial run\'s stages mixed in; --run picks one', () => {
+  it("report after a partial run: the latest complete run, never the partial run's stages mixed in; --run picks one", () => {
     if (!smokeRun) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-partial-'));
       const file = pipelineCopy('smoke.yaml', dir);
@@ -207,9 +237,29 @@ describe('shipped pipelines through the real CLI', () => {
     writeCifarFixture(data, 20);
     const store = path.join(dir, 'store');
     const r = cbnn([
-      'run', pipelineCopy('cifar10.yaml', dir), '--store', store, '--jobs', '2', '--json',
-      '--set', `cifarDir=${data}`, '--set', 'epochs=1', '--set', 'searchEpochs=1', '--set', 'width=0.125',
-      '--set', 'searchWidths=[0.125]', '--set', 'repeats=1', '--set', 'benchRuns=1', '--set', 'batchSize=16',
+      'run',
+      pipelineCopy('cifar10.yaml', dir),
+      '--store',
+      store,
+      '--jobs',
+      '2',
+      '--json',
+      '--set',
+      `cifarDir=${data}`,
+      '--set',
+      'epochs=1',
+      '--set',
+      'searchEpochs=1',
+      '--set',
+      'width=0.125',
+      '--set',
+      'searchWidths=[0.125]',
+      '--set',
+      'repeats=1',
+      '--set',
+      'benchRuns=1',
+      '--set',
+      'batchSize=16',
     ]);
     expect(r.stderr).toMatch(/report\s+ran/);
     expect(r.code).toBe(0);
@@ -231,11 +281,15 @@ describe('shipped pipelines through the real CLI', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-idx-'));
     const images = path.join(dir, 'train-images-idx3-ubyte');
     const labels = path.join(dir, 'train-labels-idx1-ubyte');
-    const header = (magic: number, dims: number[]) => Buffer.from(new Uint32Array([magic, ...dims]).map((v) => ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)).buffer);
+    const header = (magic: number, dims: number[]) =>
+      Buffer.from(new Uint32Array([magic, ...dims]).map((v) => ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)).buffer);
     fs.writeFileSync(images, Buffer.concat([header(0x803, [10, 28, 28]), Buffer.alloc(28 * 28 * 5)]));
     fs.writeFileSync(labels, Buffer.concat([header(0x801, [10]), Buffer.alloc(10)]));
     const file = path.join(dir, 'p.yaml');
-    fs.writeFileSync(file, `name: idx\nstages:\n  data:\n    uses: bitslice.dataset\n    with: { source: idx, paths: { trainImages: ${images}, trainLabels: ${labels} } }\n`);
+    fs.writeFileSync(
+      file,
+      `name: idx\nstages:\n  data:\n    uses: bitslice.dataset\n    with: { source: idx, paths: { trainImages: ${images}, trainLabels: ${labels} } }\n`,
+    );
     const r = cbnn(['run', file, '--store', path.join(dir, 'store')]);
     expect(r.code).toBe(4);
     expect(r.stderr).toContain(`${images}: header declares 10x28x28 = 7840 bytes of data but the file has 3920`);

@@ -42,7 +42,10 @@ function pipelineCopy(name: string): string {
  * its results are the ones in the temp store. The others check the pipeline as named (its params).
  */
 function substitutePipelines(text: string, smokeForDemo: boolean): string {
-  return text.replace(/(^|\s)pipelines\/([\w.-]+\.ya?ml)/g, (_m, pre: string, name: string) => `${pre}${pipelineCopy(smokeForDemo && name === 'mnist.yaml' ? 'smoke.yaml' : name)}`);
+  return text.replace(
+    /(^|\s)pipelines\/([\w.-]+\.ya?ml)/g,
+    (_m, pre: string, name: string) => `${pre}${pipelineCopy(smokeForDemo && name === 'mnist.yaml' ? 'smoke.yaml' : name)}`,
+  );
 }
 
 function withStore(text: string): string {
@@ -248,10 +251,21 @@ async function runAll(seed: () => Promise<void>): Promise<void> {
     );
   };
   await Promise.all([
-    pool(planned.filter((p) => !p.check?.needsStore), 2),
-    seed().then(() => pool(planned.filter((p) => p.check?.needsStore && !p.check.mutates), 3)),
+    pool(
+      planned.filter((p) => !p.check?.needsStore),
+      2,
+    ),
+    seed().then(() =>
+      pool(
+        planned.filter((p) => p.check?.needsStore && !p.check.mutates),
+        3,
+      ),
+    ),
   ]);
-  await pool(planned.filter((p) => p.check?.mutates), 1);
+  await pool(
+    planned.filter((p) => p.check?.mutates),
+    1,
+  );
 }
 
 describe('the commands of README.md and docs/*.md', () => {

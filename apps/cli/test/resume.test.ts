@@ -85,7 +85,11 @@ describe('resumable training stages', () => {
     const ckptDir = path.join(store, 'checkpoints', key);
     fs.mkdirSync(ckptDir, { recursive: true });
     fs.writeFileSync(path.join(ckptDir, 'train-checkpoint.bin'), 'CBNNCKPT truncated');
-    const again = spawnSync(process.execPath, [CLI, 'run', 'p.yaml', '--store', store, '--json', '--force', 'baseline'], { cwd: w.dir, encoding: 'utf8', timeout: 300_000 });
+    const again = spawnSync(process.execPath, [CLI, 'run', 'p.yaml', '--store', store, '--json', '--force', 'baseline'], {
+      cwd: w.dir,
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
     expect(again.status).toBe(0);
     expect(again.stderr.match(/checkpoint .* discarded: .*training starts at epoch 1/g)).toHaveLength(1);
     expect(again.stderr).not.toMatch(/resumed at epoch/);

@@ -98,7 +98,9 @@ export const benchResultSchema = z.object({
   /** Per-layer profiles of the engine sides (1 thread, the largest batch). */
   profiles: z.array(benchProfileSchema).optional(),
   /** The binary GEMM (dense kernel, 1 thread) measured in the same run: the rate a whole network is compared with. */
-  gemm: z.object({ shape: z.string(), variant: z.string(), gBinaryMacsPerSecond: z.number().min(0), cpuGBinaryMacsPerSecond: z.number().min(0).optional() }).optional(),
+  gemm: z
+    .object({ shape: z.string(), variant: z.string(), gBinaryMacsPerSecond: z.number().min(0), cpuGBinaryMacsPerSecond: z.number().min(0).optional() })
+    .optional(),
   /** The model folders measured, by role. */
   models: z.record(z.string(), z.object({ dir: z.string(), planes: z.number().int().min(0).optional(), width: z.number().optional() })).optional(),
 });

@@ -43,7 +43,10 @@ export function benchMarkdown(result: BenchResult): string {
       '| faster | slower | batch | speedup | by CPU time |',
       '| --- | --- | ---: | ---: | ---: |',
     );
-    for (const q of result.ratios) lines.push(`| ${describeSide(q.faster)} | ${describeSide(q.slower)} | ${q.batch} | ${q.speedup.toFixed(2)}x | ${q.cpuSpeedup ? q.cpuSpeedup.toFixed(2) + 'x' : '–'} |`);
+    for (const q of result.ratios)
+      lines.push(
+        `| ${describeSide(q.faster)} | ${describeSide(q.slower)} | ${q.batch} | ${q.speedup.toFixed(2)}x | ${q.cpuSpeedup ? q.cpuSpeedup.toFixed(2) + 'x' : '–'} |`,
+      );
   }
   if (result.profiles && result.profiles.length > 0) {
     const batch = result.profiles[0].batch;
@@ -56,7 +59,9 @@ export function benchMarkdown(result: BenchResult): string {
       );
     }
     for (const p of result.profiles) {
-      const cpu = p.cpuGBinaryMacsPerSecond ? `; by CPU time ${fmt(p.cpuGBinaryMacsPerSecond)}${pct(p.cpuGBinaryMacsPerSecond, gemm?.cpuGBinaryMacsPerSecond)}` : '';
+      const cpu = p.cpuGBinaryMacsPerSecond
+        ? `; by CPU time ${fmt(p.cpuGBinaryMacsPerSecond)}${pct(p.cpuGBinaryMacsPerSecond, gemm?.cpuGBinaryMacsPerSecond)}`
+        : '';
       lines.push(
         `- ${describeSide({ model: p.model, runtime: p.runtime, threads: 1 })}: ${p.binaryMacsPerImage.toLocaleString('en-US')} binary MACs per image, ${fmt(p.totalMs)} ms per batch (sum of the calls' medians), ${fmt(p.gBinaryMacsPerSecond)} G binary-MAC/s${pct(p.gBinaryMacsPerSecond, gemm?.gBinaryMacsPerSecond)}${cpu}.`,
       );

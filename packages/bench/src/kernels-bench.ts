@@ -1,5 +1,16 @@
 import { createRng, wordsForChannels } from '@cbnn/core';
-import { WasmKernelInstance, bindGemm, bindIm2colConv, createEngine, fastestIm2colKernel, randomEngineModel, randomPackedWeights, vggSmallLayers, type ConvLayer, type EngineProfile } from '@cbnn/kernels';
+import {
+  WasmKernelInstance,
+  bindGemm,
+  bindIm2colConv,
+  createEngine,
+  fastestIm2colKernel,
+  randomEngineModel,
+  randomPackedWeights,
+  vggSmallLayers,
+  type ConvLayer,
+  type EngineProfile,
+} from '@cbnn/kernels';
 import { z } from 'zod';
 
 /**
@@ -222,7 +233,7 @@ export async function runKernelBenchmarks(options: KernelBenchOptions = {}, log:
         padding: 'same',
         weights: randomPackedWeights(rng, s.outC * 9, s.inC),
         thresholds: Int32Array.from({ length: s.outC }, () => rng.int(9) - 4),
-        flip: Uint8Array.from({ length: s.outC }, () => rng.int(4) === 0 ? 1 : 0),
+        flip: Uint8Array.from({ length: s.outC }, () => (rng.int(4) === 0 ? 1 : 0)),
       };
       const conv = bindIm2colConv(wasm, layer, s.h, s.w, false);
       const inp = wasm.alloc(s.batch * s.h * s.w * wc * 4);
@@ -310,7 +321,9 @@ export async function runKernelBenchmarks(options: KernelBenchOptions = {}, log:
       const profile = engine.profile(input, o.profileBatch, { runs: o.runs, minRunSeconds: o.minRunSeconds / 4 });
       const c: ModelProfileCase = { name: `vgg-small w=${width} ${planes} plane${planes === 1 ? '' : 's'}`, width, planes, profile };
       profiles.push(c);
-      log(`${c.name.padEnd(26)} profile: ${profile.gBinaryMacsPerSecond.toFixed(1)} G binary-MAC/s, ${((profile.totalSeconds / o.profileBatch) * 1e6).toFixed(1)} us/image`);
+      log(
+        `${c.name.padEnd(26)} profile: ${profile.gBinaryMacsPerSecond.toFixed(1)} G binary-MAC/s, ${((profile.totalSeconds / o.profileBatch) * 1e6).toFixed(1)} us/image`,
+      );
     }
   }
   return { cases, models, profiles, options: o, node: process.version, tfjsBackend: tfjs?.backend, notes };
@@ -322,16 +335,14 @@ function floatVggSmall(tf: Tf, o: z.output<typeof kernelBenchOptionsSchema>, wid
   const rng = createRng(99);
   const keep: Array<{ dispose(): void }> = [];
   const tensor = (shape: number[]): ReturnType<Tf['tensor']> => {
-    const t = tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (rng.nextFloat() * 2 - 1) * 0.1), shape);
+    const t = tf.tensor(
+      Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (rng.nextFloat() * 2 - 1) * 0.1),
+      shape,
+    );
     keep.push(t);
     return t;
   };
-  const filters = [
-    tensor([3, 3, 1, ch(64)]),
-    tensor([3, 3, ch(64), ch(64)]),
-    tensor([3, 3, ch(64), ch(128)]),
-    tensor([3, 3, ch(128), ch(128)]),
-  ];
+  const filters = [tensor([3, 3, 1, ch(64)]), tensor([3, 3, ch(64), ch(64)]), tensor([3, 3, ch(64), ch(128)]), tensor([3, 3, ch(128), ch(128)])];
   const biases = [ch(64), ch(64), ch(128), ch(128)].map((n) => tensor([n]));
   const flat = Math.floor(o.height / 4) * Math.floor(o.width / 4) * ch(128);
   const dense = tensor([flat, ch(512)]);
@@ -358,7 +369,8 @@ function floatVggSmall(tf: Tf, o: z.output<typeof kernelBenchOptionsSchema>, wid
 function formatModelCase(c: ModelBenchCase): string {
   const pct = (t: Timing): string => `±${((t.spread * 100) / 2).toFixed(0)}%`;
   let line = `${c.name.padEnd(26)} batch ${String(c.batch).padEnd(4)} binary ${c.binary.imagesPerSecond.toFixed(0).padStart(7)} img/s (${pct(c.binary)})`;
-  if (c.float && c.speedup !== undefined) line += `  float ${c.float.imagesPerSecond.toFixed(0).padStart(6)} img/s (${pct(c.float)})  speedup ${c.speedup.toFixed(1)}x`;
+  if (c.float && c.speedup !== undefined)
+    line += `  float ${c.float.imagesPerSecond.toFixed(0).padStart(6)} img/s (${pct(c.float)})  speedup ${c.speedup.toFixed(1)}x`;
   return line;
 }
 
@@ -405,9 +417,13 @@ export function formatKernelBenchReport(r: KernelBenchReport): string {
   const gemm = r.cases.find((c) => c.name === 'gemm');
   for (const p of r.profiles) {
     const us = (s: number): string => ((s / p.profile.batch) * 1e6).toFixed(2);
-    const share = gemm ? ` (${((100 * p.profile.gBinaryMacsPerSecond) / gemm.binary.gBinaryMacsPerSecond).toFixed(0)}% of the GEMM's ${gemm.binary.gBinaryMacsPerSecond.toFixed(1)})` : '';
+    const share = gemm
+      ? ` (${((100 * p.profile.gBinaryMacsPerSecond) / gemm.binary.gBinaryMacsPerSecond).toFixed(0)}% of the GEMM's ${gemm.binary.gBinaryMacsPerSecond.toFixed(1)})`
+      : '';
     const gemmCpu = gemm ? gemm.macs / gemm.binary.cpuMedianSeconds / 1e9 : 0;
-    const cpuShare = gemm ? `; by CPU time ${p.profile.cpuGBinaryMacsPerSecond.toFixed(1)} (${((100 * p.profile.cpuGBinaryMacsPerSecond) / gemmCpu).toFixed(0)}% of the GEMM's ${gemmCpu.toFixed(1)})` : '';
+    const cpuShare = gemm
+      ? `; by CPU time ${p.profile.cpuGBinaryMacsPerSecond.toFixed(1)} (${((100 * p.profile.cpuGBinaryMacsPerSecond) / gemmCpu).toFixed(0)}% of the GEMM's ${gemmCpu.toFixed(1)})`
+      : '';
     lines.push(
       '',
       `Profile: ${p.name}, batch ${p.profile.batch}, 1 thread: ${us(p.profile.totalSeconds)} us/image, ${p.profile.gBinaryMacsPerSecond.toFixed(1)} G binary-MAC/s${share}${cpuShare}`,

@@ -126,6 +126,7 @@ export function ratioMatrixMarkdown(matrix: RatioMatrix, escapeCell: (s: string)
 /** Every ratio on its own line (the full list: `--verbose`, bench.md). */
 export function ratioListLines(result: BenchResult): string[] {
   return result.ratios.map(
-    (r) => `- ${sideName(r.faster, result)} vs ${sideName(r.slower, result)}, batch ${r.batch}: ${formatSpeedup(r.speedup)}${r.cpuSpeedup ? ` (by CPU time ${formatSpeedup(r.cpuSpeedup)})` : ''}`,
+    (r) =>
+      `- ${sideName(r.faster, result)} vs ${sideName(r.slower, result)}, batch ${r.batch}: ${formatSpeedup(r.speedup)}${r.cpuSpeedup ? ` (by CPU time ${formatSpeedup(r.cpuSpeedup)})` : ''}`,
   );
 }

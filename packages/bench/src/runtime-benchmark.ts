@@ -2,16 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
-import {
-  CancelledError,
-  createRng,
-  noProgress,
-  readDataset,
-  silentLogger,
-  writeFileAtomicSync,
-  type Logger,
-  type ProgressReporter,
-} from '@cbnn/core';
+import { CancelledError, createRng, noProgress, readDataset, silentLogger, writeFileAtomicSync, type Logger, type ProgressReporter } from '@cbnn/core';
 import { WasmKernelInstance, bindGemm, checkDatasetMatchesModel, randomPackedWeights } from '@cbnn/kernels';
 import { loadTfjsModel, selectBackend } from '@cbnn/train';
 import { BENCH_FILE, BENCH_MARKDOWN_FILE, writeBenchResult, type BenchResult, type BenchRow, type BenchSide } from './bench-format';
@@ -73,7 +64,7 @@ export async function runRuntimeBenchmark(input: RuntimeBenchInput, params: Runt
   const notes: string[] = [
     'Each timed call copies the prepared input in (packed planes, ±1 planes or scaled pixels, prepared outside the timing for every runtime) and the class scores out.',
     'tfjs-wasm runs on 1 thread (tfjs-backend-wasm has no threads in Node); onnxruntime runs with the listed intra-op threads; the cbnn engine with the listed threads (the calling thread plus worker threads, each with its own engine, a batch split in equal shares).',
-    'Runtime names carry the kernel that ran: the engine\'s popcount (i64.popcnt or i8x16.popcnt, the faster on this CPU, timed once per process), XNNPACK or MLAS float32. A row\'s `kernels` lists the engine\'s kernel variant per call.',
+    "Runtime names carry the kernel that ran: the engine's popcount (i64.popcnt or i8x16.popcnt, the faster on this CPU, timed once per process), XNNPACK or MLAS float32. A row's `kernels` lists the engine's kernel variant per call.",
     'peakRssBytes is the peak RSS of the one benchmark process (all runtimes loaded), recorded as each row finished; it never decreases.',
   ];
   const backends: Record<string, string> = {};
@@ -116,7 +107,14 @@ export async function runRuntimeBenchmark(input: RuntimeBenchInput, params: Runt
       // rest (batch norm, sign, pool, dense) on XNNPACK. The label says so.
       const popcount = selection.description.includes('popcount');
       const baselineKernel = popcount ? `cbnn popcount conv + ${xnnpack}` : xnnpack;
-      baselineTfjs = await tfjsSide('baseline', baseline.dir, dataset, { kind: 'planes', layout: baselineEngine.engineModel.input.layout }, `tfjs-wasm ${baselineKernel} (float ±1)`, baselineKernel);
+      baselineTfjs = await tfjsSide(
+        'baseline',
+        baseline.dir,
+        dataset,
+        { kind: 'planes', layout: baselineEngine.engineModel.input.layout },
+        `tfjs-wasm ${baselineKernel} (float ±1)`,
+        baselineKernel,
+      );
       sides.push(baselineTfjs, fpTfjs);
     } catch (e) {
       notes.push(`TensorFlow.js sides skipped: ${(e as Error).message.split('\n')[0]}`);
@@ -188,7 +186,18 @@ export async function runRuntimeBenchmark(input: RuntimeBenchInput, params: Runt
           peakRssBytes: peakRssBytes(),
         };
         rows.push(row);
-        logger.info({ model: row.model, runtime: row.runtime, threads: row.threads, batch, latencyMs: row.latencyMs.median, imagesPerSecond: row.imagesPerSecond.median, callsPerRun: s.callsPerRun }, 'timed');
+        logger.info(
+          {
+            model: row.model,
+            runtime: row.runtime,
+            threads: row.threads,
+            batch,
+            latencyMs: row.latencyMs.median,
+            imagesPerSecond: row.imagesPerSecond.median,
+            callsPerRun: s.callsPerRun,
+          },
+          'timed',
+        );
       }
     }
 
@@ -285,7 +294,9 @@ async function fullPrecisionOnnx(fpDir: string, notes: string[], logger: Logger)
   const model = await loadTfjsModel(path.join(fpDir, TFJS_DIR));
   try {
     const bytes = exportOnnxModel(model);
-    notes.push(`The full-precision folder has no ${ONNX_FILE}: the benchmark exported its TensorFlow.js model with @cbnn/train exportOnnxModel (${bytes.length} bytes).`);
+    notes.push(
+      `The full-precision folder has no ${ONNX_FILE}: the benchmark exported its TensorFlow.js model with @cbnn/train exportOnnxModel (${bytes.length} bytes).`,
+    );
     logger.info({ bytes: bytes.length }, 'exported the full-precision model to ONNX');
     return bytes;
   } finally {
@@ -302,4 +313,3 @@ export function writeBenchOutputs(outDir: string, result: BenchResult): void {
 function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new CancelledError('runtime benchmark cancelled');
 }
-

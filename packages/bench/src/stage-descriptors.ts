@@ -34,7 +34,7 @@ export const benchRuntimeDescriptor = defineStageDescriptor({
   params: runtimeBenchParamsSchema,
   inputs: {
     dataset: { kind: 'dataset', description: 'the test split supplies the images' },
-    compact: { kind: ['model.bnn', 'search'], description: "the compact BNN: a model.bnn folder, or a search folder (its chosen/ model)" },
+    compact: { kind: ['model.bnn', 'search'], description: 'the compact BNN: a model.bnn folder, or a search folder (its chosen/ model)' },
     baseline: { kind: 'model.bnn', description: 'the baseline BNN: all planes, full width' },
     fp: { kind: 'model.fp', description: 'the full-precision counterpart' },
   },

@@ -74,7 +74,10 @@ export async function writeStandInBnn(spec: StandInSpec, selection: PlaneSelecti
   try {
     randomizeStandInWeights(model, spec.seed + 1);
     fs.mkdirSync(spec.dir, { recursive: true });
-    writeEngineModel(path.join(spec.dir, ENGINE_MODEL_FILE), exportEngineModel(model, { height: spec.height, width: spec.imageWidth, layout }, spec.classNames, { standIn: true }));
+    writeEngineModel(
+      path.join(spec.dir, ENGINE_MODEL_FILE),
+      exportEngineModel(model, { height: spec.height, width: spec.imageWidth, layout }, spec.classNames, { standIn: true }),
+    );
     await saveTfjsModel(model, path.join(spec.dir, TFJS_DIR));
     writeJsonAtomicSync(path.join(spec.dir, MODEL_INFO_FILE), modelInfo('bnn', spec, selection, model));
   } finally {

@@ -9,11 +9,7 @@ type NumericArray = Float32Array | Uint32Array;
  * of 256). `batches` is a @cbnn/bitslice iterator factory (planes, packed planes or scaled
  * pixels) so every runtime sees its input exactly as training and evaluation produce it.
  */
-export function tiledTestBatch<X extends NumericArray>(
-  dataset: Dataset,
-  batch: number,
-  batches: (batchSize: number, limit: number) => Iterable<Batch<X>>,
-): X {
+export function tiledTestBatch<X extends NumericArray>(dataset: Dataset, batch: number, batches: (batchSize: number, limit: number) => Iterable<Batch<X>>): X {
   const available = dataset.manifest.splits.test.count;
   if (available === 0) throw new InvalidInputError('the dataset has no test records to benchmark on', { file: dataset.dir, field: 'splits.test.count' });
   const n = Math.min(batch, available);

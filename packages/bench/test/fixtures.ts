@@ -57,7 +57,15 @@ export function writeTinyDataset(dir: string, counts = { train: 6, validation: 3
   return dir;
 }
 
-const spec = (dir: string, width: number, seed: number): StandInSpec => ({ dir, width, seed, height: SIZE, imageWidth: SIZE, channelNames: ['grey'], classNames: CLASS_NAMES });
+const spec = (dir: string, width: number, seed: number): StandInSpec => ({
+  dir,
+  width,
+  seed,
+  height: SIZE,
+  imageWidth: SIZE,
+  channelNames: ['grey'],
+  classNames: CLASS_NAMES,
+});
 
 export function writeBnnFolder(dir: string, selection: PlaneSelection, width: number, seed: number): Promise<string> {
   return writeStandInBnn(spec(dir, width, seed), selection);

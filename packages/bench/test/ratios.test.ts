@@ -47,7 +47,9 @@ describe('side and ratio naming', () => {
   it('pairs the engine on 2 threads with onnxruntime on 2 threads and the baseline on 2 threads', () => {
     const compact2 = { ...compact, threads: 2 };
     const baseline2 = { ...baseline, threads: 2 };
-    const specs = ratioSpecs([compact, baseline, compact2, baseline2, baselineTfjs, fpTfjs, fpOrt1, fpOrt2]).map((s) => `${describeSide(s.faster)} | ${describeSide(s.slower)}`);
+    const specs = ratioSpecs([compact, baseline, compact2, baseline2, baselineTfjs, fpTfjs, fpOrt1, fpOrt2]).map(
+      (s) => `${describeSide(s.faster)} | ${describeSide(s.slower)}`,
+    );
     expect(specs).toHaveLength(8 + 3);
     expect(specs.slice(8)).toEqual([
       `${describeSide(compact2)} | ${describeSide(fpOrt2)}`,
@@ -58,7 +60,13 @@ describe('side and ratio naming', () => {
 });
 
 describe('computeRatios', () => {
-  const rows = [row('compact', 'cbnn wasm (i64.popcnt)', 1, 1, 0.5), row('fp', 'tfjs-wasm xnnpack f32', 1, 1, 6), row('compact', 'cbnn wasm (i64.popcnt)', 1, 64, 4), row('fp', 'tfjs-wasm xnnpack f32', 1, 64, 100), row('fp', 'onnxruntime cpu (mlas f32)', 2, 64, 2)];
+  const rows = [
+    row('compact', 'cbnn wasm (i64.popcnt)', 1, 1, 0.5),
+    row('fp', 'tfjs-wasm xnnpack f32', 1, 1, 6),
+    row('compact', 'cbnn wasm (i64.popcnt)', 1, 64, 4),
+    row('fp', 'tfjs-wasm xnnpack f32', 1, 64, 100),
+    row('fp', 'onnxruntime cpu (mlas f32)', 2, 64, 2),
+  ];
 
   it('divides the slower median latency by the faster one, per batch size', () => {
     const ratios = computeRatios(rows, [{ faster: compact, slower: fpTfjs }]);
@@ -107,13 +115,27 @@ describe('timing', () => {
 describe('ratio matrix, headline and full list (what the summary and bench.md show)', () => {
   const at = (s: BenchSide, batch: number, latency: number): BenchRow => row(s.model, s.runtime, s.threads, batch, latency);
   const rows = [
-    at(compact, 1, 0.1), at(baseline, 1, 0.25), at(fpTfjs, 1, 2.5), at(fpOrt1, 1, 0.5), at(fpOrt2, 1, 0.4),
-    at(compact, 256, 28), at(baseline, 256, 70), at(fpTfjs, 256, 580), at(fpOrt1, 256, 126), at(fpOrt2, 256, 90),
+    at(compact, 1, 0.1),
+    at(baseline, 1, 0.25),
+    at(fpTfjs, 1, 2.5),
+    at(fpOrt1, 1, 0.5),
+    at(fpOrt2, 1, 0.4),
+    at(compact, 256, 28),
+    at(baseline, 256, 70),
+    at(fpTfjs, 256, 580),
+    at(fpOrt1, 256, 126),
+    at(fpOrt2, 256, 90),
   ];
   const sides = [compact, baseline, fpTfjs, fpOrt1, fpOrt2];
   const result = (): BenchResult => ({
-    format: 'cbnn.bench', version: 1, date: '2026-12-01', machine: { cpu: 'x', cores: 2, node: 'v20', os: 'linux' }, warmup: 1, runs: 3,
-    rows, ratios: computeRatios(rows, ratioSpecs(sides)),
+    format: 'cbnn.bench',
+    version: 1,
+    date: '2026-12-01',
+    machine: { cpu: 'x', cores: 2, node: 'v20', os: 'linux' },
+    warmup: 1,
+    runs: 3,
+    rows,
+    ratios: computeRatios(rows, ratioSpecs(sides)),
     models: { compact: { dir: 'c', planes: 1, width: 0.19 }, baseline: { dir: 'b', planes: 8, width: 0.5 }, fp: { dir: 'f', width: 0.5 } },
   });
 
@@ -126,9 +148,13 @@ describe('ratio matrix, headline and full list (what the summary and bench.md sh
     expect(m.rows[1].speedups.get(256)).toBeCloseTo(4.5, 9);
     const md = ratioMatrixMarkdown(m);
     expect(md).toHaveLength(2 + 7);
-    expect(md[3]).toBe('| compact BNN (w 0.19, cbnn wasm (i64.popcnt), 1 thread) vs full precision (w 0.5, onnxruntime cpu (mlas f32), 1 thread) | 5.00× | 4.50× |');
+    expect(md[3]).toBe(
+      '| compact BNN (w 0.19, cbnn wasm (i64.popcnt), 1 thread) vs full precision (w 0.5, onnxruntime cpu (mlas f32), 1 thread) | 5.00× | 4.50× |',
+    );
     expect(ratioListLines(result())).toHaveLength(14);
-    expect(ratioListLines(result())[2]).toBe('- compact BNN (w 0.19, cbnn wasm (i64.popcnt), 1 thread) vs full precision (w 0.5, onnxruntime cpu (mlas f32), 1 thread), batch 1: 5.00×');
+    expect(ratioListLines(result())[2]).toBe(
+      '- compact BNN (w 0.19, cbnn wasm (i64.popcnt), 1 thread) vs full precision (w 0.5, onnxruntime cpu (mlas f32), 1 thread), batch 1: 5.00×',
+    );
   });
 
   it('heads with the strongest float runtime on as many threads as the compact model, not the slowest', () => {
@@ -143,7 +169,9 @@ describe('ratio matrix, headline and full list (what the summary and bench.md sh
     expect(headlineText(labelled)).toBe(headlineText(result())!.replace(/\(w ([\d.]+), ([^)]*\)), 1 thread\)/g, '(w $1, $2, k, 1 thread)'));
     // If tfjs were the faster float runtime, it would be the headline.
     const flipped = result();
-    flipped.rows = flipped.rows.map((r) => (r.runtime === fpOrt1.runtime && r.threads === 1 ? { ...r, latencyMs: { ...r.latencyMs, median: r.latencyMs.median * 10 } } : r));
+    flipped.rows = flipped.rows.map((r) =>
+      r.runtime === fpOrt1.runtime && r.threads === 1 ? { ...r, latencyMs: { ...r.latencyMs, median: r.latencyMs.median * 10 } } : r,
+    );
     expect(strongestFloatSide(flipped)).toEqual(fpTfjs);
   });
 

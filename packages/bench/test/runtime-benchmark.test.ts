@@ -133,7 +133,9 @@ describe('bench.runtime stage', () => {
     expect(md).toContain('## Speedups (same run)');
     const lines = md.split('\n');
     // 2 rows (one per batch) + 8 ratios (compact and baseline on 1 and 2 threads vs it, per batch)
-    expect(lines.filter((l) => l.includes('onnxruntime cpu (mlas f32) | 2 |') || l.includes('| full precision, onnxruntime cpu (mlas f32), 2 threads |'))).toHaveLength(10);
+    expect(
+      lines.filter((l) => l.includes('onnxruntime cpu (mlas f32) | 2 |') || l.includes('| full precision, onnxruntime cpu (mlas f32), 2 threads |')),
+    ).toHaveLength(10);
     // The matrix: one row per comparison against it (both sides named once), one column per batch.
     const matrix = lines.filter((l) => /^\| .* vs full precision \(w [\d.]+, onnxruntime cpu \(mlas f32\), 2 threads\) \| [\d.]+× \| [\d.]+× \|$/.test(l));
     expect(matrix).toHaveLength(4);
@@ -160,17 +162,26 @@ describe('runRuntimeBenchmark inputs', () => {
       { dataset: dirs.dataset, compact: dirs.compact, baseline: dirs.baseline, fp: dirs.fp },
       { ...quick, batches: [2], threads: [1], tfjs: false, onnx: false, engine: 'reference' },
     );
-    expect(result.rows.map((r) => describeSide(r))).toEqual(['compact BNN, cbnn reference (TypeScript), 1 thread', 'baseline BNN, cbnn reference (TypeScript), 1 thread']);
-    expect(result.ratios.map((q) => q.label)).toEqual(['compact BNN, cbnn reference (TypeScript), 1 thread vs baseline BNN, cbnn reference (TypeScript), 1 thread (batch 2)']);
+    expect(result.rows.map((r) => describeSide(r))).toEqual([
+      'compact BNN, cbnn reference (TypeScript), 1 thread',
+      'baseline BNN, cbnn reference (TypeScript), 1 thread',
+    ]);
+    expect(result.ratios.map((q) => q.label)).toEqual([
+      'compact BNN, cbnn reference (TypeScript), 1 thread vs baseline BNN, cbnn reference (TypeScript), 1 thread (batch 2)',
+    ]);
   });
 
   it('rejects a compact folder that is neither a model nor a search output, naming it', async () => {
     await expect(runRuntimeBenchmark({ dataset: dirs.dataset, compact: root, baseline: dirs.baseline, fp: dirs.fp }, quick)).rejects.toThrow(InvalidInputError);
-    await expect(runRuntimeBenchmark({ dataset: dirs.dataset, compact: root, baseline: dirs.baseline, fp: dirs.fp }, quick)).rejects.toThrow(/neither model-info.json nor chosen/);
+    await expect(runRuntimeBenchmark({ dataset: dirs.dataset, compact: root, baseline: dirs.baseline, fp: dirs.fp }, quick)).rejects.toThrow(
+      /neither model-info.json nor chosen/,
+    );
   });
 
   it('rejects a full-precision folder given as the baseline', async () => {
-    await expect(runRuntimeBenchmark({ dataset: dirs.dataset, compact: dirs.compact, baseline: dirs.fp, fp: dirs.fp }, quick)).rejects.toThrow(/baseline model must be a 'bnn' model/);
+    await expect(runRuntimeBenchmark({ dataset: dirs.dataset, compact: dirs.compact, baseline: dirs.fp, fp: dirs.fp }, quick)).rejects.toThrow(
+      /baseline model must be a 'bnn' model/,
+    );
   });
 
   it('rejects bad params by field', () => {

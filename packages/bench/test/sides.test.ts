@@ -39,7 +39,14 @@ function compareScores(a: Float32Array, b: Float32Array): { relDiff: number; row
 describe('runtime sides', () => {
   it('the engine computes the scores of the float simulation of the same BNN on tfjs', async () => {
     const engine = engineSide('baseline', path.join(bnnDir, 'model.cbnn'), dataset, { impl: 'wasm', maxBatch: 64 });
-    const tfjs = await tfjsSide('baseline', bnnDir, dataset, { kind: 'planes', layout: engine.engineModel.input.layout }, 'tfjs-wasm xnnpack f32 (float ±1)', 'xnnpack f32');
+    const tfjs = await tfjsSide(
+      'baseline',
+      bnnDir,
+      dataset,
+      { kind: 'planes', layout: engine.engineModel.input.layout },
+      'tfjs-wasm xnnpack f32 (float ±1)',
+      'xnnpack f32',
+    );
     const engineScores = ((await engine.prepare(40))() as Float32Array).slice();
     const tfjsScores = (await tfjs.prepare(40))() as Float32Array;
     const { relDiff, rowsVary } = compareScores(engineScores, tfjsScores);

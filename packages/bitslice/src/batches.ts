@@ -34,7 +34,8 @@ export interface Batch<X> {
 /** Checked when the iterator is made, not at the first `next()`. */
 function checkBatchOptions(options: BatchOptions): void {
   const { batchSize, limit } = options;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new InvalidInputError(`batchSize must be a positive integer, got ${batchSize}`, { field: 'batchSize' });
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new InvalidInputError(`batchSize must be a positive integer, got ${batchSize}`, { field: 'batchSize' });
   if (limit !== undefined && !(limit >= 0)) throw new InvalidInputError(`limit must be >= 0, got ${limit}`, { field: 'limit' });
 }
 
@@ -51,7 +52,10 @@ function* batchLoop<X extends Float32Array | Uint32Array>(
   const n = options.limit === undefined ? split.count : Math.max(0, Math.min(split.count, Math.floor(options.limit)));
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
-  if (options.shuffle) createRng(options.seed ?? dataset.manifest.seed).fork(options.epoch ?? 0).shuffle(order);
+  if (options.shuffle)
+    createRng(options.seed ?? dataset.manifest.seed)
+      .fork(options.epoch ?? 0)
+      .shuffle(order);
 
   const x = makeBuffer(batchSize * valuesPerImage);
   const labels = new Uint8Array(batchSize);
@@ -154,9 +158,15 @@ export function scaledPixelBatches(dataset: Dataset, options: BatchOptions): Gen
   checkBatchOptions(options);
   const imageSize = height * width * channels;
   const table = SCALED_PIXEL_TABLE;
-  return batchLoop(dataset, options, imageSize, (len) => new Float32Array(len), (images, record, x, slot) => {
-    const src = record * imageSize;
-    const o = slot * imageSize;
-    for (let i = 0; i < imageSize; i++) x[o + i] = table[images[src + i]];
-  });
+  return batchLoop(
+    dataset,
+    options,
+    imageSize,
+    (len) => new Float32Array(len),
+    (images, record, x, slot) => {
+      const src = record * imageSize;
+      const o = slot * imageSize;
+      for (let i = 0; i < imageSize; i++) x[o + i] = table[images[src + i]];
+    },
+  );
 }

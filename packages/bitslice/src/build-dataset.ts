@@ -1,15 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  InvalidInputError,
-  parseOrThrow,
-  sha256Hex,
-  silentLogger,
-  writeDataset,
-  type DatasetManifest,
-  type Logger,
-  type SplitName,
-} from '@cbnn/core';
+import { InvalidInputError, parseOrThrow, sha256Hex, silentLogger, writeDataset, type DatasetManifest, type Logger, type SplitName } from '@cbnn/core';
 import { datasetParamsSchema, type DatasetParams, type DatasetParamsInput } from './dataset-params';
 import { assignSplits, type RecordRef } from './splits';
 import { DATASET_SOURCES } from './sources';
@@ -83,7 +74,9 @@ export function buildDataset(outDir: string, paramsInput: DatasetParamsInput, ct
   const mergedRef = (ref: RecordRef): RecordRef => (useCanonical || ref.index < pools[0].count ? ref : { pool: 1, index: ref.index - pools[0].count });
   const testFraction = params.fractions.test ?? source.defaultTestFraction;
   if (useCanonical && params.fractions.test !== undefined) {
-    logger.warn(`fractions.test ${params.fractions.test} ignored: source '${source.name}' has a canonical test split (set canonicalTest: false to pool and split)`);
+    logger.warn(
+      `fractions.test ${params.fractions.test} ignored: source '${source.name}' has a canonical test split (set canonicalTest: false to pool and split)`,
+    );
   }
   const assignment = assignSplits(poolLabels, classCount, { validation: params.fractions.validation, test: testFraction }, seed, params.limit);
 

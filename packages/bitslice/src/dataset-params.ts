@@ -23,10 +23,7 @@ export const datasetParamsSchema = z
     /** Use the source's canonical test split when it has one (false: pool everything and split). */
     canonicalTest: z.boolean().default(true),
     /** Subsample (stratified) for smoke tests. */
-    limit: z
-      .object({ total: z.number().int().positive().optional(), perClass: z.number().int().positive().optional() })
-      .strict()
-      .optional(),
+    limit: z.object({ total: z.number().int().positive().optional(), perClass: z.number().int().positive().optional() }).strict().optional(),
     /** The stage fails if more than this fraction of the records read is malformed. */
     maxMalformedFraction: z.number().min(0).max(1).default(0.01),
   })

@@ -66,7 +66,9 @@ export const SCALED_PIXEL_TABLE: Float32Array = (() => {
 /** The layout must be over this dataset's channels (same names, same order). */
 export function checkLayoutChannels(layout: PlaneLayout, channelNames: readonly string[]): void {
   const same = layout.channels.length === channelNames.length && layout.channels.every((c, i) => c === channelNames[i]);
-  const inRange = layout.planes.every((p) => p.channelIndex >= 0 && p.channelIndex < channelNames.length && channelNames[p.channelIndex] === p.channel && p.bit >= 0 && p.bit <= 7);
+  const inRange = layout.planes.every(
+    (p) => p.channelIndex >= 0 && p.channelIndex < channelNames.length && channelNames[p.channelIndex] === p.channel && p.bit >= 0 && p.bit <= 7,
+  );
   if (!same || !inRange || layout.planes.length === 0) {
     throw new InvalidInputError(
       `plane layout over channels [${layout.channels.join(', ')}] does not fit the dataset's channels [${channelNames.join(', ')}]`,

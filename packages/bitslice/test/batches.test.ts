@@ -1,15 +1,5 @@
 import * as path from 'node:path';
-import {
-  allPlanes,
-  createRng,
-  extractPlaneBits,
-  packBits,
-  readDataset,
-  resolvePlanes,
-  writeDataset,
-  type Dataset,
-  type PlaneLayout,
-} from '@cbnn/core';
+import { allPlanes, createRng, extractPlaneBits, packBits, readDataset, resolvePlanes, writeDataset, type Dataset, type PlaneLayout } from '@cbnn/core';
 import { packedPlaneBatches, planeBatches, recomposePixels, scaledPixelBatches } from '@cbnn/bitslice';
 import { tempDir } from './fixtures';
 
@@ -102,10 +92,15 @@ describe.each(cases)('batch iterators: %s', (_name, channels, selection) => {
 
   it('shuffle per epoch deterministically (createRng(seed).fork(epoch)), and match the reference for the shuffled records', () => {
     const run = (epoch: number, seed?: number) =>
-      collect(packedPlaneBatches(ds, { split: 'train', layout, batchSize: 8, shuffle: true, epoch, seed })).map((b) => ({ x: b.x, indices: Array.from(b.indices) }));
+      collect(packedPlaneBatches(ds, { split: 'train', layout, batchSize: 8, shuffle: true, epoch, seed })).map((b) => ({
+        x: b.x,
+        indices: Array.from(b.indices),
+      }));
     const e1 = run(1);
     const order = e1.flatMap((b) => b.indices);
-    const expected = createRng(ds.manifest.seed).fork(1).shuffle(Uint32Array.from({ length: 23 }, (_, i) => i));
+    const expected = createRng(ds.manifest.seed)
+      .fork(1)
+      .shuffle(Uint32Array.from({ length: 23 }, (_, i) => i));
     expect(order).toEqual(Array.from(expected));
     expect(run(1)).toEqual(e1);
     expect(run(2).flatMap((b) => b.indices)).not.toEqual(order);
@@ -118,7 +113,10 @@ describe.each(cases)('batch iterators: %s', (_name, channels, selection) => {
     expect(seen.map((b) => b.count)).toEqual([4, 4]);
     expect(seen[0].x).toBe(seen[1].x);
     const limited = collect(packedPlaneBatches(ds, { split: 'test', layout, batchSize: 4, limit: 6 }));
-    expect(limited.map((b) => Array.from(b.indices))).toEqual([[0, 1, 2, 3], [4, 5]]);
+    expect(limited.map((b) => Array.from(b.indices))).toEqual([
+      [0, 1, 2, 3],
+      [4, 5],
+    ]);
   });
 
   it('recompose the original pixels from the float planes when all 8 planes of every channel are kept', () => {
@@ -135,7 +133,9 @@ describe.each(cases)('batch iterators: %s', (_name, channels, selection) => {
 describe('batch iterator arguments', () => {
   const ds = syntheticDataset(['grey'], [4, 0, 0]);
   it('reject a layout over other channels and a bad batch size', () => {
-    expect(() => planeBatches(ds, { split: 'train', layout: resolvePlanes({ r: [7] }, ['r', 'g', 'b']), batchSize: 2 })).toThrow(/does not fit the dataset's channels \[grey\]/);
+    expect(() => planeBatches(ds, { split: 'train', layout: resolvePlanes({ r: [7] }, ['r', 'g', 'b']), batchSize: 2 })).toThrow(
+      /does not fit the dataset's channels \[grey\]/,
+    );
     expect(() => scaledPixelBatches(ds, { split: 'train', batchSize: 0 })).toThrow(/batchSize must be a positive integer/);
   });
   it('yield nothing for an empty split', () => {

@@ -4,8 +4,7 @@ import { createRng, InvalidInputError, readDataset } from '@cbnn/core';
 import { buildDataset, CIFAR10_RECORD_SIZE, datasetParamsSchema, loadSource } from '@cbnn/bitslice';
 import { cifarBatchBytes, tempDir } from './fixtures';
 
-const params = (paths: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
-  datasetParamsSchema.parse({ source: 'cifar10', paths, ...extra });
+const params = (paths: Record<string, unknown>, extra: Record<string, unknown> = {}) => datasetParamsSchema.parse({ source: 'cifar10', paths, ...extra });
 
 function batch(n: number, seed: number): { labels: number[]; rgb: Uint8Array; bytes: Buffer } {
   const rng = createRng(seed);
@@ -76,6 +75,8 @@ describe('cifar10 source', () => {
   it('names the missing batch files of a folder', () => {
     const partial = tempDir();
     fs.writeFileSync(path.join(partial, 'data_batch_1.bin'), batches[0].bytes);
-    expect(() => loadSource(params({ dir: partial }))).toThrow(/lacks data_batch_2\.bin, data_batch_3\.bin, data_batch_4\.bin, data_batch_5\.bin, test_batch\.bin/);
+    expect(() => loadSource(params({ dir: partial }))).toThrow(
+      /lacks data_batch_2\.bin, data_batch_3\.bin, data_batch_4\.bin, data_batch_5\.bin, test_batch\.bin/,
+    );
   });
 });

@@ -60,8 +60,13 @@ describe('bitslice.dataset stage', () => {
 
   it('fails past maxMalformedFraction and on bad source paths', async () => {
     const dir = tempDir();
-    writeFashionJson(dir, Array.from({ length: 10 }, (_, c) => [new Array(784).fill(c), c === 3 ? [1, 2] : new Array(784).fill(0)]));
-    await expect(bitsliceDatasetStage.run(context({ source: 'fashion-mnist', paths: { dir }, maxMalformedFraction: 0 }))).rejects.toThrow(/1 of 20 records \(5\.000%\) are malformed/);
+    writeFashionJson(
+      dir,
+      Array.from({ length: 10 }, (_, c) => [new Array(784).fill(c), c === 3 ? [1, 2] : new Array(784).fill(0)]),
+    );
+    await expect(bitsliceDatasetStage.run(context({ source: 'fashion-mnist', paths: { dir }, maxMalformedFraction: 0 }))).rejects.toThrow(
+      /1 of 20 records \(5\.000%\) are malformed/,
+    );
     const ok = context({ source: 'fashion-mnist', paths: { dir }, maxMalformedFraction: 0.1, fractions: { test: 0.5, validation: 0 } });
     await bitsliceDatasetStage.run(ok);
     expect(readDataset(ok.outDir).manifest.malformed.records).toEqual([{ file: '3.json', index: 1, reason: 'record has 2 values, expected 784 (28x28)' }]);
@@ -71,12 +76,19 @@ describe('bitslice.dataset stage', () => {
 
   it('logs every listed malformed record (file, index, reason) and stops on an aborted signal', async () => {
     const dir = tempDir();
-    writeFashionJson(dir, Array.from({ length: 10 }, (_, c) => [new Array(784).fill(c), c === 8 ? new Array(784).fill(300) : new Array(784).fill(0)]));
+    writeFashionJson(
+      dir,
+      Array.from({ length: 10 }, (_, c) => [new Array(784).fill(c), c === 8 ? new Array(784).fill(300) : new Array(784).fill(0)]),
+    );
     const ctx = context({ source: 'fashion-mnist', paths: { dir }, maxMalformedFraction: 0.1 });
     const logFile = path.join(ctx.tmpDir, 'stage.log');
     ctx.logger = createLogger({ file: logFile, console: false });
     await bitsliceDatasetStage.run(ctx);
-    const lines = fs.readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = fs
+      .readFileSync(logFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toContainEqual(expect.objectContaining({ level: 40, file: '8.json', index: 1, reason: 'pixel 0 is 300, expected an integer 0..255' }));
     expect(lines).toContainEqual(expect.objectContaining({ level: 30, malformed: 1, examined: 20 }));
 

@@ -116,7 +116,12 @@ export function jpegBytes(height: number, width: number, grey: Uint8Array, quali
 }
 
 /** Write a class-folder tree: <dir>/<class>/<nnnn>.png, one digit per file; returns the file paths in listing order. */
-export function writeDigitFolder(dir: string, set: ImageSet, classNames: string[], encode: (pixels: Uint8Array) => Buffer = (p) => pngBytes(28, 28, 1, p)): string[] {
+export function writeDigitFolder(
+  dir: string,
+  set: ImageSet,
+  classNames: string[],
+  encode: (pixels: Uint8Array) => Buffer = (p) => pngBytes(28, 28, 1, p),
+): string[] {
   const files: string[] = [];
   for (let i = 0; i < set.count; i++) {
     const classDir = path.join(dir, classNames[set.labels[i]]);

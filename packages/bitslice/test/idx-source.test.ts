@@ -5,8 +5,7 @@ import { InvalidInputError, readDataset } from '@cbnn/core';
 import { buildDataset, datasetParamsSchema, loadSource, readIdxFile } from '@cbnn/bitslice';
 import { idxBytes, randomImages, tempDir, writeIdxPair } from './fixtures';
 
-const params = (paths: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
-  datasetParamsSchema.parse({ source: 'idx', paths, ...extra });
+const params = (paths: Record<string, unknown>, extra: Record<string, unknown> = {}) => datasetParamsSchema.parse({ source: 'idx', paths, ...extra });
 
 describe('idx source', () => {
   const dir = tempDir();
@@ -27,7 +26,11 @@ describe('idx source', () => {
     expect(source.files[0]).toMatch(/^train-images-idx3-ubyte(\.gz)? sha256:[0-9a-f]{64}$/);
 
     const out = path.join(sub, 'ds');
-    const manifest = buildDataset(out, { source: 'idx', paths: { trainImages: tr.images, trainLabels: tr.labels, testImages: te.images, testLabels: te.labels, classes: 'fashion' }, seed: 3 });
+    const manifest = buildDataset(out, {
+      source: 'idx',
+      paths: { trainImages: tr.images, trainLabels: tr.labels, testImages: te.images, testLabels: te.labels, classes: 'fashion' },
+      seed: 3,
+    });
     expect(manifest.classNames[9]).toBe('Ankle boot');
     expect(manifest.splits.test.count).toBe(20);
     expect(manifest.splits.train.count + manifest.splits.validation.count).toBe(50);
@@ -67,7 +70,11 @@ describe('idx source', () => {
     const full = idxBytes(0x08, [4, 3, 3], new Uint8Array(36));
     const truncated = path.join(dir, 'truncated');
     fs.writeFileSync(truncated, full.subarray(0, full.length - 5));
-    expectInvalid(() => readIdxFile(truncated, 'images'), truncated, /declares 4x3x3 = 36 bytes of data but the file has 31 after the 16-byte header \(truncated\)/);
+    expectInvalid(
+      () => readIdxFile(truncated, 'images'),
+      truncated,
+      /declares 4x3x3 = 36 bytes of data but the file has 31 after the 16-byte header \(truncated\)/,
+    );
     const trailing = path.join(dir, 'trailing');
     fs.writeFileSync(trailing, Buffer.concat([full, Buffer.alloc(2)]));
     expectInvalid(() => readIdxFile(trailing, 'images'), trailing, /\(trailing data\)/);
@@ -105,9 +112,15 @@ describe('idx source', () => {
       ],
     });
     // 2 of 50 = 4% > 1% (the default).
-    expect(() => loadSource(params({ trainImages: tr.images, trainLabels: tr.labels }))).toThrow(/2 of 50 records \(4\.000%\) are malformed, more than maxMalformedFraction 0\.01/);
+    expect(() => loadSource(params({ trainImages: tr.images, trainLabels: tr.labels }))).toThrow(
+      /2 of 50 records \(4\.000%\) are malformed, more than maxMalformedFraction 0\.01/,
+    );
     // The manifest lists them too.
-    const manifest = buildDataset(path.join(sub, 'ds'), { source: 'idx', paths: { trainImages: tr.images, trainLabels: tr.labels }, maxMalformedFraction: 0.05 });
+    const manifest = buildDataset(path.join(sub, 'ds'), {
+      source: 'idx',
+      paths: { trainImages: tr.images, trainLabels: tr.labels },
+      maxMalformedFraction: 0.05,
+    });
     expect(manifest.malformed.count).toBe(2);
     expect(manifest.malformed.records[1].index).toBe(30);
   });
@@ -115,6 +128,10 @@ describe('idx source', () => {
   it('reports bad paths params under the paths field', () => {
     expect(() => loadSource(params({ trainImages: 'x' }))).toThrow(InvalidInputError);
     expect(() => loadSource(params({ trainImages: 'x', trainLabels: 'y', testImages: 'z' }))).toThrow(/paths: give both testImages and testLabels/);
-    expectInvalid(() => loadSource(params({ trainImages: path.join(dir, 'missing'), trainLabels: 'y' })), path.join(dir, 'missing'), /cannot read IDX images file: ENOENT/);
+    expectInvalid(
+      () => loadSource(params({ trainImages: path.join(dir, 'missing'), trainLabels: 'y' })),
+      path.join(dir, 'missing'),
+      /cannot read IDX images file: ENOENT/,
+    );
   });
 });

@@ -15,11 +15,12 @@ const loadError = (p: Record<string, unknown>, extra: Record<string, unknown> = 
 /** Pixels of each stored record keyed by the file it came from (files.txt order = record order per pool). */
 function recordsByFile(dir: string): Map<string, { label: number; pixels: Buffer }> {
   const { source } = loadSource(params({ dir }));
-  const names = source.fileList!.trim().split('\n').map((l) => l.slice(66));
+  const names = source
+    .fileList!.trim()
+    .split('\n')
+    .map((l) => l.slice(66));
   const size = source.shape.height * source.shape.width * source.shape.channels;
-  return new Map(
-    names.map((n, i) => [n, { label: source.train.labels[i], pixels: Buffer.from(source.train.images.subarray(i * size, (i + 1) * size)) }]),
-  );
+  return new Map(names.map((n, i) => [n, { label: source.train.labels[i], pixels: Buffer.from(source.train.images.subarray(i * size, (i + 1) * size)) }]));
 }
 
 describe('images source', () => {
@@ -50,7 +51,11 @@ describe('images source', () => {
     expect(lines).toHaveLength(30);
     for (const line of lines) {
       const [hex, name] = line.split('  ');
-      expect(createHash('sha256').update(fs.readFileSync(path.join(dir, name))).digest('hex')).toBe(hex);
+      expect(
+        createHash('sha256')
+          .update(fs.readFileSync(path.join(dir, name)))
+          .digest('hex'),
+      ).toBe(hex);
     }
     expect(manifest.source.files).toEqual([`files.txt sha256:${createHash('sha256').update(list).digest('hex')}`]);
     expect(manifest.source.description).toMatch(/30 files in 10 class folders .*no resize/);
@@ -59,7 +64,8 @@ describe('images source', () => {
     // Every stored record is one of the digits, with its class.
     const ds = readDataset(out);
     const known = new Map(files.map((_, i) => [Buffer.from(digit(digits, i)).toString('hex'), NAMES[digits.labels[i]]]));
-    for (let r = 0; r < 30; r++) expect(known.get(Buffer.from(ds.images.subarray(r * 784, (r + 1) * 784)).toString('hex'))).toBe(ds.manifest.classNames[ds.labels[r]]);
+    for (let r = 0; r < 30; r++)
+      expect(known.get(Buffer.from(ds.images.subarray(r * 784, (r + 1) * 784)).toString('hex'))).toBe(ds.manifest.classNames[ds.labels[r]]);
   });
 
   it('respects a train/ test/ layout as the canonical test split', () => {
@@ -85,7 +91,14 @@ describe('images source', () => {
 
   it('converts RGB to grey (luma) and grey to RGB, keeping grey-as-RGB exact', () => {
     const rgbDir = path.join(root, 'rgb');
-    writeDigitFolder(rgbDir, digits, NAMES, (p) => pngBytes(28, 28, 3, Array.from(p).flatMap((v) => [v, v, v])));
+    writeDigitFolder(rgbDir, digits, NAMES, (p) =>
+      pngBytes(
+        28,
+        28,
+        3,
+        Array.from(p).flatMap((v) => [v, v, v]),
+      ),
+    );
     const grey = loadSource(params({ dir: rgbDir })).source;
     expect(Buffer.from(grey.train.images).equals(Buffer.from(loadSource(params({ dir })).source.train.images))).toBe(true);
     const rgb = loadSource(params({ dir, color: 'rgb' })).source;
@@ -111,7 +124,10 @@ describe('images source', () => {
     const area = loadSource(params({ dir: mixed, size: [1, 2], resize: 'area' })).source;
     expect(area.shape).toEqual({ height: 1, width: 2, channels: 1 });
     expect(area.description).toMatch(/resized to 1x2 \(area average/);
-    const names = area.fileList!.trim().split('\n').map((l) => l.slice(66));
+    const names = area
+      .fileList!.trim()
+      .split('\n')
+      .map((l) => l.slice(66));
     const k = names.indexOf('seven/odd.png');
     expect(Array.from(area.train.images.subarray(k * 2, k * 2 + 2))).toEqual([Math.round((0 + 10 + 40 + 50) / 4), Math.round((20 + 30 + 60 + 70) / 4)]);
     const bilinear = loadSource(params({ dir: mixed, size: 56 })).source;
@@ -153,11 +169,29 @@ describe('images source', () => {
     it('names a truncated PNG, a corrupt PNG, a truncated JPEG and a file that is not an image', () => {
       const cases: [string, (f: string) => void, RegExp][] = [
         ['truncated-png', (f) => fs.writeFileSync(f, fs.readFileSync(f).subarray(0, 60)), /corrupt or truncated PNG/],
-        ['corrupt-png', (f) => { const b = fs.readFileSync(f); b[45] ^= 0xff; b[46] ^= 0xff; fs.writeFileSync(f, b); }, /corrupt or truncated PNG/],
+        [
+          'corrupt-png',
+          (f) => {
+            const b = fs.readFileSync(f);
+            b[45] ^= 0xff;
+            b[46] ^= 0xff;
+            fs.writeFileSync(f, b);
+          },
+          /corrupt or truncated PNG/,
+        ],
         ['truncated-jpeg', (f) => fs.writeFileSync(f, jpegBytes(28, 28, digit(digits, 0)).subarray(0, 300)), /corrupt or truncated JPEG/],
         ['text', (f) => fs.writeFileSync(f, 'not an image\n'), /not a PNG or JPEG image \(first bytes 6e 6f 74/],
         // IHDR claims 20000x20000: refused before the decoder allocates 1.6 GB.
-        ['huge', (f) => { const b = fs.readFileSync(f); b.writeUInt32BE(20000, 16); b.writeUInt32BE(20000, 20); fs.writeFileSync(f, b); }, /PNG of 20000x20000 pixels is larger than the 64 Mpixel limit/],
+        [
+          'huge',
+          (f) => {
+            const b = fs.readFileSync(f);
+            b.writeUInt32BE(20000, 16);
+            b.writeUInt32BE(20000, 20);
+            fs.writeFileSync(f, b);
+          },
+          /PNG of 20000x20000 pixels is larger than the 64 Mpixel limit/,
+        ],
       ];
       for (const [name, damage, reason] of cases) {
         let victim = '';
@@ -200,7 +234,10 @@ describe('images source', () => {
       expect(manifest.malformed.count).toBe(2);
       const rel = (f: string) => path.relative(d, f).split(path.sep).join('/');
       expect(manifest.malformed.records.map((r) => r.file).sort()).toEqual([rel(written[7]), rel(written[150])].sort());
-      expect(manifest.malformed.records.map((r) => r.reason).sort()).toEqual([expect.stringMatching(/corrupt or truncated PNG/), expect.stringMatching(/not a PNG or JPEG/)]);
+      expect(manifest.malformed.records.map((r) => r.reason).sort()).toEqual([
+        expect.stringMatching(/corrupt or truncated PNG/),
+        expect.stringMatching(/not a PNG or JPEG/),
+      ]);
       expect(fs.readFileSync(path.join(out, 'files.txt'), 'utf8').trim().split('\n')).toHaveLength(198);
       // Past maxMalformedFraction the folder is refused even with skipBad.
       expect(() => loadSource(params({ dir: d, skipBad: true }, { maxMalformedFraction: 0.005 }))).toThrow(/2 of 200 records \(1\.000%\) are malformed/);

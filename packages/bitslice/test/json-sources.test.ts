@@ -91,11 +91,15 @@ describe('fashion-mnist source on a fixture in the package layout', () => {
     const file = path.join(other, '1.json');
     const text = fs.readFileSync(file, 'utf8');
     fs.writeFileSync(file, text.slice(0, 1000));
-    expect(() => loadSource(datasetParamsSchema.parse({ source: 'fashion-mnist', paths: { dir: other } }))).toThrow(/expected a number at byte 1000, found end of file/);
+    expect(() => loadSource(datasetParamsSchema.parse({ source: 'fashion-mnist', paths: { dir: other } }))).toThrow(
+      /expected a number at byte 1000, found end of file/,
+    );
     fs.writeFileSync(file, '{"data": [[1, null]]}');
     expect(() => loadSource(datasetParamsSchema.parse({ source: 'fashion-mnist', paths: { dir: other } }))).toThrow(/expected a number at byte 14, found 'n'/);
     fs.rmSync(path.join(other, '8.json'));
     fs.writeFileSync(file, text);
-    expect(() => loadSource(datasetParamsSchema.parse({ source: 'fashion-mnist', paths: { dir: other } }))).toThrow(/cannot read fashion-mnist class file for class 8: ENOENT/);
+    expect(() => loadSource(datasetParamsSchema.parse({ source: 'fashion-mnist', paths: { dir: other } }))).toThrow(
+      /cannot read fashion-mnist class file for class 8: ENOENT/,
+    );
   });
 });

@@ -38,13 +38,19 @@ describe('npy source', () => {
     const manifest = buildDataset(out, params({ images, labels }, { seed: 2 }));
     expect(manifest.splits.test.perClass).toEqual(new Array(10).fill(1));
     expect(manifest.source.description).toBe("NumPy arrays: images uint8 ('|u1') (50, 28, 28), labels int64 ('<i8') (50)");
-    expect(readDataset(out).manifest.source.files).toEqual([expect.stringMatching(/^images\.npy sha256:[0-9a-f]{64}$/), expect.stringMatching(/^labels\.npy sha256:/)]);
+    expect(readDataset(out).manifest.source.files).toEqual([
+      expect.stringMatching(/^images\.npy sha256:[0-9a-f]{64}$/),
+      expect.stringMatching(/^labels\.npy sha256:/),
+    ]);
   });
 
   it('reads an .npz (stored or deflated, as np.savez and np.savez_compressed write it), big-endian and (N, 1) labels, RGB channels last', () => {
     const rgb = new Uint8Array(50 * 784 * 3);
     for (let p = 0; p < 50 * 784; p++) rgb.set([digits.pixels[p], 255 - digits.pixels[p], 7], p * 3);
-    const entries = { 'images.npy': npyBytes('|u1', [50, 28, 28, 3], rgb), 'labels.npy': npyBytes('>i2', [50, 1], Uint8Array.from(Array.from(digits.labels).flatMap((l) => [0, l]))) };
+    const entries = {
+      'images.npy': npyBytes('|u1', [50, 28, 28, 3], rgb),
+      'labels.npy': npyBytes('>i2', [50, 1], Uint8Array.from(Array.from(digits.labels).flatMap((l) => [0, l]))),
+    };
     for (const level of [0, 6] as const) {
       const file = write(`data-${level}.npz`, zipSync(entries, { level }));
       const { source } = loadSource(params({ file, classes: ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'] }));
@@ -69,7 +75,12 @@ describe('npy source', () => {
       ['float.npy', npyBytes('<f4', [50, 28, 28], new Uint8Array(50 * 784 * 4)), 'images', /images: dtype is float32 \('<f4'\), expected uint8/],
       ['flat.npy', npyBytes('|u1', [50, 784], digits.pixels), 'images', /images: shape \(50, 784\) has rank 2; expected N x H x W/],
       ['fortran.npy', npyBytes('|u1', [50, 28, 28], digits.pixels, true), 'images', /images: is stored in Fortran order/],
-      ['short.npy', npyBytes('|u1', [50, 28, 28], digits.pixels.subarray(0, 1000)), 'images', /data is 1000 bytes, but the header's shape \(50, 28, 28\) of '\|u1' needs 39200 \(truncated\)/],
+      [
+        'short.npy',
+        npyBytes('|u1', [50, 28, 28], digits.pixels.subarray(0, 1000)),
+        'images',
+        /data is 1000 bytes, but the header's shape \(50, 28, 28\) of '\|u1' needs 39200 \(truncated\)/,
+      ],
       ['few-labels.npy', npyBytes('<i8', [49], int64(digits.labels.subarray(0, 49))), 'labels', /labels: 49 labels for 50 images/],
       ['float-labels.npy', npyBytes('<f8', [50], new Uint8Array(400)), 'labels', /labels: dtype is float64 \('<f8'\), expected an integer/],
       ['text.npy', Buffer.from('hello'), 'images', /not a NumPy \.npy file/],

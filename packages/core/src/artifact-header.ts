@@ -72,11 +72,7 @@ export function decodeArtifactHeader(bytes: Uint8Array, file: string): ArtifactH
 }
 
 /** Check header, kind, version, length and checksum; return the payload (a view, no copy). */
-export function decodeArtifact(
-  bytes: Uint8Array,
-  file: string,
-  expected: ExpectedArtifact,
-): { header: ArtifactHeader; payload: Uint8Array } {
+export function decodeArtifact(bytes: Uint8Array, file: string, expected: ExpectedArtifact): { header: ArtifactHeader; payload: Uint8Array } {
   const header = decodeArtifactHeader(bytes, file);
   if (header.kind !== expected.kind) {
     throw new CorruptArtifactError(`expected a '${expected.kind}' artifact, found '${printable(header.kind)}'`, file);
@@ -107,10 +103,7 @@ export function writeArtifactFile(file: string, kind: string, version: number, p
   writeFileAtomicSync(file, encodeArtifact(kind, version, payload));
 }
 
-export function readArtifactFile(
-  file: string,
-  expected: ExpectedArtifact,
-): { header: ArtifactHeader; payload: Uint8Array } {
+export function readArtifactFile(file: string, expected: ExpectedArtifact): { header: ArtifactHeader; payload: Uint8Array } {
   let bytes: Uint8Array;
   try {
     bytes = fs.readFileSync(file);

@@ -29,11 +29,7 @@ export class CbnnError extends Error {
   readonly location: ErrorLocation;
   readonly hint?: string;
 
-  constructor(
-    code: string,
-    message: string,
-    options: { exitCode?: ExitCode; location?: ErrorLocation; hint?: string; cause?: unknown } = {},
-  ) {
+  constructor(code: string, message: string, options: { exitCode?: ExitCode; location?: ErrorLocation; hint?: string; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;

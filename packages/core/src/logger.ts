@@ -21,7 +21,7 @@ export interface LoggerOptions {
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const pino = loadPino();
-  const level = options.level ?? ((process.env.CBNN_LOG_LEVEL as LevelWithSilent | undefined) ?? 'info');
+  const level = options.level ?? (process.env.CBNN_LOG_LEVEL as LevelWithSilent | undefined) ?? 'info';
   const streams: StreamEntry[] = [];
   if (options.file) {
     fs.mkdirSync(path.dirname(options.file), { recursive: true });

@@ -40,10 +40,9 @@ export function allPlanes(channelNames: readonly string[]): PlaneSelection {
 export function resolvePlanes(selection: PlaneSelection, channelNames: readonly string[]): PlaneLayout {
   for (const key of Object.keys(selection)) {
     if (!channelNames.includes(key)) {
-      throw new InvalidInputError(
-        `plane selection names channel '${key}', but the dataset's channels are ${channelNames.map((c) => `'${c}'`).join(', ')}`,
-        { field: 'planes' },
-      );
+      throw new InvalidInputError(`plane selection names channel '${key}', but the dataset's channels are ${channelNames.map((c) => `'${c}'`).join(', ')}`, {
+        field: 'planes',
+      });
     }
   }
   const planes: PlaneRef[] = [];
@@ -68,13 +67,7 @@ export function planeLabel(p: { channel: string; bit: number }): string {
  * Reference plane extraction: for each pixel, the selected bits as 0/1, features innermost
  * (NHWC with planes as channels). `images` is N*H*W*C uint8, channels innermost.
  */
-export function extractPlaneBits(
-  images: Uint8Array,
-  pixelsPerImage: number,
-  channels: number,
-  layout: PlaneLayout,
-  out?: Uint8Array,
-): Uint8Array {
+export function extractPlaneBits(images: Uint8Array, pixelsPerImage: number, channels: number, layout: PlaneLayout, out?: Uint8Array): Uint8Array {
   const n = images.length / (pixelsPerImage * channels);
   const f = layout.planes.length;
   const result = out ?? new Uint8Array(n * pixelsPerImage * f);

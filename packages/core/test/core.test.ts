@@ -101,7 +101,11 @@ describe('dataset format', () => {
         shape: { height: 2, width: 2, channels: 1 },
         channelNames: ['grey'],
         classNames: ['a', 'b'],
-        splits: { train: { offset: 0, count: 3, perClass: [2, 1] }, validation: { offset: 3, count: 1, perClass: [0, 1] }, test: { offset: 4, count: 1, perClass: [0, 1] } },
+        splits: {
+          train: { offset: 0, count: 3, perClass: [2, 1] },
+          validation: { offset: 3, count: 1, perClass: [0, 1] },
+          test: { offset: 4, count: 1, perClass: [0, 1] },
+        },
         splitMethod: 'test',
         seed: 1,
         malformed: { count: 0, records: [] },

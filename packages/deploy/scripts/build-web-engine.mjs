@@ -30,7 +30,10 @@ const SHIMS = {
 const workspace = {
   name: 'cbnn-workspace-sources',
   setup(b) {
-    b.onResolve({ filter: /^@cbnn\/[a-z-]+$/ }, (args) => ({ path: path.join(packages, args.path.slice('@cbnn/'.length), 'src', 'index.ts'), sideEffects: false }));
+    b.onResolve({ filter: /^@cbnn\/[a-z-]+$/ }, (args) => ({
+      path: path.join(packages, args.path.slice('@cbnn/'.length), 'src', 'index.ts'),
+      sideEffects: false,
+    }));
     b.onResolve({ filter: /^(node:)?(fs|path|crypto|os|worker_threads)$|^pino(-pretty)?$/ }, (args) => ({ path: path.join(shims, SHIMS[args.path]) }));
     // The workspace sources have no import-time effects the page needs: let unused modules drop.
     b.onResolve({ filter: /^\.\.?\// }, (args) => {
@@ -56,7 +59,10 @@ const result = await build({
   logLevel: 'error',
 });
 const bytes = fs.statSync(outFile).size;
-const top = Object.entries(result.metafile.outputs[path.relative(process.cwd(), outFile)]?.inputs ?? {}).sort((a, b) => b[1].bytesInOutput - a[1].bytesInOutput).slice(0, 12).map(([f, v]) => `${f} ${v.bytesInOutput}`);
+const top = Object.entries(result.metafile.outputs[path.relative(process.cwd(), outFile)]?.inputs ?? {})
+  .sort((a, b) => b[1].bytesInOutput - a[1].bytesInOutput)
+  .slice(0, 12)
+  .map(([f, v]) => `${f} ${v.bytesInOutput}`);
 if (process.env.CBNN_BUNDLE_REPORT) console.log(top.join('\n'));
 const inputs = Object.keys(result.metafile.inputs).filter((f) => f.includes('/src/')).length;
 console.log(`build-web-engine: ${path.relative(process.cwd(), outFile)} (${bytes} bytes, ${inputs} workspace sources)`);

@@ -9,10 +9,14 @@ const { model } = d.loadModel(modelDir);
 const s = readDataset(datasetDir).split(split);
 const t0 = Date.now();
 const expected = d.enginePredictions(model, s.images, s.count);
-let correct = 0; for (let i = 0; i < s.count; i++) if (expected.classes[i] === s.labels[i]) correct++;
-console.log(`${modelDir}: ${s.count} ${split} images, engine accuracy ${(100 * correct / s.count).toFixed(2)}%`);
+let correct = 0;
+for (let i = 0; i < s.count; i++) if (expected.classes[i] === s.labels[i]) correct++;
+console.log(`${modelDir}: ${s.count} ${split} images, engine accuracy ${((100 * correct) / s.count).toFixed(2)}%`);
 for (const b of d.availableBuilds()) {
   const t = Date.now();
   const r = d.checkBuild(cDir, b, s.images, s.count, expected, model.classNames.length);
-  console.log(`  ${r.build}: classes equal ${r.classesEqual}/${r.images}, scores equal ${r.scoresEqual}/${r.images} (${Date.now() - t} ms)`, r.firstMismatch ?? '');
+  console.log(
+    `  ${r.build}: classes equal ${r.classesEqual}/${r.images}, scores equal ${r.scoresEqual}/${r.images} (${Date.now() - t} ms)`,
+    r.firstMismatch ?? '',
+  );
 }

@@ -70,7 +70,7 @@ export function measureFlash(dir: string, options: CompilerOptions = {}): { meas
       throw new InvalidInputError(
         `'${cc} ${flags.join(' ')}' cannot compile the generated model.c: ${first?.trim() ?? 'no message'}`,
         { file: path.join(dir, 'model.c'), field: 'cc' },
-        'install the compiler\'s C library headers (model.c needs <stdint.h> and <string.h>), or choose another compiler with --cc',
+        "install the compiler's C library headers (model.c needs <stdint.h> and <string.h>), or choose another compiler with --cc",
       );
     }
     const size = sizeTool(cc);

@@ -86,7 +86,8 @@ export function cString(s: string): string {
   for (const byte of Buffer.from(s, 'utf8')) {
     const ch = String.fromCharCode(byte);
     if (ch === '"' || ch === '\\') out += `\\${ch}`;
-    else if (byte >= 0x20 && byte < 0x7f && ch !== '?') out += ch; // '?' could start a trigraph
+    else if (byte >= 0x20 && byte < 0x7f && ch !== '?')
+      out += ch; // '?' could start a trigraph
     else out += `\\${byte.toString(8).padStart(3, '0')}`;
   }
   return `${out}"`;
@@ -120,10 +121,12 @@ export function emitC(model: EngineModel, options: EmitOptions = {}): CExport {
   const { input } = model;
   const channels = input.layout.channels.length;
   model.layers.forEach((layer, i) => {
-    if (layer.type === 'conv_real') unsupportedLayer(model, i, TARGET, 'a real-valued (float) first layer needs float math, which the C library keeps to the last layer', options.file);
+    if (layer.type === 'conv_real')
+      unsupportedLayer(model, i, TARGET, 'a real-valued (float) first layer needs float math, which the C library keeps to the last layer', options.file);
     if (!isBinaryLayer(layer) && layer.type !== 'maxpool2') unsupportedLayer(model, i, TARGET, 'no C kernel for this layer type', options.file);
   });
-  if (input.features > 255 || channels > 255) unsupportedLayer(model, 0, TARGET, `${input.features} planes of ${channels} channels exceed the uint8 plane tables`, options.file);
+  if (input.features > 255 || channels > 255)
+    unsupportedLayer(model, 0, TARGET, `${input.features} planes of ${channels} channels exceed the uint8 plane tables`, options.file);
 
   const data: string[] = [];
   const calls: string[] = [];
@@ -156,11 +159,15 @@ export function emitC(model: EngineModel, options: EmitOptions = {}): CExport {
       case 'conv': {
         const { words, rowWords } = packRows(layerBits(layer));
         const { thr, flipWords } = foldThresholds(layer.thresholds, layer.flip);
-        data.push(`/* layer ${i}: conv 3x3 ${layer.padding}, ${layer.inC} -> ${layer.outC} channels; weights [${layer.outC}][${rowWords}]: bit t*${layer.inC}+c = tap t, channel c */`);
+        data.push(
+          `/* layer ${i}: conv 3x3 ${layer.padding}, ${layer.inC} -> ${layer.outC} channels; weights [${layer.outC}][${rowWords}]: bit t*${layer.inC}+c = tap t, channel c */`,
+        );
         data.push(`static const uint32_t ${name}_weights[${words.length}] = {\n${u32Array(words)}\n};`);
         data.push(`static const int32_t ${name}_thresholds[${thr.length}] = {\n${i32Array(thr)}\n};`);
         data.push(`static const uint32_t ${name}_flip[${flipWords.length}] = {\n${u32Array(flipWords)}\n};`);
-        data.push(`static const cbnn_conv ${name} = { ${shape.height}u, ${shape.width}u, ${layer.inC}u, ${layer.padding === 'same' ? 1 : 0}u, ${layer.outC}u, ${name}_weights, ${name}_thresholds, ${name}_flip };`);
+        data.push(
+          `static const cbnn_conv ${name} = { ${shape.height}u, ${shape.width}u, ${layer.inC}u, ${layer.padding === 'same' ? 1 : 0}u, ${layer.outC}u, ${name}_weights, ${name}_thresholds, ${name}_flip };`,
+        );
         bytes = 4 * (words.length + thr.length + flipWords.length);
         scratchWords = Math.max(scratchWords, rowWords);
         fusedPool = model.layers[i + 1]?.type === 'maxpool2';
@@ -260,9 +267,13 @@ const char *const cbnn_class_names[CBNN_CLASSES] = { ${model.classNames.map(cStr
 /* Activations: region 0 holds the even steps' outputs, region 1 the odd ones'. */
 #define CBNN_REGION0_WORDS ${regionWords[0]}u
 static uint32_t cbnn_act[${activationWords}];
-${scratch > 0 ? `/* A conv window's bit row and the mask of its valid taps. One word more than the row needs:
+${
+  scratch > 0
+    ? `/* A conv window's bit row and the mask of its valid taps. One word more than the row needs:
  * no write reaches it, but GCC's -Warray-bounds cannot see that a gather never spills past the
- * row when the row is one word. */\nstatic uint32_t cbnn_col[${scratch}];\nstatic uint32_t cbnn_mask[${scratch}];\n` : ''}${cKernels(used)}
+ * row when the row is one word. */\nstatic uint32_t cbnn_col[${scratch}];\nstatic uint32_t cbnn_mask[${scratch}];\n`
+    : ''
+}${cKernels(used)}
 ${data.join('\n')}
 
 int cbnn_predict(const uint8_t *pixels, float *scores)

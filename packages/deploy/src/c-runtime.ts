@@ -10,7 +10,21 @@
  * 12 channels at w=0.19) costs its bits, not a word: RAM is what MCUs lack. A conv followed by
  * a max-pool is fused: the full-size conv output is never stored.
  */
-export type CKernel = 'popcount' | 'words' | 'bits32' | 'put_word' | 'copy_bits' | 'fill_ones' | 'slice' | 'conv_pixel' | 'conv3x3' | 'conv3x3_pool2' | 'maxpool2' | 'mismatches' | 'dense' | 'dense_out';
+export type CKernel =
+  | 'popcount'
+  | 'words'
+  | 'bits32'
+  | 'put_word'
+  | 'copy_bits'
+  | 'fill_ones'
+  | 'slice'
+  | 'conv_pixel'
+  | 'conv3x3'
+  | 'conv3x3_pool2'
+  | 'maxpool2'
+  | 'mismatches'
+  | 'dense'
+  | 'dense_out';
 
 interface Snippet {
   deps: CKernel[];
@@ -306,7 +320,9 @@ export function cKernels(used: Iterable<CKernel>): string {
     SNIPPETS[k].deps.forEach(add);
   };
   for (const k of used) add(k);
-  return ORDER.filter((k) => need.has(k)).map((k) => SNIPPETS[k].code).join('');
+  return ORDER.filter((k) => need.has(k))
+    .map((k) => SNIPPETS[k].code)
+    .join('');
 }
 
 /** The example program: raw images on stdin, one predicted class per line on stdout. */

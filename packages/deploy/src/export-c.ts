@@ -57,4 +57,3 @@ export function describeExportC(record: ExportCRecord, outDir: string): string {
     `  build: cd ${outDir} && cc -std=c99 -O2 main.c model.c -o predict && ./predict < images.u8`,
   ].join('\n');
 }
-

@@ -5,7 +5,19 @@ export { measureFlash, findCompiler, DEFAULT_CFLAGS, type CompilerOptions, type 
 export { prepareOutDir } from './out-dir';
 export { resolveModelFile, loadModel, type LoadedModel } from './model-file';
 export * from './export-format';
-export { checkBuild, availableBuilds, canBuild, compileExample, runExample, enginePredictions, STRICT_FLAGS, SANITIZE_FLAGS, type CBuild, type CCheck, type EnginePredictions } from './c-check';
+export {
+  checkBuild,
+  availableBuilds,
+  canBuild,
+  compileExample,
+  runExample,
+  enginePredictions,
+  STRICT_FLAGS,
+  SANITIZE_FLAGS,
+  type CBuild,
+  type CCheck,
+  type EnginePredictions,
+} from './c-check';
 export { exportWeb, describeExportWeb, WEB_FILES, WEB_ENGINE_BUNDLE, type ExportWebOptions } from './web-export';
 export { webPage, type PageInfo } from './web-page';
 export { exportCStage, exportWebStage } from './export-stages';

@@ -31,7 +31,9 @@ export function layerBits(layer: BinaryLayer): LayerBits {
   const w = layer.weights;
   // A packing this adapter does not know must fail here, not be read as the wrong bits.
   if (w.length !== layer.outC * taps * words) {
-    throw new Error(`layerBits: ${layer.type} weights have ${w.length} words, expected ${layer.outC} x ${taps} x ${words} (an in-memory packing this adapter does not know)`);
+    throw new Error(
+      `layerBits: ${layer.type} weights have ${w.length} words, expected ${layer.outC} x ${taps} x ${words} (an in-memory packing this adapter does not know)`,
+    );
   }
   return {
     taps,

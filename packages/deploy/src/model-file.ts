@@ -15,7 +15,11 @@ export function resolveModelFile(target: string): string {
   try {
     stat = fs.statSync(target);
   } catch {
-    throw new InvalidInputError('model not found', { file: target }, `give a ${ENGINE_MODEL_FILE} file, a train.bnn output folder or a pruning.select output folder`);
+    throw new InvalidInputError(
+      'model not found',
+      { file: target },
+      `give a ${ENGINE_MODEL_FILE} file, a train.bnn output folder or a pruning.select output folder`,
+    );
   }
   if (stat.isFile()) return target;
   for (const candidate of [path.join(target, ENGINE_MODEL_FILE), path.join(target, SEARCH_CHOSEN_DIR, ENGINE_MODEL_FILE)]) {

@@ -28,7 +28,7 @@ export const exportCDescriptor = defineStageDescriptor({
 export const exportWebDescriptor = defineStageDescriptor({
   name: 'export.web',
   version: 1,
-  description: 'static browser page running the model on the engine\'s wasm (index.html, engine.js, kernels.wasm, model.cbnn)',
+  description: "static browser page running the model on the engine's wasm (index.html, engine.js, kernels.wasm, model.cbnn)",
   params: z
     .object({
       images: z.number().int().min(0).max(1000).default(40),

@@ -55,15 +55,22 @@ export function exportWeb(modelTarget: string, outDir: string, options: ExportWe
     const count = Math.min(wanted, s.count);
     images = { count, labels: Array.from(s.labels.subarray(0, count)), pixels: Buffer.from(s.images.subarray(0, count * imageBytes)).toString('base64') };
   }
-  const engine = readBuilt(WEB_ENGINE_BUNDLE, 'the browser engine bundle', "build the deploy package (npx nx build @cbnn/deploy)");
-  const wasm = readBuilt(KERNELS_WASM_PATH, "the kernels' WebAssembly", "build the kernels package (node tools/build-wasm.mjs)");
+  const engine = readBuilt(WEB_ENGINE_BUNDLE, 'the browser engine bundle', 'build the deploy package (npx nx build @cbnn/deploy)');
+  const wasm = readBuilt(KERNELS_WASM_PATH, "the kernels' WebAssembly", 'build the kernels package (node tools/build-wasm.mjs)');
   const modelBytes = fs.readFileSync(file);
   prepareOutDir(outDir, options.force ?? false);
 
   const title = options.title ?? `cbnn: ${model.classNames.length}-class compact BNN (${model.input.layout.planes.map(planeLabel).join(' ')})`;
   const imagesJson = JSON.stringify({ split, ...images });
   const contents: Record<string, string | Uint8Array> = {
-    [WEB_FILES.page]: webPage({ title, modelFile: WEB_FILES.model, wasmFile: WEB_FILES.wasm, imagesFile: WEB_FILES.images, assetsFile: WEB_FILES.assets, engineFile: WEB_FILES.engine }),
+    [WEB_FILES.page]: webPage({
+      title,
+      modelFile: WEB_FILES.model,
+      wasmFile: WEB_FILES.wasm,
+      imagesFile: WEB_FILES.images,
+      assetsFile: WEB_FILES.assets,
+      engineFile: WEB_FILES.engine,
+    }),
     [WEB_FILES.engine]: engine,
     [WEB_FILES.wasm]: wasm,
     [WEB_FILES.model]: modelBytes,
@@ -92,7 +99,9 @@ export function exportWeb(modelTarget: string, outDir: string, options: ExportWe
 export function describeExportWeb(record: ExportWebRecord, outDir: string): string {
   return [
     `browser page of ${record.model.file} (${record.model.bytes.toLocaleString('en-US')} B) in ${outDir}:`,
-    `  ${Object.entries(record.files).map(([f, b]) => `${f} ${b.toLocaleString('en-US')} B`).join(', ')}`,
+    `  ${Object.entries(record.files)
+      .map(([f, b]) => `${f} ${b.toLocaleString('en-US')} B`)
+      .join(', ')}`,
     `  ${record.images.count} bundled test images${record.images.split ? ` (${record.images.split} split)` : ''}`,
     `  open ${path.join(outDir, WEB_FILES.page)} (file://) or serve the folder with any static server`,
   ].join('\n');

@@ -66,11 +66,51 @@ interface Case {
 
 const CASES: Case[] = [
   { name: 'VGG-small w=0.19 on one plane (the compact shape)', height: 28, width: 28, features: 1, classes: 10, layers: vggSmallLayers(0.19) },
-  { name: '40 and 7 channels, valid padding, odd size before a pool', height: 9, width: 7, features: 5, classes: 4, layers: [{ type: 'conv', outC: 40, padding: 'same' }, { type: 'maxpool2' }, { type: 'conv', outC: 7, padding: 'valid' }, { type: 'dense', outC: 33 }] },
-  { name: '32 and 64 channels (no flatten step), 8 planes', height: 8, width: 8, features: 8, classes: 3, layers: [{ type: 'conv', outC: 32, padding: 'same' }, { type: 'conv', outC: 64, padding: 'same' }, { type: 'maxpool2' }, { type: 'dense', outC: 5 }] },
-  { name: 'MLP straight on 5 planes of 3 colour channels', height: 5, width: 6, features: 5, classes: 2, layers: [{ type: 'dense', outC: 70 }, { type: 'dense', outC: 31 }], layout: rgbLayout() },
-  { name: 'max-pool on the input and twice in a row (not fused), 33 channels', height: 11, width: 10, features: 3, classes: 3, layers: [{ type: 'maxpool2' }, { type: 'conv', outC: 33, padding: 'same' }, { type: 'maxpool2' }, { type: 'maxpool2' }, { type: 'dense', outC: 9 }] },
-  { name: 'conv on 3 colour channels, then dense_out on a flatten', height: 6, width: 5, features: 5, classes: 3, layers: [{ type: 'conv', outC: 3, padding: 'same' }, { type: 'maxpool2' }], layout: rgbLayout() },
+  {
+    name: '40 and 7 channels, valid padding, odd size before a pool',
+    height: 9,
+    width: 7,
+    features: 5,
+    classes: 4,
+    layers: [{ type: 'conv', outC: 40, padding: 'same' }, { type: 'maxpool2' }, { type: 'conv', outC: 7, padding: 'valid' }, { type: 'dense', outC: 33 }],
+  },
+  {
+    name: '32 and 64 channels (no flatten step), 8 planes',
+    height: 8,
+    width: 8,
+    features: 8,
+    classes: 3,
+    layers: [{ type: 'conv', outC: 32, padding: 'same' }, { type: 'conv', outC: 64, padding: 'same' }, { type: 'maxpool2' }, { type: 'dense', outC: 5 }],
+  },
+  {
+    name: 'MLP straight on 5 planes of 3 colour channels',
+    height: 5,
+    width: 6,
+    features: 5,
+    classes: 2,
+    layers: [
+      { type: 'dense', outC: 70 },
+      { type: 'dense', outC: 31 },
+    ],
+    layout: rgbLayout(),
+  },
+  {
+    name: 'max-pool on the input and twice in a row (not fused), 33 channels',
+    height: 11,
+    width: 10,
+    features: 3,
+    classes: 3,
+    layers: [{ type: 'maxpool2' }, { type: 'conv', outC: 33, padding: 'same' }, { type: 'maxpool2' }, { type: 'maxpool2' }, { type: 'dense', outC: 9 }],
+  },
+  {
+    name: 'conv on 3 colour channels, then dense_out on a flatten',
+    height: 6,
+    width: 5,
+    features: 5,
+    classes: 3,
+    layers: [{ type: 'conv', outC: 3, padding: 'same' }, { type: 'maxpool2' }],
+    layout: rgbLayout(),
+  },
 ];
 
 function makeModel(c: Case, seed: number): EngineModel {
@@ -122,7 +162,7 @@ it('agrees with the engine in every other build this machine has (clang, -m32, b
   }
 });
 
-it('the check can fail: another model\'s predictions do not match', () => {
+it("the check can fail: another model's predictions do not match", () => {
   const c = CASES[1];
   const { out } = exportCase(c, 21, 'other');
   const images = randomImages(32, c.height * c.width, 8);
@@ -190,7 +230,9 @@ describe('bad input', () => {
     const r = spawnSync(exe, [], { input: new Uint8Array(2 * imageBytes + 5), encoding: 'utf8' });
     expect(r.status).toBe(3);
     expect(r.stdout.trim().split('\n')).toHaveLength(2);
-    expect(r.stderr).toContain(`stdin holds ${2 * imageBytes + 5} bytes: not a whole number of 5x6x3 = ${imageBytes}-byte images (2 whole images, then 5 bytes left over)`);
+    expect(r.stderr).toContain(
+      `stdin holds ${2 * imageBytes + 5} bytes: not a whole number of 5x6x3 = ${imageBytes}-byte images (2 whole images, then 5 bytes left over)`,
+    );
     const empty = spawnSync(exe, [], { input: new Uint8Array(0), encoding: 'utf8' });
     expect(empty.status).toBe(0);
     expect(empty.stdout).toBe('');

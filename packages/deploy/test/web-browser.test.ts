@@ -32,7 +32,8 @@ let server: http.Server;
 let origin: string;
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`chromium is not installed at ${CHROMIUM}: apt-get update && apt-get install -y chromium, or set CBNN_CHROMIUM`);
+  if (!fs.existsSync(CHROMIUM))
+    throw new Error(`chromium is not installed at ${CHROMIUM}: apt-get update && apt-get install -y chromium, or set CBNN_CHROMIUM`);
   if (!fs.existsSync(WEB_ENGINE_BUNDLE)) throw new Error(`${WEB_ENGINE_BUNDLE} is missing: build the package first (npx nx build @cbnn/deploy)`);
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-deploy-web-'));
   const modelFile = path.join(root, 'model.cbnn');
@@ -44,13 +45,15 @@ beforeAll(async () => {
   for (let i = 0; i < total; i++) {
     const cy = 6 + rng.int(16);
     const cx = 6 + rng.int(16);
-    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-      const d = Math.hypot(y - cy, x - cx);
-      images[(i * H + y) * W + x] = d < 6 ? 255 - rng.int(120) : rng.int(40);
-    }
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++) {
+        const d = Math.hypot(y - cy, x - cx);
+        images[(i * H + y) * W + x] = d < 6 ? 255 - rng.int(120) : rng.int(40);
+      }
   }
   const labels = Uint8Array.from({ length: total }, (_, i) => i % CLASSES);
-  const perClass = (offset: number, count: number) => Array.from({ length: CLASSES }, (_, k) => Array.from({ length: count }, (_, j) => (offset + j) % CLASSES).filter((l) => l === k).length);
+  const perClass = (offset: number, count: number) =>
+    Array.from({ length: CLASSES }, (_, k) => Array.from({ length: count }, (_, j) => (offset + j) % CLASSES).filter((l) => l === k).length);
   const dataset = path.join(root, 'data');
   writeDataset(
     dataset,
@@ -82,7 +85,15 @@ beforeAll(async () => {
       res.writeHead(404).end();
       return;
     }
-    const type = file.endsWith('.html') ? 'text/html' : file.endsWith('.js') ? 'text/javascript' : file.endsWith('.json') ? 'application/json' : file.endsWith('.wasm') ? 'application/wasm' : 'application/octet-stream';
+    const type = file.endsWith('.html')
+      ? 'text/html'
+      : file.endsWith('.js')
+        ? 'text/javascript'
+        : file.endsWith('.json')
+          ? 'application/json'
+          : file.endsWith('.wasm')
+            ? 'application/wasm'
+            : 'application/octet-stream';
     res.writeHead(200, { 'content-type': type }).end(fs.readFileSync(file));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -90,7 +101,16 @@ beforeAll(async () => {
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 
@@ -119,10 +139,14 @@ async function open(url: string, local: (u: string) => boolean): Promise<Watched
   });
   page.on('requestfailed', (r) => w.failed.push(`${r.url()}: ${r.failure()?.errorText}`));
   await page.goto(url, { waitUntil: 'load' });
-  await page.waitForFunction(() => {
-    const s = (window as unknown as { cbnnDeploy?: { ready: boolean; error: string | null } }).cbnnDeploy;
-    return s !== undefined && (s.ready || s.error !== null);
-  }, undefined, { timeout: 60_000 });
+  await page.waitForFunction(
+    () => {
+      const s = (window as unknown as { cbnnDeploy?: { ready: boolean; error: string | null } }).cbnnDeploy;
+      return s !== undefined && (s.ready || s.error !== null);
+    },
+    undefined,
+    { timeout: 60_000 },
+  );
   return w;
 }
 

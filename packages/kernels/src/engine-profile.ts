@@ -79,7 +79,11 @@ function stepLabel(model: EngineModel, layers: number[]): string {
   return layers
     .map((i) => {
       const l = model.layers[i];
-      return l.type === 'conv' || l.type === 'conv_real' ? `${l.type} ${l.inC}->${l.outC}` : l.type === 'maxpool2' ? 'maxpool2' : `${l.type} ${l.inBits}->${l.outC}`;
+      return l.type === 'conv' || l.type === 'conv_real'
+        ? `${l.type} ${l.inC}->${l.outC}`
+        : l.type === 'maxpool2'
+          ? 'maxpool2'
+          : `${l.type} ${l.inBits}->${l.outC}`;
     })
     .join(' + ');
 }

@@ -129,14 +129,22 @@ export function createWasmRunner(plan: EnginePlan, maxBatch: number): PlanRunner
         const bias = wasm.put(layer.bias);
         const out = wasm.alloc(maxBatch * step.outWords * 4);
         const same = layer.padding === 'same' ? 1 : 0;
-        steps.push({ layers: [layerOf[s]], variant: 'r-conv3x3-1x1-f32', run: (n) => k.convReal(inp, n, input.height, input.width, layer.inC, same, wt, layer.outC, scale, bias, out) });
+        steps.push({
+          layers: [layerOf[s]],
+          variant: 'r-conv3x3-1x1-f32',
+          run: (n) => k.convReal(inp, n, input.height, input.width, layer.inC, same, wt, layer.outC, scale, bias, out),
+        });
         src = out;
         break;
       }
       case 'maxpool2': {
         const { input } = step;
         const out = wasm.alloc(maxBatch * step.outWords * 4);
-        steps.push({ layers: [layerOf[s]], variant: 'b-maxpool2-or', run: (n) => k.maxPool2(inp, n, input.height, input.width, wordsForChannels(input.channels), out) });
+        steps.push({
+          layers: [layerOf[s]],
+          variant: 'b-maxpool2-or',
+          run: (n) => k.maxPool2(inp, n, input.height, input.width, wordsForChannels(input.channels), out),
+        });
         src = out;
         break;
       }

@@ -65,9 +65,21 @@ export interface ThreadPool {
   close(): Promise<void>;
 }
 
-export function createThreadPool(model: EngineModel, impl: KernelImpl, workers: number, perWorkerBatch: number, maxBatch: number, inputWords: number, classes: number): ThreadPool {
+export function createThreadPool(
+  model: EngineModel,
+  impl: KernelImpl,
+  workers: number,
+  perWorkerBatch: number,
+  maxBatch: number,
+  inputWords: number,
+  classes: number,
+): ThreadPool {
   if (!fs.existsSync(ENGINE_WORKER_PATH)) {
-    throw new InvalidInputError(`engine worker script ${ENGINE_WORKER_PATH} is missing`, { file: ENGINE_WORKER_PATH }, 'build the kernels package (npm run build), or use threads: 1');
+    throw new InvalidInputError(
+      `engine worker script ${ENGINE_WORKER_PATH} is missing`,
+      { file: ENGINE_WORKER_PATH },
+      'build the kernels package (npm run build), or use threads: 1',
+    );
   }
   const inputSab = new SharedArrayBuffer(maxBatch * inputWords * 4);
   const scoresSab = new SharedArrayBuffer(maxBatch * classes * 4);
@@ -83,7 +95,16 @@ export function createThreadPool(model: EngineModel, impl: KernelImpl, workers: 
     return Buffer.from(errors.subarray(w * ERROR_BYTES, w * ERROR_BYTES + len)).toString('utf8');
   };
   for (let w = 0; w < workers; w++) {
-    const data: EngineWorkerData = { model, impl, maxBatch: perWorkerBatch, index: w, input: inputSab, scores: scoresSab, control: controlSab, errors: errorsSab };
+    const data: EngineWorkerData = {
+      model,
+      impl,
+      maxBatch: perWorkerBatch,
+      index: w,
+      input: inputSab,
+      scores: scoresSab,
+      control: controlSab,
+      errors: errorsSab,
+    };
     const worker = new Worker(ENGINE_WORKER_PATH, { workerData: data });
     // an idle pool must not keep the process alive
     worker.unref();

@@ -17,7 +17,7 @@ if (engine) {
   const classes = engine.plan.classes;
   const input = new Uint32Array(data.input);
   const scores = new Float32Array(data.scores);
-  for (let seen = 0; ; ) {
+  for (let seen = 0; ;) {
     const job = control.next(seen);
     if (job.seq === STOP) break;
     seen = job.seq;

@@ -94,8 +94,9 @@ export function createEngine(model: EngineModel, options: EngineOptions = {}): E
   // results. Conv kernels read only the first `inC` bits of a pixel, so they need no mask.
   const firstOp = plan.steps[0]?.op;
   const maskInput = features % 32 !== 0 && firstOp !== 'conv' && firstOp !== 'conv_real';
-  const lastWordMask = (1 << features % 32) - 1;
-  const pool: ThreadPool | undefined = threads > 1 ? createThreadPool(model, opts.impl, threads - 1, share, opts.maxBatch, plan.inputWords, classes) : undefined;
+  const lastWordMask = (1 << (features % 32)) - 1;
+  const pool: ThreadPool | undefined =
+    threads > 1 ? createThreadPool(model, opts.impl, threads - 1, share, opts.maxBatch, plan.inputWords, classes) : undefined;
   const scratchScores = new Float32Array(opts.maxBatch * classes);
   let packer: PlanePacker | undefined;
   let packed: Uint32Array | undefined;
@@ -184,7 +185,8 @@ export function createEngine(model: EngineModel, options: EngineOptions = {}): E
     },
     profile(packedInput, count, profileOptions) {
       checkCount(packedInput, count);
-      if (count < 1 || count > mainBatch) throw new InvalidInputError(`profile runs on the calling thread: it needs 1 to ${mainBatch} images, got ${count}`, { field: 'count' });
+      if (count < 1 || count > mainBatch)
+        throw new InvalidInputError(`profile runs on the calling thread: it needs 1 to ${mainBatch} images, got ${count}`, { field: 'count' });
       runChunk(packedInput, 0, count);
       return profileRunner(runner, model, count, profileOptions);
     },
@@ -193,7 +195,9 @@ export function createEngine(model: EngineModel, options: EngineOptions = {}): E
       checkDatasetMatchesModel(model, ds);
       const batchSize = evalOptions.batchSize ?? opts.maxBatch;
       if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > opts.maxBatch) {
-        throw new InvalidInputError(`batchSize must be an integer from 1 to the engine's maxBatch (${opts.maxBatch}), got ${batchSize}`, { field: 'batchSize' });
+        throw new InvalidInputError(`batchSize must be an integer from 1 to the engine's maxBatch (${opts.maxBatch}), got ${batchSize}`, {
+          field: 'batchSize',
+        });
       }
       packer ??= createPlanePacker(model.input.layout, pixels, ds.manifest.shape.channels);
       packed ??= new Uint32Array(opts.maxBatch * plan.inputWords);
@@ -257,10 +261,10 @@ export function checkDatasetMatchesModel(model: EngineModel, dataset: Dataset): 
     throw new InvalidInputError(`the model expects ${height}x${width} images, the dataset has ${shape.height}x${shape.width}`, { file, field: 'shape' });
   }
   if (channelNames.length !== layout.channels.length || channelNames.some((c, i) => c !== layout.channels[i])) {
-    throw new InvalidInputError(
-      `the model reads planes of channels [${layout.channels.join(', ')}], the dataset has channels [${channelNames.join(', ')}]`,
-      { file, field: 'channelNames' },
-    );
+    throw new InvalidInputError(`the model reads planes of channels [${layout.channels.join(', ')}], the dataset has channels [${channelNames.join(', ')}]`, {
+      file,
+      field: 'channelNames',
+    });
   }
   if (classNames.length !== model.classNames.length) {
     throw new InvalidInputError(`the model scores ${model.classNames.length} classes, the dataset has ${classNames.length}`, { file, field: 'classNames' });

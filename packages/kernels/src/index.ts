@@ -20,4 +20,14 @@ export { summary, formatSummary, type LayerSummary, type ModelSummary } from './
 export { bindDense, bindDenseOut, bindGemm, type WasmDenseBinding } from './wasm-dense';
 export { bindBinaryConv } from './conv-binding';
 export { bindLut9Conv, lut9Table, lut9Applies, LUT9_CONV_VARIANT } from './wasm-conv-lut';
-export { prepareIm2colConv, bindIm2colConv, fastestIm2colKernel, im2colConvVariant, im2colOutputWords, BORDER_CLASSES, type Im2colConv, type Im2colKernel, type WasmConvBinding } from './wasm-conv';
+export {
+  prepareIm2colConv,
+  bindIm2colConv,
+  fastestIm2colKernel,
+  im2colConvVariant,
+  im2colOutputWords,
+  BORDER_CLASSES,
+  type Im2colConv,
+  type Im2colKernel,
+  type WasmConvBinding,
+} from './wasm-conv';

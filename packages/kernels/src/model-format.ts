@@ -224,7 +224,7 @@ export function unpackWeightBits(bytes: Uint8Array, rows: number, bits: number):
     }
   }
   const rem = total % 8;
-  const trailingBitsZero = rem === 0 || (bytes[Math.ceil(total / 8) - 1] >> rem) === 0;
+  const trailingBitsZero = rem === 0 || bytes[Math.ceil(total / 8) - 1] >> rem === 0;
   return { words, trailingBitsZero };
 }
 
@@ -251,9 +251,7 @@ const metaSchema = z.object({
     features: positiveInt,
     layout: z.object({
       channels: z.array(z.string().min(1)).min(1),
-      planes: z
-        .array(z.object({ channel: z.string().min(1), channelIndex: z.number().int().min(0), bit: z.number().int().min(0).max(7) }))
-        .min(1),
+      planes: z.array(z.object({ channel: z.string().min(1), channelIndex: z.number().int().min(0), bit: z.number().int().min(0).max(7) })).min(1),
     }),
   }),
   classNames: z.array(z.string()).min(2),
@@ -280,7 +278,11 @@ export function validateEngineModel(model: EngineModel, source = 'model'): Activ
   }
   input.layout.planes.forEach((p, i) => {
     if (input.layout.channels[p.channelIndex] !== p.channel) {
-      bad(`plane ${i} names channel '${p.channel}' at index ${p.channelIndex}, but channel ${p.channelIndex} is '${input.layout.channels[p.channelIndex]}'`, source, `input.layout.planes[${i}]`);
+      bad(
+        `plane ${i} names channel '${p.channel}' at index ${p.channelIndex}, but channel ${p.channelIndex} is '${input.layout.channels[p.channelIndex]}'`,
+        source,
+        `input.layout.planes[${i}]`,
+      );
     }
   });
   if (classNames.length < 2) bad(`a model needs at least 2 classes, got ${classNames.length}`, source, 'classNames');
@@ -301,7 +303,8 @@ export function validateEngineModel(model: EngineModel, source = 'model'): Activ
         if (flattened) bad(`'${layer.type}' after a dense layer`, source, field);
         if (layer.inC !== shape.channels) bad(`inC is ${layer.inC} but the layer's input has ${shape.channels} channels`, source, `${field}.inC`);
         checkPositive(layer.outC, source, `${field}.outC`);
-        if (layer.padding !== 'same' && layer.padding !== 'valid') bad(`padding must be 'same' or 'valid', got '${String(layer.padding)}'`, source, `${field}.padding`);
+        if (layer.padding !== 'same' && layer.padding !== 'valid')
+          bad(`padding must be 'same' or 'valid', got '${String(layer.padding)}'`, source, `${field}.padding`);
         const shrink = layer.padding === 'valid' ? 2 : 0;
         if (shape.height - shrink < 1 || shape.width - shrink < 1) {
           bad(`a 'valid' 3x3 conv needs at least 3x3 input, got ${shape.height}x${shape.width}`, source, field);
@@ -318,7 +321,11 @@ export function validateEngineModel(model: EngineModel, source = 'model'): Activ
       case 'dense_out': {
         const bits = shape.height * shape.width * shape.channels;
         if (layer.inBits !== bits) {
-          bad(`inBits is ${layer.inBits} but the flattened input has ${shape.height}*${shape.width}*${shape.channels} = ${bits} bits`, source, `${field}.inBits`);
+          bad(
+            `inBits is ${layer.inBits} but the flattened input has ${shape.height}*${shape.width}*${shape.channels} = ${bits} bits`,
+            source,
+            `${field}.inBits`,
+          );
         }
         checkPositive(layer.outC, source, `${field}.outC`);
         flattened = true;
@@ -332,7 +339,8 @@ export function validateEngineModel(model: EngineModel, source = 'model'): Activ
     shapes.push(shape);
   });
   const out = layers[layers.length - 1] as DenseOutLayer;
-  if (out.outC !== classNames.length) bad(`the last layer has ${out.outC} outputs but the model names ${classNames.length} classes`, source, `layers[${layers.length - 1}].outC`);
+  if (out.outC !== classNames.length)
+    bad(`the last layer has ${out.outC} outputs but the model names ${classNames.length} classes`, source, `layers[${layers.length - 1}].outC`);
   return shapes;
 }
 
@@ -456,15 +464,13 @@ export function decodeEngineModel(bytes: Uint8Array, file: string): EngineModel 
     for (const spec of layerArrays(lm as EngineLayer)) {
       const byteLength = fileBytes(lm as EngineLayer, spec, version);
       if (offset + byteLength > payload.length) {
-        throw new CorruptArtifactError(
-          `engine model arrays need more than the ${payload.length}-byte payload (the layer list and the arrays disagree)`,
-          file,
-        );
+        throw new CorruptArtifactError(`engine model arrays need more than the ${payload.length}-byte payload (the layer list and the arrays disagree)`, file);
       }
       const w = spec.name === 'weights' && version >= 2 ? weightRows(lm as EngineLayer) : undefined;
       if (w) {
         const unpacked = unpackWeightBits(payload.subarray(offset, offset + byteLength), w.rows, w.bits);
-        if (!unpacked.trailingBitsZero) throw new CorruptArtifactError(`engine model layer '${lm.type}': bits past the end of its weight stream are not 0`, file);
+        if (!unpacked.trailingBitsZero)
+          throw new CorruptArtifactError(`engine model layer '${lm.type}': bits past the end of its weight stream are not 0`, file);
         layer[spec.name] = unpacked.words;
       } else {
         // Copy into a fresh, aligned buffer: the engine keeps these, and the file buffer may not be aligned.

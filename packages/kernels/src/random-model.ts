@@ -68,7 +68,14 @@ export function randomEngineModel(options: RandomModelOptions): EngineModel {
   for (const spec of options.layers) {
     switch (spec.type) {
       case 'conv':
-        layers.push({ type: 'conv', inC: c, outC: spec.outC, padding: spec.padding, weights: randomPackedWeights(rng, spec.outC * 9, c), ...randomThresholds(rng, spec.outC, 9 * c) });
+        layers.push({
+          type: 'conv',
+          inC: c,
+          outC: spec.outC,
+          padding: spec.padding,
+          weights: randomPackedWeights(rng, spec.outC * 9, c),
+          ...randomThresholds(rng, spec.outC, 9 * c),
+        });
         break;
       case 'conv_real':
         layers.push({
@@ -86,7 +93,13 @@ export function randomEngineModel(options: RandomModelOptions): EngineModel {
         break;
       case 'dense': {
         const inBits = bitsIn();
-        layers.push({ type: 'dense', inBits, outC: spec.outC, weights: randomPackedWeights(rng, spec.outC, inBits), ...randomThresholds(rng, spec.outC, inBits) });
+        layers.push({
+          type: 'dense',
+          inBits,
+          outC: spec.outC,
+          weights: randomPackedWeights(rng, spec.outC, inBits),
+          ...randomThresholds(rng, spec.outC, inBits),
+        });
         flat = true;
         break;
       }

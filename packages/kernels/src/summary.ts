@@ -34,12 +34,23 @@ export function summary(model: EngineModel): ModelSummary {
     const out = shapes[index];
     const pixels = out.height * out.width;
     const bytes = layerFileBytes(layer);
-    const base = { index, type: layer.type, output: layer.type === 'dense' || layer.type === 'dense_out' ? `${out.channels}` : `${out.height}x${out.width}x${out.channels}`, bytes };
+    const base = {
+      index,
+      type: layer.type,
+      output: layer.type === 'dense' || layer.type === 'dense_out' ? `${out.channels}` : `${out.height}x${out.width}x${out.channels}`,
+      bytes,
+    };
     switch (layer.type) {
       case 'conv':
         return { ...base, binaryParams: layer.outC * 9 * layer.inC, floatParams: layer.outC, binaryMacs: pixels * layer.outC * 9 * layer.inC, floatMacs: 0 };
       case 'conv_real':
-        return { ...base, binaryParams: 0, floatParams: layer.outC * 9 * layer.inC + 2 * layer.outC, binaryMacs: 0, floatMacs: pixels * layer.outC * 9 * layer.inC };
+        return {
+          ...base,
+          binaryParams: 0,
+          floatParams: layer.outC * 9 * layer.inC + 2 * layer.outC,
+          binaryMacs: 0,
+          floatMacs: pixels * layer.outC * 9 * layer.inC,
+        };
       case 'maxpool2':
         return { ...base, binaryParams: 0, floatParams: 0, binaryMacs: 0, floatMacs: 0 };
       case 'dense':

@@ -30,7 +30,11 @@ function clamp(v: number, lo: number, hi: number): number {
  * interleaved per 64-bit word, [ceil(rows/4)][kWords][4] u64 (as u32 pairs), zero-padded.
  * `wordOf(row, i)` gives 32-bit word i of a row; `kBits` bits per row.
  */
-export function interleave4(rows: number, kBits: number, wordOf: (row: number, word32: number) => number): { data: Uint32Array; kWords: number; rowsPad: number } {
+export function interleave4(
+  rows: number,
+  kBits: number,
+  wordOf: (row: number, word32: number) => number,
+): { data: Uint32Array; kWords: number; rowsPad: number } {
   const kWords = Math.max(1, Math.ceil(kBits / 64));
   const rowsPad = Math.ceil(rows / 4) * 4;
   const data = new Uint32Array(rowsPad * kWords * 2);

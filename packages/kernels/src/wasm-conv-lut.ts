@@ -37,7 +37,7 @@ export function lut9Table(layer: ConvLayer): Uint32Array {
     for (let cls = 0; cls < BORDER_CLASSES; cls++) {
       const c = prepared.c[cls * prepared.outCPad + o];
       for (let idx = 0; idx < WINDOWS; idx++) {
-        if (((popcount9(idx ^ w) ^ m) + c) >= 0) table[(cls * WINDOWS + idx) * outWords + (o >>> 5)] |= 1 << (o & 31);
+        if ((popcount9(idx ^ w) ^ m) + c >= 0) table[(cls * WINDOWS + idx) * outWords + (o >>> 5)] |= 1 << (o & 31);
       }
     }
   }

@@ -77,7 +77,6 @@ export function prepareIm2colConv(layer: ConvLayer): Im2colConv {
   return { inC, outC, outCPad, kChunks, weights, m, c, kWords: scalar.kWords, scalarWeights: scalar.data };
 }
 
-
 /** Output words per image of a conv (optionally followed by a fused 2x2 max-pool). */
 export function im2colOutputWords(height: number, width: number, layer: { outC: number; padding: 'same' | 'valid' }, pool: boolean): number {
   let ho = layer.padding === 'same' ? height : height - 2;
@@ -180,7 +179,26 @@ export function bindIm2colConv(
   const same = layer.padding === 'same' ? 1 : 0;
   const k = wasm.exports;
   const call = (inPtr: number, batch: number, outPtr: number, im2colOnly: number): void =>
-    k.convIm2col(inPtr, batch, height, width, layer.inC, same, pool ? 1 : 0, wt, prepared.kChunks, layer.outC, prepared.outCPad, m, c, col, outPtr, ws, kWords, im2colOnly);
+    k.convIm2col(
+      inPtr,
+      batch,
+      height,
+      width,
+      layer.inC,
+      same,
+      pool ? 1 : 0,
+      wt,
+      prepared.kChunks,
+      layer.outC,
+      prepared.outCPad,
+      m,
+      c,
+      col,
+      outPtr,
+      ws,
+      kWords,
+      im2colOnly,
+    );
   return {
     run: (inPtr, batch, outPtr) => call(inPtr, batch, outPtr, 0),
     runIm2col: (inPtr, batch, outPtr) => call(inPtr, batch, outPtr, 1),

@@ -53,7 +53,10 @@ export function bindDense(wasm: WasmKernelInstance, layer: DenseLayer, kernel: I
   const mp = wasm.put(m);
   const cp = wasm.put(c);
   const rowWords = wordsForChannels(layer.inBits);
-  return { run: (inp, rows, out) => k.denseScalar(inp, rows, rowWords, layer.inBits, ptr, layer.outC, rowsPad, MODE_BITS, mp, cp, out), variant: SCALAR_VARIANT('b-dense') };
+  return {
+    run: (inp, rows, out) => k.denseScalar(inp, rows, rowWords, layer.inBits, ptr, layer.outC, rowsPad, MODE_BITS, mp, cp, out),
+    variant: SCALAR_VARIANT('b-dense'),
+  };
 }
 
 export function bindDenseOut(wasm: WasmKernelInstance, layer: DenseOutLayer, kernel: Im2colKernel = 'auto'): WasmDenseBinding {
@@ -66,7 +69,10 @@ export function bindDenseOut(wasm: WasmKernelInstance, layer: DenseOutLayer, ker
   }
   const { ptr, rowsPad } = putInterleaved(wasm, layer.weights, layer.outC, layer.inBits);
   const rowWords = wordsForChannels(layer.inBits);
-  return { run: (inp, rows, out) => k.denseScalar(inp, rows, rowWords, layer.inBits, ptr, layer.outC, rowsPad, MODE_SCORES, scale, bias, out), variant: SCALAR_VARIANT('b-dense-out') };
+  return {
+    run: (inp, rows, out) => k.denseScalar(inp, rows, rowWords, layer.inBits, ptr, layer.outC, rowsPad, MODE_SCORES, scale, bias, out),
+    variant: SCALAR_VARIANT('b-dense-out'),
+  };
 }
 
 /** GEMM dots of rows of A against the n rows of `b` (fixed, like weights): i32 [rows][n]. */

@@ -16,15 +16,58 @@ export const KERNELS_WASM_PATH = path.join(__dirname, '..', 'build', 'kernels.wa
 export interface KernelExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
-  convIm2col(inp: number, batch: number, h: number, w: number, inC: number, same: number, pool: number, wt: number, kChunks: number, outC: number, outCPad: number, m: number, c: number, col: number, out: number, wScalar: number, kWords: number, im2colOnly: number): void;
+  convIm2col(
+    inp: number,
+    batch: number,
+    h: number,
+    w: number,
+    inC: number,
+    same: number,
+    pool: number,
+    wt: number,
+    kChunks: number,
+    outC: number,
+    outCPad: number,
+    m: number,
+    c: number,
+    col: number,
+    out: number,
+    wScalar: number,
+    kWords: number,
+    im2colOnly: number,
+  ): void;
   convLut9(inp: number, batch: number, h: number, w: number, same: number, pool: number, lut: number, outWords: number, out: number): void;
-  convReal(inp: number, batch: number, h: number, w: number, inC: number, same: number, wt: number, outC: number, scale: number, bias: number, out: number): void;
+  convReal(
+    inp: number,
+    batch: number,
+    h: number,
+    w: number,
+    inC: number,
+    same: number,
+    wt: number,
+    outC: number,
+    scale: number,
+    bias: number,
+    out: number,
+  ): void;
   maxPool2(inp: number, batch: number, h: number, w: number, wordsC: number, out: number): void;
   flattenPacked(inp: number, batch: number, pixels: number, c: number, out: number): void;
   denseBinary(inp: number, batch: number, inBits: number, wt: number, outC: number, thr: number, flip: number, out: number): void;
   denseOut(inp: number, batch: number, inBits: number, wt: number, outC: number, scale: number, bias: number, out: number): void;
   gemmDots(a: number, m: number, kBits: number, b: number, n: number, out: number): void;
-  denseScalar(a: number, rows: number, rowWords: number, kBits: number, wt: number, n: number, outCPad: number, mode: number, p0: number, p1: number, out: number): void;
+  denseScalar(
+    a: number,
+    rows: number,
+    rowWords: number,
+    kBits: number,
+    wt: number,
+    n: number,
+    outCPad: number,
+    mode: number,
+    p0: number,
+    p1: number,
+    out: number,
+  ): void;
 }
 
 let compiled: WebAssembly.Module | undefined;

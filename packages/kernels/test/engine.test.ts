@@ -118,7 +118,10 @@ describe('engine', () => {
   it('ignores padding bits of the packed input (conv, real-valued conv or dense first)', () => {
     const firsts: LayerSpec[][] = [
       [{ type: 'conv', outC: 7, padding: 'same' }, { type: 'maxpool2' }, { type: 'dense', outC: 9 }],
-      [{ type: 'conv_real', outC: 6, padding: 'valid' }, { type: 'dense', outC: 5 }],
+      [
+        { type: 'conv_real', outC: 6, padding: 'valid' },
+        { type: 'dense', outC: 5 },
+      ],
       [{ type: 'dense', outC: 6 }],
     ];
     for (const layers of firsts) {
@@ -173,7 +176,14 @@ describe('engine', () => {
     });
 
     function modelFor(): EngineModel {
-      const m = randomEngineModel({ height, width, features: 5, classes: 3, seed: 4, layers: [{ type: 'conv', outC: 33, padding: 'same' }, { type: 'maxpool2' }, { type: 'dense', outC: 20 }] });
+      const m = randomEngineModel({
+        height,
+        width,
+        features: 5,
+        classes: 3,
+        seed: 4,
+        layers: [{ type: 'conv', outC: 33, padding: 'same' }, { type: 'maxpool2' }, { type: 'dense', outC: 20 }],
+      });
       const layout = {
         channels: ['r', 'g'],
         planes: [
@@ -208,7 +218,11 @@ describe('engine', () => {
 
     it('rejects a dataset the model was not made for', () => {
       const m = modelFor();
-      const wrongSize = { ...m, ...randomEngineModel({ height: 10, width: 8, features: 5, classes: 3, seed: 1, layers: [] }), input: { ...m.input, height: 10 } };
+      const wrongSize = {
+        ...m,
+        ...randomEngineModel({ height: 10, width: 8, features: 5, classes: 3, seed: 1, layers: [] }),
+        input: { ...m.input, height: 10 },
+      };
       expect(() => createEngine(wrongSize).evaluate(dir)).toThrow(/expects 10x8 images, the dataset has 9x8/);
       const layout = { channels: ['grey'], planes: [0, 1, 2, 3, 4].map((i) => ({ channel: 'grey', channelIndex: 0, bit: i })) };
       const wrongChannels = { ...m, input: { ...m.input, layout } };

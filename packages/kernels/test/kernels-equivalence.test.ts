@@ -82,7 +82,14 @@ describe('wasm kernels equal the reference', () => {
         }),
         ({ batch, height, width, inC, outC, padding, seed }) => {
           const input = randomPacked(seed, batch * height * width, inC);
-          const layer: ConvLayer = { type: 'conv', inC, outC, padding, weights: randomPacked(seed + 1, outC * 9, inC), ...thresholdsFor(seed + 2, outC, 3 * Math.ceil(Math.sqrt(9 * inC))) };
+          const layer: ConvLayer = {
+            type: 'conv',
+            inC,
+            outC,
+            padding,
+            weights: randomPacked(seed + 1, outC * 9, inC),
+            ...thresholdsFor(seed + 2, outC, 3 * Math.ceil(Math.sqrt(9 * inC))),
+          };
           const ho = padding === 'same' ? height : height - 2;
           const wo = padding === 'same' ? width : width - 2;
           const n = batch * ho * wo * wordsForChannels(outC);
@@ -99,7 +106,11 @@ describe('wasm kernels equal the reference', () => {
 
   it('binary conv with exact-threshold dot products hits the boundary identically', () => {
     // thresholds equal to actual dot products exercise >= vs <= at equality
-    const batch = 2, height = 5, width = 4, inC = 37, outC = 9;
+    const batch = 2,
+      height = 5,
+      width = 4,
+      inC = 37,
+      outC = 9;
     const input = randomPacked(5, batch * height * width, inC);
     const weights = randomPacked(6, outC * 9, inC);
     const probe: ConvLayer = { type: 'conv', inC, outC, padding: 'same', weights, thresholds: new Int32Array(outC), flip: new Uint8Array(outC) };
@@ -122,7 +133,15 @@ describe('wasm kernels equal the reference', () => {
     const ones = randomPacked(1, 1, inC).fill(0);
     ones[0] = 0xffffffff;
     ones[1] = 1;
-    const layer: ConvLayer = { type: 'conv', inC, outC: 1, padding: 'same', weights: new Uint32Array(9 * 2), thresholds: Int32Array.of(inC), flip: Uint8Array.of(0) };
+    const layer: ConvLayer = {
+      type: 'conv',
+      inC,
+      outC: 1,
+      padding: 'same',
+      weights: new Uint32Array(9 * 2),
+      thresholds: Int32Array.of(inC),
+      flip: Uint8Array.of(0),
+    };
     for (let t = 0; t < 9; t++) {
       layer.weights[t * 2] = 0xffffffff;
       layer.weights[t * 2 + 1] = 1;
@@ -181,7 +200,14 @@ describe('wasm kernels equal the reference', () => {
         }),
         ({ batch, height, width, inC, outC, padding, kernel, seed }) => {
           const input = randomPacked(seed, batch * height * width, inC);
-          const layer: ConvLayer = { type: 'conv', inC, outC, padding, weights: randomPacked(seed + 1, outC * 9, inC), ...thresholdsFor(seed + 2, outC, 3 * Math.ceil(Math.sqrt(9 * inC))) };
+          const layer: ConvLayer = {
+            type: 'conv',
+            inC,
+            outC,
+            padding,
+            weights: randomPacked(seed + 1, outC * 9, inC),
+            ...thresholdsFor(seed + 2, outC, 3 * Math.ceil(Math.sqrt(9 * inC))),
+          };
           const expected = referenceConv(input, batch, height, width, layer, true);
           expect(runWasmConv(instance, input, batch, expected.length, () => bindIm2colConv(instance, layer, height, width, true, kernel))).toEqual(expected);
         },
@@ -191,8 +217,17 @@ describe('wasm kernels equal the reference', () => {
   });
 
   it('im2col conv, both GEMM kernels: long windows (more than 31 chunks, more than 18 words), unaligned channels and garbage padding bits', () => {
-    for (const [inC, padding] of [[500, 'same'], [448, 'valid'], [7, 'same'], [48, 'same'], [20, 'valid']] as const) {
-      const batch = 2, height = 4, width = 3, outC = 6;
+    for (const [inC, padding] of [
+      [500, 'same'],
+      [448, 'valid'],
+      [7, 'same'],
+      [48, 'same'],
+      [20, 'valid'],
+    ] as const) {
+      const batch = 2,
+        height = 4,
+        width = 3,
+        outC = 6;
       const input = randomPacked(inC, batch * height * width, inC);
       const layer: ConvLayer = { type: 'conv', inC, outC, padding, weights: randomPacked(inC + 1, outC * 9, inC), ...thresholdsFor(inC + 2, outC, 60) };
       const n = batch * im2colOutputWords(height, width, layer, false);
@@ -201,7 +236,7 @@ describe('wasm kernels equal the reference', () => {
       // padding bits of the input's last word per pixel set: the kernel must ignore them
       const dirty = input.slice();
       const wc = wordsForChannels(inC);
-      if (inC % 32 !== 0) for (let i = wc - 1; i < dirty.length; i += wc) dirty[i] |= ~((1 << inC % 32) - 1);
+      if (inC % 32 !== 0) for (let i = wc - 1; i < dirty.length; i += wc) dirty[i] |= ~((1 << (inC % 32)) - 1);
       const b = new Uint32Array(n);
       wasm.convBinary(dirty, batch, height, width, layer, b);
       expect(b).toEqual(a);
@@ -272,7 +307,13 @@ describe('wasm kernels equal the reference', () => {
           wasm.flattenPacked(input, batch, pixels, channels, flat[1]);
           expect(flat[1]).toEqual(flat[0]);
 
-          const dense: DenseLayer = { type: 'dense', inBits, outC, weights: randomPacked(seed + 3, outC, inBits), ...thresholdsFor(seed + 4, outC, Math.ceil(Math.sqrt(inBits)) * 2) };
+          const dense: DenseLayer = {
+            type: 'dense',
+            inBits,
+            outC,
+            weights: randomPacked(seed + 3, outC, inBits),
+            ...thresholdsFor(seed + 4, outC, Math.ceil(Math.sqrt(inBits)) * 2),
+          };
           const d = [new Uint32Array(batch * wordsForChannels(outC)), new Uint32Array(batch * wordsForChannels(outC))];
           ref.denseBinary(flat[0], batch, dense, d[0]);
           wasm.denseBinary(flat[0], batch, dense, d[1]);
@@ -316,7 +357,13 @@ describe('wasm kernels equal the reference', () => {
         ({ rows, inBits, outC, kernel, seed }) => {
           const input = randomPacked(seed, rows, inBits);
           const rng = createRng(seed + 5);
-          const dense: DenseLayer = { type: 'dense', inBits, outC, weights: randomPacked(seed + 3, outC, inBits), ...thresholdsFor(seed + 4, outC, Math.ceil(Math.sqrt(inBits)) * 2) };
+          const dense: DenseLayer = {
+            type: 'dense',
+            inBits,
+            outC,
+            weights: randomPacked(seed + 3, outC, inBits),
+            ...thresholdsFor(seed + 4, outC, Math.ceil(Math.sqrt(inBits)) * 2),
+          };
           const outLayer: DenseOutLayer = {
             type: 'dense_out',
             inBits,

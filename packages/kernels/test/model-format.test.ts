@@ -27,12 +27,7 @@ function smallModel(seed = 3): EngineModel {
     features: 5,
     classes: 3,
     seed,
-    layers: [
-      { type: 'conv_real', outC: 33, padding: 'same' },
-      { type: 'conv', outC: 20, padding: 'valid' },
-      { type: 'maxpool2' },
-      { type: 'dense', outC: 37 },
-    ],
+    layers: [{ type: 'conv_real', outC: 33, padding: 'same' }, { type: 'conv', outC: 20, padding: 'valid' }, { type: 'maxpool2' }, { type: 'dense', outC: 37 }],
   });
 }
 

@@ -8,7 +8,9 @@ export function renderDagAscii(p: ResolvedPipeline): string {
     const d = inst.upstream.length ? 1 + Math.max(...inst.upstream.map((u) => depth.get(u) ?? 0)) : 0;
     depth.set(inst.id, d);
     const what = inst.kind === 'handler' ? inst.handler!.name : `cmd: ${truncate(inst.cmd ?? '', 40)}`;
-    const needs = Object.entries(inst.needs).map(([k, n]) => `${k}=${n.ref}`).join(', ');
+    const needs = Object.entries(inst.needs)
+      .map(([k, n]) => `${k}=${n.ref}`)
+      .join(', ');
     lines.push(`${'  '.repeat(d)}${d ? '└─ ' : ''}${inst.id} [${what}]${needs ? `  <- ${needs}` : ''}`);
   }
   return lines.join('\n');

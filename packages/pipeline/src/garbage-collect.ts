@@ -30,7 +30,10 @@ export interface GcResult {
  * count, and the records that referenced anything removed are removed with it. Takes the store's
  * run lock.
  */
-export async function garbageCollect(store: ArtifactStore, options: { dryRun?: boolean; extraLockFiles?: string[]; wait?: boolean; dropRecords?: boolean } = {}): Promise<GcResult> {
+export async function garbageCollect(
+  store: ArtifactStore,
+  options: { dryRun?: boolean; extraLockFiles?: string[]; wait?: boolean; dropRecords?: boolean } = {},
+): Promise<GcResult> {
   const lock = await WorkspaceLock.acquire(store.root, { wait: options.wait ?? false });
   try {
     const lockFiles = [...new Set([...store.lockFiles(), ...(options.extraLockFiles ?? [])])].filter((f) => fs.existsSync(f));
@@ -53,7 +56,9 @@ export async function garbageCollect(store: ArtifactStore, options: { dryRun?: b
       }
       for (const l of recorded.logs) keep.add(l);
     }
-    const doomedRecords = options.dropRecords ? runs.filter((r) => r.stages.some((s) => (s.output && !keepOutputs.has(s.output)) || (s.log && !keep.has(s.log)))) : [];
+    const doomedRecords = options.dropRecords
+      ? runs.filter((r) => r.stages.some((s) => (s.output && !keepOutputs.has(s.output)) || (s.log && !keep.has(s.log))))
+      : [];
     if (!options.dryRun) for (const r of doomedRecords) removeRunRecord(store.root, r.id);
     for (const out of keepOutputs) {
       try {
@@ -91,7 +96,18 @@ export async function garbageCollect(store: ArtifactStore, options: { dryRun?: b
       }
       store.saveState();
     }
-    return { lockFiles, keptObjects: keep.size, removedObjects, removedRuns, removedViews, removedCheckpoints, freedBytes, keptRecords: runs.length - doomedRecords.length, removedRecords: doomedRecords.length, dryRun: !!options.dryRun };
+    return {
+      lockFiles,
+      keptObjects: keep.size,
+      removedObjects,
+      removedRuns,
+      removedViews,
+      removedCheckpoints,
+      freedBytes,
+      keptRecords: runs.length - doomedRecords.length,
+      removedRecords: doomedRecords.length,
+      dryRun: !!options.dryRun,
+    };
   } finally {
     lock.release();
   }

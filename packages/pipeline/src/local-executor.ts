@@ -68,11 +68,14 @@ export class LocalExecutor implements Executor {
           return reject(reason.startsWith('timeout') ? new StageFailedError(job.stage, reason) : new CancelledError(`stage '${job.stage}' cancelled`));
         }
         if (outcome?.ok) return resolve(outcome.result);
-        const message = outcome
-          ? outcome.message
-          : `worker exited with ${sig ? `signal ${sig}` : `code ${code}`} before finishing`;
+        const message = outcome ? outcome.message : `worker exited with ${sig ? `signal ${sig}` : `code ${code}`} before finishing`;
         const tail = outcome && !outcome.ok && outcome.tail?.length ? outcome.tail : stderrTail;
-        reject(new StageFailedError(job.stage, tail.length ? `${message}\n  stderr (last ${tail.length} lines):\n${tail.map((l) => `    ${l}`).join('\n')}` : message));
+        reject(
+          new StageFailedError(
+            job.stage,
+            tail.length ? `${message}\n  stderr (last ${tail.length} lines):\n${tail.map((l) => `    ${l}`).join('\n')}` : message,
+          ),
+        );
       });
       child.send({ type: 'run', job } satisfies ParentMessage);
     });

@@ -43,11 +43,16 @@ export class ObjectStore {
    * as the objects). A queue worker sharing the store keeps its own, out of `tmp/`, which a
    * starting runner empties.
    */
-  constructor(root: string, readonly scratchDir: string = path.join(path.resolve(root), 'tmp')) {
+  constructor(
+    root: string,
+    readonly scratchDir: string = path.join(path.resolve(root), 'tmp'),
+  ) {
     this.root = path.resolve(root);
   }
 
-  get objectsDir(): string { return path.join(this.root, 'objects'); }
+  get objectsDir(): string {
+    return path.join(this.root, 'objects');
+  }
 
   objectPath(hash: string): string {
     return path.join(this.objectsDir, hash.slice(0, 2), hash.slice(2));
@@ -67,7 +72,11 @@ export class ObjectStore {
       return { hash, size };
     }
     const fd = fs.openSync(file, 'r');
-    try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.chmodSync(file, 0o444);
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     fs.renameSync(file, dest);
@@ -143,7 +152,9 @@ export class ObjectStore {
   checkOutput(manifestHash: string): CorruptObject[] {
     const bad: CorruptObject[] = [];
     if (!this.objectIntact(manifestHash)) {
-      return [{ hash: manifestHash, path: this.objectPath(manifestHash), problem: this.hasObject(manifestHash) ? 'content does not match its hash' : 'missing' }];
+      return [
+        { hash: manifestHash, path: this.objectPath(manifestHash), problem: this.hasObject(manifestHash) ? 'content does not match its hash' : 'missing' },
+      ];
     }
     let manifest: FolderManifest;
     try {
@@ -245,4 +256,3 @@ export class ObjectStore {
 function fingerprint(st: fs.Stats): string {
   return `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
 }
-

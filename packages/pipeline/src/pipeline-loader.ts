@@ -108,9 +108,7 @@ export function resolvePipeline(file: string, text: string, options: LoadOptions
     const ids: string[] = [];
     for (const combo of matrixCombinations(stageSpec.matrix)) {
       const scope: InterpolationScope = combo ? { matrix: combo } : {};
-      const instSpec = combo
-        ? (withPlaceholders(source, () => interpolate(stageSpec, scope, ['stages', stageName])) as StageSpec)
-        : stageSpec;
+      const instSpec = combo ? (withPlaceholders(source, () => interpolate(stageSpec, scope, ['stages', stageName])) as StageSpec) : stageSpec;
       const id = combo ? instanceName(stageName, instSpec.name, combo) : stageName;
       if (!STAGE_NAME_PATTERN.test(id)) {
         throw new InvalidInputError(`instance name '${id}' may hold only letters, digits, _ . = -`, source.locate(['stages', stageName, 'name']));
@@ -160,7 +158,10 @@ export function resolvePipeline(file: string, text: string, options: LoadOptions
     throw new InvalidInputError(`the stages form a cycle: ${stageOrder.cycle.join(' -> ')}`, source.locate(['stages', stageOrder.cycle[0], 'needs']));
   }
   const deps = new Map(instances.map((i) => [i.id, i.upstream]));
-  const order = topologicalOrder(instances.map((i) => i.id), deps);
+  const order = topologicalOrder(
+    instances.map((i) => i.id),
+    deps,
+  );
   if (order.cycle) throw new InvalidInputError(`the stage instances form a cycle: ${order.cycle.join(' -> ')}`, { file });
   const byId = new Map(instances.map((i) => [i.id, i]));
   return {
@@ -226,18 +227,31 @@ function resolveInstance(
     if (groups.has(target)) {
       const isMatrix = allStages[target]?.matrix !== undefined;
       if (isMatrix && !all) {
-        throw new InvalidInputError(`${where}: input '${input}' names matrix stage '${target}'; use '${target}[*]' for all its instances, or one instance name (${groups.get(target)!.join(', ')})`, at('needs', input));
+        throw new InvalidInputError(
+          `${where}: input '${input}' names matrix stage '${target}'; use '${target}[*]' for all its instances, or one instance name (${groups.get(target)!.join(', ')})`,
+          at('needs', input),
+        );
       }
       if (!isMatrix && all) {
-        throw new InvalidInputError(`${where}: input '${input}': '${target}' is not a matrix stage, so '[*]' does not apply; write '${target}'`, at('needs', input));
+        throw new InvalidInputError(
+          `${where}: input '${input}': '${target}' is not a matrix stage, so '[*]' does not apply; write '${target}'`,
+          at('needs', input),
+        );
       }
       instances = groups.get(target)!;
     } else if (!all) {
-      for (const [g, ids] of groups) if (ids.includes(target)) { instances = [target]; targetStage = g; }
+      for (const [g, ids] of groups)
+        if (ids.includes(target)) {
+          instances = [target];
+          targetStage = g;
+        }
     }
     if (!instances) {
       const near = didYouMean(target, [...groups.keys()]);
-      throw new InvalidInputError(`${where}: input '${input}' needs stage '${target}', which the pipeline does not define${near ? `; ${near}` : ''} (stages: ${[...groups.keys()].join(', ')})`, at('needs', input));
+      throw new InvalidInputError(
+        `${where}: input '${input}' needs stage '${target}', which the pipeline does not define${near ? `; ${near}` : ''} (stages: ${[...groups.keys()].join(', ')})`,
+        at('needs', input),
+      );
     }
     if (instances.includes(draft.id)) {
       throw new InvalidInputError(`the stages form a cycle: ${stage} -> ${stage}`, at('needs', input));
@@ -252,7 +266,11 @@ function resolveInstance(
     if (!handler) {
       const known = [...registry.keys()].sort();
       const near = didYouMean(spec.uses, known);
-      throw new InvalidInputError(`${where}: unknown handler '${spec.uses}'${near ? `; ${near}` : ''}`, at('uses'), known.length ? `registered handlers: ${known.join(', ')}` : 'no handlers are registered in this build');
+      throw new InvalidInputError(
+        `${where}: unknown handler '${spec.uses}'${near ? `; ${near}` : ''}`,
+        at('uses'),
+        known.length ? `registered handlers: ${known.join(', ')}` : 'no handlers are registered in this build',
+      );
     }
     const result = (handler.params as z.ZodType).safeParse(spec.with ?? {});
     if (!result.success) throw zodFailure(source, result.error, ['stages', stage, 'with'], `params of ${where} (handler '${handler.name}')`);
@@ -260,12 +278,18 @@ function resolveInstance(
     for (const input of Object.keys(needs)) {
       if (!(input in handler.inputs)) {
         const near = didYouMean(input, Object.keys(handler.inputs));
-        throw new InvalidInputError(`${where}: handler '${handler.name}' has no input '${input}'${near ? `; ${near}` : ''} (inputs: ${Object.keys(handler.inputs).join(', ') || 'none'})`, at('needs', input));
+        throw new InvalidInputError(
+          `${where}: handler '${handler.name}' has no input '${input}'${near ? `; ${near}` : ''} (inputs: ${Object.keys(handler.inputs).join(', ') || 'none'})`,
+          at('needs', input),
+        );
       }
     }
     for (const [input, inSpec] of Object.entries(handler.inputs)) {
       if (!inSpec.optional && !(input in needs)) {
-        throw new InvalidInputError(`${where}: handler '${handler.name}' requires input '${input}' (${[inSpec.kind].flat().join(' or ')}) in \`needs:\``, at('needs'));
+        throw new InvalidInputError(
+          `${where}: handler '${handler.name}' requires input '${input}' (${[inSpec.kind].flat().join(' or ')}) in \`needs:\``,
+          at('needs'),
+        );
       }
     }
   }
@@ -325,7 +349,11 @@ function applySetOverrides(file: string, params: Record<string, unknown>, sets: 
     const key = assignment.slice(0, eq);
     if (!(key in params)) {
       const near = didYouMean(key, Object.keys(params));
-      throw new InvalidInputError(`--set ${key}: the pipeline has no param '${key}'${near ? `; ${near}` : ''}`, { file, field: `params.${key}` }, `params: ${Object.keys(params).join(', ') || 'none'}`);
+      throw new InvalidInputError(
+        `--set ${key}: the pipeline has no param '${key}'${near ? `; ${near}` : ''}`,
+        { file, field: `params.${key}` },
+        `params: ${Object.keys(params).join(', ') || 'none'}`,
+      );
     }
     try {
       out[key] = parseYamlValue(assignment.slice(eq + 1));
@@ -363,7 +391,8 @@ export function zodFailure(source: YamlSource, error: z.ZodError, prefix: Proper
   }
   const loc = source.locate(p, isKey);
   loc.field = fieldOf(p);
-  const rest = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more: ${describeZodError(new z.ZodError(error.issues.slice(1)), fieldOf(prefix))})` : '';
+  const rest =
+    error.issues.length > 1 ? ` (and ${error.issues.length - 1} more: ${describeZodError(new z.ZodError(error.issues.slice(1)), fieldOf(prefix))})` : '';
   return new InvalidInputError(`invalid ${what}: ${message}${rest}`, loc);
 }
 

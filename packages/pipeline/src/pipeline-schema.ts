@@ -21,7 +21,9 @@ export const stageSchema = z
     needs: z.record(z.string(), z.string().min(1)).optional(),
     with: z.record(z.string(), z.unknown()).optional(),
     /** Fan-out: one instance per combination of values. */
-    matrix: z.record(z.string(), z.array(z.unknown()).min(1, { message: 'a matrix axis needs at least one value (an empty list would make no instance)' })).optional(),
+    matrix: z
+      .record(z.string(), z.array(z.unknown()).min(1, { message: 'a matrix axis needs at least one value (an empty list would make no instance)' }))
+      .optional(),
     /** Instance name template of a matrix stage, e.g. `search-w${matrix.width}`. */
     name: z.string().min(1).optional(),
     metrics: z.array(z.string().min(1)).optional(),
@@ -32,7 +34,11 @@ export const stageSchema = z
   })
   .superRefine((stage, ctx) => {
     if ((stage.uses === undefined) === (stage.cmd === undefined)) {
-      ctx.addIssue({ code: 'custom', path: stage.uses === undefined ? [] : ['cmd'], message: 'a stage needs exactly one of `uses:` (a handler) or `cmd:` (a command)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: stage.uses === undefined ? [] : ['cmd'],
+        message: 'a stage needs exactly one of `uses:` (a handler) or `cmd:` (a command)',
+      });
     }
     if (stage.uses !== undefined) {
       for (const key of ['deps', 'outs'] as const) {

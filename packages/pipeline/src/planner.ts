@@ -174,8 +174,10 @@ export function describeChanges(prev: LockEntry, now: KeyMaterial): string[] {
       for (const label of [...new Set([...Object.keys(prev.code), ...Object.keys(code)])].sort()) {
         if (prev.code[label] === code[label]) continue;
         out.push(
-          code[label] === undefined ? `handler code: ${label} no longer part of it`
-            : prev.code[label] === undefined ? `handler code: ${label} is new`
+          code[label] === undefined
+            ? `handler code: ${label} no longer part of it`
+            : prev.code[label] === undefined
+              ? `handler code: ${label} is new`
               : `handler code changed: ${label} (${prev.code[label].slice(0, 12)} -> ${code[label].slice(0, 12)})`,
         );
       }
@@ -193,7 +195,11 @@ export function describeChanges(prev: LockEntry, now: KeyMaterial): string[] {
       if (!(name in now.inputs)) {
         if (Object.keys(now.inputs).length) out.push(`input '${name}' removed`);
       } else if (prev.inputs[name] !== now.inputs[name]) {
-        out.push(prev.inputs[name] ? `changed input '${name}': upstream output ${prev.inputs[name].slice(0, 12)} -> ${now.inputs[name].slice(0, 12)}` : `new input '${name}'`);
+        out.push(
+          prev.inputs[name]
+            ? `changed input '${name}': upstream output ${prev.inputs[name].slice(0, 12)} -> ${now.inputs[name].slice(0, 12)}`
+            : `new input '${name}'`,
+        );
       }
     }
     for (const dep of new Set([...Object.keys(prev.deps), ...Object.keys(now.deps)])) {

@@ -73,7 +73,14 @@ export class ProgressRenderer implements RunReporter {
     this.live.delete(o.id);
     const what = o.status === 'ran' ? `done in ${secs(o.durationMs)}` : o.status;
     this.print(`${icon(o.status)} ${o.id}: ${what}${o.note && o.status !== 'ran' ? ` — ${o.note.split('\n')[0]}` : ''}`);
-    if (o.status === 'failed' && o.note?.includes('\n')) this.print(o.note.split('\n').slice(1).map((l) => `    ${l}`).join('\n'));
+    if (o.status === 'failed' && o.note?.includes('\n'))
+      this.print(
+        o.note
+          .split('\n')
+          .slice(1)
+          .map((l) => `    ${l}`)
+          .join('\n'),
+      );
     if (this.live.size === 0 && this.timer) {
       clearInterval(this.timer);
       this.timer = undefined;
@@ -103,7 +110,9 @@ export class ProgressRenderer implements RunReporter {
     if (!this.tty) return;
     this.clearLive();
     const width = Math.max(40, (this.out.columns ?? 100) - 1);
-    const lines = [...this.live].map(([id, l]) => `… ${id}${l.attempt}: ${l.update ? describe(l.update, l.started, l.phaseStarted) : `running ${secs(Date.now() - l.started)}`}`.slice(0, width));
+    const lines = [...this.live].map(([id, l]) =>
+      `… ${id}${l.attempt}: ${l.update ? describe(l.update, l.started, l.phaseStarted) : `running ${secs(Date.now() - l.started)}`}`.slice(0, width),
+    );
     if (lines.length) this.out.write(lines.join('\n') + '\n');
     this.drawn = lines.length;
   }
@@ -132,10 +141,19 @@ export function secs(ms: number): string {
 }
 
 export function summaryTable(s: RunSummary): string {
-  const rows = s.outcomes.map((o) => [o.id, o.status, o.status === 'ran' || o.status === 'failed' ? secs(o.durationMs) : '-', o.attempts > 1 ? `${o.attempts} attempts` : '']);
+  const rows = s.outcomes.map((o) => [
+    o.id,
+    o.status,
+    o.status === 'ran' || o.status === 'failed' ? secs(o.durationMs) : '-',
+    o.attempts > 1 ? `${o.attempts} attempts` : '',
+  ]);
   const head = ['stage', 'result', 'duration', ''];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const fmt = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const fmt = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   const total = `${s.executed} ran, ${s.cached} cached, ${s.failed} failed${s.skipped ? `, ${s.skipped} not run` : ''} in ${secs(s.durationMs)}${s.cancelled ? ' (cancelled)' : ''}`;
   return [fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt), total].join('\n');
 }

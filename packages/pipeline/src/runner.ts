@@ -117,7 +117,16 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
         const o = await same.done;
         if (o.status !== 'ran' && o.status !== 'cached') return finish({ ...base, status: 'skipped', note: `same key as '${same.owner}', which ${o.status}` });
         store.views.expose(inst.id, o.output!);
-        return finish({ ...base, status: 'cached', key, output: o.output, log: o.log, metrics: o.metrics, note: `same key as '${same.owner}' (computed once)`, durationMs: Date.now() - t0 });
+        return finish({
+          ...base,
+          status: 'cached',
+          key,
+          output: o.output,
+          log: o.log,
+          metrics: o.metrics,
+          note: `same key as '${same.owner}' (computed once)`,
+          durationMs: Date.now() - t0,
+        });
       }
     }
     const done = (async () => {
@@ -200,18 +209,24 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
       const attemptAbort = new AbortController();
       const relay = (): void => attemptAbort.abort(cancel.signal.reason);
       cancel.signal.addEventListener('abort', relay, { once: true });
-      const timer = inst.timeoutMs !== undefined
-        ? setTimeout(() => attemptAbort.abort(new Error(`timeout: no result after ${inst.timeoutMs! / 1000}s`)), inst.timeoutMs)
-        : undefined;
+      const timer =
+        inst.timeoutMs !== undefined
+          ? setTimeout(() => attemptAbort.abort(new Error(`timeout: no result after ${inst.timeoutMs! / 1000}s`)), inst.timeoutMs)
+          : undefined;
       try {
-        const result = await executor.run(job, {
-          progress: (u) => reporter.stageProgress?.(inst.id, u),
-          log: (line) => reporter.stageLog?.(inst.id, line, false),
-        }, attemptAbort.signal);
+        const result = await executor.run(
+          job,
+          {
+            progress: (u) => reporter.stageProgress?.(inst.id, u),
+            log: (line) => reporter.stageLog?.(inst.id, line, false),
+          },
+          attemptAbort.signal,
+        );
         // A remote worker has committed its output to the shared store already (result.output):
         // it is used only when every object it lists is intact here.
         const damaged = result.output ? store.objects.checkOutput(result.output) : [];
-        if (damaged.length) throw new StageFailedError(inst.id, `the output the worker committed is damaged: ${damaged.map((b) => `${b.path} ${b.problem}`).join('; ')}`);
+        if (damaged.length)
+          throw new StageFailedError(inst.id, `the output the worker committed is damaged: ${damaged.map((b) => `${b.path} ${b.problem}`).join('; ')}`);
         const metrics = { ...(result.metrics ?? {}), ...checkDeclaredOutputs(inst, result.output ? store.views.view(result.output) : job.outDir) };
         const output = result.output ?? store.objects.commitFolder(job.outDir);
         const log = result.log ?? store.objects.putBytes(fs.readFileSync(job.logFile));
@@ -219,7 +234,19 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
         store.runCache.put({ key, stage: inst.id, output, log, metrics, durationMs: endedAt - startedAt, createdAt: new Date().toISOString() });
         removeCheckpoint(store.root, key);
         store.views.expose(inst.id, output);
-        return { ...base, status: 'ran', attempts: attempt, output, log, metrics, durationMs: endedAt - startedAt, startedAt, endedAt, cpuSeconds: result.cpuSeconds, worker: result.worker };
+        return {
+          ...base,
+          status: 'ran',
+          attempts: attempt,
+          output,
+          log,
+          metrics,
+          durationMs: endedAt - startedAt,
+          startedAt,
+          endedAt,
+          cpuSeconds: result.cpuSeconds,
+          worker: result.worker,
+        };
       } catch (e) {
         if (e instanceof CancelledError || cancel.signal.aborted) {
           return { ...base, status: 'cancelled', attempts: attempt, durationMs: Date.now() - startedAt, note: 'cancelled' };
@@ -292,7 +319,11 @@ function writeLock(pipeline: ResolvedPipeline, store: ArtifactStore, all: StageO
 
 /** Declared outs, metrics and plots must exist; metrics files (JSON) are read into the lock. */
 function checkDeclaredOutputs(inst: StageInstance, outDir: string): Record<string, unknown> {
-  for (const [what, list] of [['out', inst.outs], ['metrics file', inst.metrics], ['plot', inst.plots]] as const) {
+  for (const [what, list] of [
+    ['out', inst.outs],
+    ['metrics file', inst.metrics],
+    ['plot', inst.plots],
+  ] as const) {
     for (const rel of list) {
       if (!fs.existsSync(path.join(outDir, rel))) throw new StageFailedError(inst.id, `declared ${what} '${rel}' was not produced in its output folder`);
     }
@@ -326,7 +357,8 @@ export function expandNames(pipeline: ResolvedPipeline, names: readonly string[]
     const group = pipeline.groups.get(n);
     if (group) group.forEach((id) => out.add(id));
     else if (pipeline.byId.has(n)) out.add(n);
-    else throw new InvalidInputError(`${option} ${n}: no such stage (stages: ${[...pipeline.groups.keys()].join(', ')})`, { file: pipeline.file, field: option });
+    else
+      throw new InvalidInputError(`${option} ${n}: no such stage (stages: ${[...pipeline.groups.keys()].join(', ')})`, { file: pipeline.file, field: option });
   }
   return out;
 }

@@ -25,9 +25,24 @@ export interface KeyMaterial {
   seed: number;
 }
 
-export function keyMaterial(inst: StageInstance, pipelineSeed: number, inputs: Record<string, string>, deps: Record<string, string>, code?: Record<string, string>): KeyMaterial {
+export function keyMaterial(
+  inst: StageInstance,
+  pipelineSeed: number,
+  inputs: Record<string, string>,
+  deps: Record<string, string>,
+  code?: Record<string, string>,
+): KeyMaterial {
   return inst.kind === 'handler'
-    ? { kind: 'handler', handler: inst.handler!.name, version: inst.handler!.version, params: inst.params, inputs, deps: {}, code: code ?? {}, seed: pipelineSeed }
+    ? {
+        kind: 'handler',
+        handler: inst.handler!.name,
+        version: inst.handler!.version,
+        params: inst.params,
+        inputs,
+        deps: {},
+        code: code ?? {},
+        seed: pipelineSeed,
+      }
     : { kind: 'cmd', cmd: inst.cmd, params: inst.params, inputs, deps, seed: pipelineSeed };
 }
 
@@ -41,7 +56,11 @@ export function hashCode(inst: StageInstance, hashes: FileHashes): Record<string
     try {
       out[label] = hashes.any(p, isNotCode);
     } catch (e) {
-      throw new InvalidInputError(`stage '${inst.id}': cannot fingerprint the code of handler '${inst.handler!.name}' (${label} at ${p}): ${(e as Error).message}`, { field: `stages.${inst.stage}.uses` }, 'build the workspace first (pnpm build)');
+      throw new InvalidInputError(
+        `stage '${inst.id}': cannot fingerprint the code of handler '${inst.handler!.name}' (${label} at ${p}): ${(e as Error).message}`,
+        { field: `stages.${inst.stage}.uses` },
+        'build the workspace first (pnpm build)',
+      );
     }
   }
   return out;
@@ -87,7 +106,10 @@ export function hashDeps(inst: StageInstance, pipelineDir: string, file: string,
  * The input of a `stage[*]` need: one folder with a subfolder per instance, described by a
  * manifest built from the instances' manifests (its hash is the input hash).
  */
-export function combinedManifest(store: Pick<ObjectStore, 'readManifest'>, outputs: Array<[instance: string, manifestHash: string]>): { manifest: FolderManifest; hash: string } {
+export function combinedManifest(
+  store: Pick<ObjectStore, 'readManifest'>,
+  outputs: Array<[instance: string, manifestHash: string]>,
+): { manifest: FolderManifest; hash: string } {
   const files: FolderManifest['files'] = {};
   for (const [inst, hash] of outputs) {
     for (const [rel, entry] of Object.entries(store.readManifest(hash).files)) files[`${inst}/${rel}`] = entry;

@@ -82,10 +82,7 @@ async function runJob(
   // pino loads in the worker only: the runner's light commands share this module.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pino = require('pino') as typeof import('pino');
-  const logger = pino(
-    { name: job.stage, level: process.env.CBNN_LOG_LEVEL ?? 'info', base: { stage: job.stage } },
-    { write: (s: string) => logLine(s) },
-  );
+  const logger = pino({ name: job.stage, level: process.env.CBNN_LOG_LEVEL ?? 'info', base: { stage: job.stage } }, { write: (s: string) => logLine(s) });
   const result = await handler.run({
     stage: job.stage,
     params: parsed.data,

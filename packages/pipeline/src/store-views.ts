@@ -20,8 +20,12 @@ export class StoreViews {
     this.root = objects.root;
   }
 
-  get viewsDir(): string { return path.join(this.root, 'views'); }
-  get outDir(): string { return path.join(this.root, 'out'); }
+  get viewsDir(): string {
+    return path.join(this.root, 'views');
+  }
+  get outDir(): string {
+    return path.join(this.root, 'out');
+  }
 
   /**
    * The read-only folder of an output (hard links to its objects), built once per manifest.

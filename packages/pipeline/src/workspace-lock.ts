@@ -32,7 +32,10 @@ export interface AcquireOptions {
 }
 
 export class WorkspaceLock {
-  private constructor(readonly file: string, private released = false) {}
+  private constructor(
+    readonly file: string,
+    private released = false,
+  ) {}
 
   static async acquire(storeRoot: string, options: AcquireOptions = {}): Promise<WorkspaceLock> {
     const file = path.join(storeRoot, 'run.lock');

@@ -10,7 +10,9 @@ function startRunner(ws: Workspace): { child: ReturnType<typeof spawn>; done: Pr
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout, stderr })),
+  );
   return { child, done };
 }
 
@@ -70,7 +72,9 @@ describe('crash safety and corruption', () => {
     expect(ws.executed()).toContain('slow');
     expect(again.outcomes.find((o) => o.id === 'slow')!.status).toBe('ran');
     // One line names the stage, the damaged file and what happens now.
-    expect(messages).toEqual([`⚠ slow: its stored output is damaged: value.txt (content does not match its hash); stage slow runs again (the damaged copy is moved to ${path.join(store.root, 'corrupt')})`]);
+    expect(messages).toEqual([
+      `⚠ slow: its stored output is damaged: value.txt (content does not match its hash); stage slow runs again (the damaged copy is moved to ${path.join(store.root, 'corrupt')})`,
+    ]);
     expect(readOut(ws, 'slow')).toBe('S');
     expect(readOut(ws, 'after')).toBe('F+S');
     expect(new ArtifactStore(ws.store.root).verifyAll().corrupt).toEqual([]);
@@ -87,7 +91,11 @@ describe('crash safety and corruption', () => {
     const messages: string[] = [];
     const again = await ws.run({ reporter: { message: (m) => messages.push(m) } });
     expect(again.executed).toBe(0);
-    expect(messages).toEqual([expect.stringMatching(/^⚠ slow: out\/slow\/value\.txt was changed outside cbnn; the stored result is intact, so out\/slow is put back from the store and the stage does not run again/)]);
+    expect(messages).toEqual([
+      expect.stringMatching(
+        /^⚠ slow: out\/slow\/value\.txt was changed outside cbnn; the stored result is intact, so out\/slow is put back from the store and the stage does not run again/,
+      ),
+    ]);
     expect(readOut(ws, 'slow')).toBe('S');
     const quiet: string[] = [];
     await ws.run({ reporter: { message: (m) => quiet.push(m) } });

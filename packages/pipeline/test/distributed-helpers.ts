@@ -24,7 +24,10 @@ export function freePort(): Promise<number> {
 /** A redis-server of our own on a loopback port, no persistence. */
 export class TestRedis {
   private proc?: ChildProcess;
-  constructor(readonly port: number, private readonly extra: string[] = []) {}
+  constructor(
+    readonly port: number,
+    private readonly extra: string[] = [],
+  ) {}
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
@@ -34,7 +37,9 @@ export class TestRedis {
     return r;
   }
   async start(): Promise<void> {
-    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extra], { stdio: 'ignore' });
+    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extra], {
+      stdio: 'ignore',
+    });
     await waitFor(() => canConnect(this.port), 5000, `redis-server on port ${this.port}`);
   }
   async stop(): Promise<void> {
@@ -152,5 +157,11 @@ export function outputsOf(summary: RunSummary): Record<string, string | undefine
 }
 
 export function readEvents(file: string): Array<{ stage: string; event: string; t: number }> {
-  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+  return fs.existsSync(file)
+    ? fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+    : [];
 }

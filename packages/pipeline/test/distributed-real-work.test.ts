@@ -88,7 +88,13 @@ function outputs(stdout: string, store: string): Record<string, string> {
   const summary = JSON.parse(stdout) as { outcomes: { id: string; output?: string }[] };
   const byId = Object.fromEntries(summary.outcomes.map((o) => [o.id, o.output!]));
   const model = path.join(store, 'out', 'train');
-  const files = ['model.cbnn', ...fs.readdirSync(path.join(model, 'tfjs')).sort().map((f) => `tfjs/${f}`)];
+  const files = [
+    'model.cbnn',
+    ...fs
+      .readdirSync(path.join(model, 'tfjs'))
+      .sort()
+      .map((f) => `tfjs/${f}`),
+  ];
   const hash = createHash('sha256');
   for (const f of files) hash.update(f).update(fs.readFileSync(path.join(model, f)));
   return { data: byId.data, model: hash.digest('hex') };
@@ -166,7 +172,7 @@ describe('distributed runs of real training (cbnn worker + cbnn run --executor b
     expect(outputs(again.stdout, p.store)).toEqual(reference);
   }, 180_000);
 
-  it('a worker whose --store is not the runner\'s is refused at start, naming both folders', async () => {
+  it("a worker whose --store is not the runner's is refused at start, naming both folders", async () => {
     const p = project();
     const prefix = uniquePrefix();
     // A runner announces its store when it connects; one quick real stage is enough.

@@ -5,17 +5,7 @@ import { Queue } from 'bullmq';
 import { ExitCode } from '@cbnn/core';
 import { ArtifactStore } from '../src';
 import { BullmqExecutor, checkRedis, checkRedisInfo, UnavailableError } from '../src/bullmq';
-import {
-  freePort,
-  outputsOf,
-  QueueWorkerProcess,
-  readEvents,
-  runDistributed,
-  runLocal,
-  TestRedis,
-  uniquePrefix,
-  waitFor,
-} from './distributed-helpers';
+import { freePort, outputsOf, QueueWorkerProcess, readEvents, runDistributed, runLocal, TestRedis, uniquePrefix, waitFor } from './distributed-helpers';
 
 // Real Redis: CI's (CBNN_TEST_REDIS_URL) or our own redis-server on a free loopback port.
 let ownRedis: TestRedis | undefined;
@@ -40,7 +30,13 @@ function project(yaml: string): { dir: string; file: string; store: string; loca
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-dist-'));
   const file = path.join(dir, 'p.yaml');
   fs.writeFileSync(file, yaml);
-  return { dir, file, store: path.join(dir, 'shared-store'), localStore: path.join(dir, 'local-store'), events: (n) => path.join(dir, `worker${n}.events.jsonl`) };
+  return {
+    dir,
+    file,
+    store: path.join(dir, 'shared-store'),
+    localStore: path.join(dir, 'local-store'),
+    events: (n) => path.join(dir, `worker${n}.events.jsonl`),
+  };
 }
 
 async function startWorkers(url: string, store: string, prefix: string, events: (n: number) => string, count = 2): Promise<QueueWorkerProcess[]> {
@@ -167,7 +163,12 @@ stages:
       await new Promise((r) => setTimeout(r, 700));
       await redis.start();
       const { summary } = await run;
-      if (process.env.CBNN_TEST_VERBOSE) console.log(summary.ok, messages, summary.outcomes.map((o) => `${o.id} ${o.status} ${o.note ?? ''}`));
+      if (process.env.CBNN_TEST_VERBOSE)
+        console.log(
+          summary.ok,
+          messages,
+          summary.outcomes.map((o) => `${o.id} ${o.status} ${o.note ?? ''}`),
+        );
       if (summary.ok) {
         expect(outputsOf(summary)).toEqual(outputsOf(local));
       } else {
@@ -256,7 +257,11 @@ stages:
     const { runPipeline, loadPipeline } = await import('../src');
     const { registry } = await import('./distributed-helpers');
     try {
-      const summary = await runPipeline(loadPipeline(p.file, { registry }), { store, executor, reporter: { message: (m) => messages.push(m), stageLog: (_id, l) => logs.push(l) } });
+      const summary = await runPipeline(loadPipeline(p.file, { registry }), {
+        store,
+        executor,
+        reporter: { message: (m) => messages.push(m), stageLog: (_id, l) => logs.push(l) },
+      });
       expect(summary.ok).toBe(true);
       expect(fs.readFileSync(counter, 'utf8')).toBe('3');
       expect(fs.readFileSync(path.join(p.store, 'out', 'flaky', 'value.txt'), 'utf8')).toBe('ok after 3');
@@ -295,7 +300,9 @@ describe('Redis that cannot carry the queue', () => {
   });
 
   it('a version below 5.0 is refused (INFO server)', () => {
-    expect(() => checkRedisInfo('# Server\r\nredis_version:4.0.14\r\n', 'redis://h:1')).toThrow('Redis at redis://h:1 is version 4.0.14; BullMQ needs Redis >= 5.0.0');
+    expect(() => checkRedisInfo('# Server\r\nredis_version:4.0.14\r\n', 'redis://h:1')).toThrow(
+      'Redis at redis://h:1 is version 4.0.14; BullMQ needs Redis >= 5.0.0',
+    );
     expect(checkRedisInfo('# Server\r\nredis_version:7.0.15\r\n', 'redis://h:1')).toEqual({ version: '7.0.15' });
   });
 });

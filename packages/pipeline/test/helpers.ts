@@ -43,8 +43,20 @@ export function workspace(yaml?: string): Workspace {
         await executor.close();
       }
     },
-    eventsOf: () => (fs.existsSync(events) ? fs.readFileSync(events, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []),
-    executed: () => ws.eventsOf().filter((e) => e.event === 'start').map((e) => e.stage).sort(),
+    eventsOf: () =>
+      fs.existsSync(events)
+        ? fs
+            .readFileSync(events, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l))
+        : [],
+    executed: () =>
+      ws
+        .eventsOf()
+        .filter((e) => e.event === 'start')
+        .map((e) => e.stage)
+        .sort(),
   };
   if (yaml) ws.write(yaml);
   return ws;

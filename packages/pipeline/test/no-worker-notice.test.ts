@@ -35,13 +35,28 @@ describe('NoWorkerNotice', () => {
     await n.check(queued, 0, 100_000, async () => 1);
     expect(said).toHaveLength(0);
     await n.check(queued, 0, 110_000, async () => 1);
-    expect(said).toEqual([expect.stringContaining("no worker has taken stage 'search-2' for 30 s (queue 'cbnn-stages' on Redis at redis://:***@queue-host:6379; 1 worker is connected but busy or unable to take it)")]);
+    expect(said).toEqual([
+      expect.stringContaining(
+        "no worker has taken stage 'search-2' for 30 s (queue 'cbnn-stages' on Redis at redis://:***@queue-host:6379; 1 worker is connected but busy or unable to take it)",
+      ),
+    ]);
   });
 
   it('names the other queued stages, busy workers, a non-default queue, and copes with Redis not counting workers', async () => {
     const n = notice('redis://127.0.0.1:6421', 'team-a');
-    await n.check([{ stage: 'b', queuedAt: 5 }, { stage: 'a', queuedAt: 0 }, { stage: 'c', queuedAt: 9 }], 0, 31_000, async () => 2);
-    expect(said[0]).toMatch(/^waiting for a worker: no worker has taken stage 'a' \(and 2 more queued stages\) for 31 s \(queue 'team-a' on Redis at redis:\/\/127\.0\.0\.1:6421; 2 workers are connected but busy or unable to take it\)/);
+    await n.check(
+      [
+        { stage: 'b', queuedAt: 5 },
+        { stage: 'a', queuedAt: 0 },
+        { stage: 'c', queuedAt: 9 },
+      ],
+      0,
+      31_000,
+      async () => 2,
+    );
+    expect(said[0]).toMatch(
+      /^waiting for a worker: no worker has taken stage 'a' \(and 2 more queued stages\) for 31 s \(queue 'team-a' on Redis at redis:\/\/127\.0\.0\.1:6421; 2 workers are connected but busy or unable to take it\)/,
+    );
     expect(said[0]).toContain('cbnn worker --redis redis://127.0.0.1:6421 --store /shared/store --queue team-a');
     const m = notice('redis://127.0.0.1:6421');
     await m.check([{ stage: 'a', queuedAt: 0 }], 0, 31_000, () => Promise.reject(new Error('CLIENT LIST not allowed')));

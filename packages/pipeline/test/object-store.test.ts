@@ -36,7 +36,10 @@ describe('ObjectStore', () => {
     fs.writeFileSync(a, 'X');
     fs.rmSync(store.objectPath(sha('B')));
     const problems = store.checkOutput(m).map((c) => [c.hash, c.problem]);
-    expect(problems).toEqual([[sha('A'), 'content does not match its hash'], [sha('B'), 'missing']]);
+    expect(problems).toEqual([
+      [sha('A'), 'content does not match its hash'],
+      [sha('B'), 'missing'],
+    ]);
     expect(store.verifyObjects().corrupt.map((c) => c.hash)).toEqual([sha('A')]);
     store.quarantine(sha('A'));
     expect(store.hasObject(sha('A'))).toBe(false);

@@ -18,7 +18,10 @@ stages:
     const runs = runsOfPipeline(readRunRecords(ws.store.root).runs, ws.file, 'runs');
     expect(runs.map((r) => r.id)).toEqual([full.runId, partial.runId]);
     expect(runs[0].complete).toBe(true);
-    expect(runs[0].stages.map((s) => [s.id, s.status, s.handler])).toEqual([['a', 'ran', 'test.write'], ['b', 'ran', 'test.concat']]);
+    expect(runs[0].stages.map((s) => [s.id, s.status, s.handler])).toEqual([
+      ['a', 'ran', 'test.write'],
+      ['b', 'ran', 'test.concat'],
+    ]);
     expect(runs[1].complete).toBe(false);
     expect(runs[1].stages.map((s) => s.id)).toEqual(['a']);
     expect(runs[0].stages.find((s) => s.id === 'b')!.output).toBe(full.outcomes.find((o) => o.id === 'b')!.output);

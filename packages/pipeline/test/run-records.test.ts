@@ -1,16 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ExitCode } from '@cbnn/core';
-import {
-  buildRunTable,
-  diffRuns,
-  garbageCollect,
-  readRunRecords,
-  recordedRunSchema,
-  resolveRun,
-  runRecordFile,
-  type RecordedRun,
-} from '../src';
+import { buildRunTable, diffRuns, garbageCollect, readRunRecords, recordedRunSchema, resolveRun, runRecordFile, type RecordedRun } from '../src';
 import { leftRightJoin, testHandlers, workspace } from './helpers';
 
 const PIPELINE = (text: string, extra = '') => leftRightJoin('records-test', text, { params: '  nested: { depth: 2 }\n', extra });
@@ -36,11 +27,23 @@ describe('run records', () => {
     const rec = runs[1];
     expect(recordedRunSchema.parse(JSON.parse(fs.readFileSync(runRecordFile(ws.store.root, rec.id), 'utf8')))).toEqual(rec);
     expect(fs.statSync(runRecordFile(ws.store.root, rec.id)).mode & 0o222).toBe(0); // read-only
-    expect(rec).toMatchObject({ name: 'baseline', status: 'ok', exitCode: 0, params: { text: 'L', nested: { depth: 2 } }, counts: { executed: 3, cached: 0, failed: 0, skipped: 0 }, executor: { name: 'local', jobs: 2, workers: [] } });
+    expect(rec).toMatchObject({
+      name: 'baseline',
+      status: 'ok',
+      exitCode: 0,
+      params: { text: 'L', nested: { depth: 2 } },
+      counts: { executed: 3, cached: 0, failed: 0, skipped: 0 },
+      executor: { name: 'local', jobs: 2, workers: [] },
+    });
     expect(rec.pipeline.name).toBe('records-test');
     expect(rec.pipeline.hash).toMatch(/^[0-9a-f]{64}$/);
     const left = rec.stages.find((s) => s.id === 'left')!;
-    expect(left).toMatchObject({ status: 'ran', handler: 'test.write', metrics: { chars: 1, length: 1 }, material: { handler: 'test.write', version: 1, params: { text: 'L' } } });
+    expect(left).toMatchObject({
+      status: 'ran',
+      handler: 'test.write',
+      metrics: { chars: 1, length: 1 },
+      material: { handler: 'test.write', version: 1, params: { text: 'L' } },
+    });
     expect(left.cpuSeconds).toBeGreaterThan(0); // the worker process's own CPU time at least
     expect(left.output).toBe(first.outcomes.find((o) => o.id === 'left')!.output);
     expect(rec.stages.find((s) => s.id === 'join')!.needs).toEqual({ a: ['left'], b: ['right'] });
@@ -118,13 +121,22 @@ describe('run records', () => {
     const ab = diffRuns(ra, rb);
     expect(ab.note).toBeUndefined();
     expect(ab.params).toEqual([{ name: 'text', a: 'L', b: 'LL' }]);
-    expect(ab.metrics).toEqual([{ name: 'left.chars', a: 1, b: 2, change: 1, relative: 1 }, { name: 'left.length', a: 1, b: 2, change: 1, relative: 1 }]);
-    expect(ab.stages.map((s) => [s.id, s.changes, s.fields])).toEqual([['left', ['params'], ['params.text']], ['join', ['input'], ['inputs.a']]]);
+    expect(ab.metrics).toEqual([
+      { name: 'left.chars', a: 1, b: 2, change: 1, relative: 1 },
+      { name: 'left.length', a: 1, b: 2, change: 1, relative: 1 },
+    ]);
+    expect(ab.stages.map((s) => [s.id, s.changes, s.fields])).toEqual([
+      ['left', ['params'], ['params.text']],
+      ['join', ['input'], ['inputs.a']],
+    ]);
 
     const ac = diffRuns(ra, rc);
     expect(ac.params).toEqual([]);
     // Same bytes out of the new code: join's inputs, hence its key, did not change.
-    expect(ac.stages.map((s) => [s.id, s.changes])).toEqual([['left', ['code']], ['right', ['code']]]);
+    expect(ac.stages.map((s) => [s.id, s.changes])).toEqual([
+      ['left', ['code']],
+      ['right', ['code']],
+    ]);
 
     const other: RecordedRun = { ...rb, pipeline: { ...rb.pipeline, name: 'another' } };
     expect(diffRuns(ra, other).note).toContain("different pipelines ('records-test' and 'another')");
@@ -134,8 +146,16 @@ describe('run records', () => {
     const changed = buildRunTable([ra, rb, rc], { onlyChanged: true });
     expect(changed.columns.map((c) => c.name)).toEqual(['text', 'left.chars', 'left.length']);
     expect(changed.rows.map((r) => r.values.text)).toEqual(['L', 'LL', 'L']);
-    expect(buildRunTable([ra, rb], { metrics: ['chars'], params: ['nested'] }).columns.map((c) => c.name)).toEqual(['nested.depth', 'left.chars', 'right.chars']);
-    expect(buildRunTable([ra, rb], { metrics: ['left.*'] }).columns.filter((c) => c.kind === 'metric').map((c) => c.name)).toEqual(['left.chars', 'left.length']);
+    expect(buildRunTable([ra, rb], { metrics: ['chars'], params: ['nested'] }).columns.map((c) => c.name)).toEqual([
+      'nested.depth',
+      'left.chars',
+      'right.chars',
+    ]);
+    expect(
+      buildRunTable([ra, rb], { metrics: ['left.*'] })
+        .columns.filter((c) => c.kind === 'metric')
+        .map((c) => c.name),
+    ).toEqual(['left.chars', 'left.length']);
 
     const badMetric = errorOf(() => buildRunTable([ra, rb], { metrics: ['charz'] }));
     expect(badMetric.exitCode).toBe(ExitCode.usage);

@@ -68,7 +68,8 @@ export function readModelFolder(dir: string, expectedKind: 'bnn' | 'fp'): ModelF
   let inputBitsPerImage: number | undefined;
   if (expectedKind === 'bnn') {
     const file = path.join(dir, ENGINE_MODEL_FILE);
-    if (!fs.existsSync(file)) throw new InvalidInputError('the binary model has no engine model file', { file }, 'train.bnn exports model.cbnn; was the export skipped?');
+    if (!fs.existsSync(file))
+      throw new InvalidInputError('the binary model has no engine model file', { file }, 'train.bnn exports model.cbnn; was the export skipped?');
     packedBytes = fs.statSync(file).size;
     const engineModel = readEngineModel(file);
     const first = summary(engineModel).layers[0];

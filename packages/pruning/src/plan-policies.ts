@@ -1,13 +1,5 @@
 import type { PlaneLayout, PlaneSelection } from '@cbnn/core';
-import {
-  bitsByChannel,
-  dropPoints,
-  normalizeGroups,
-  planeSetKey,
-  type PerturbationMode,
-  type PlaneGroup,
-  type SensitivityReport,
-} from '@cbnn/sensitivity';
+import { bitsByChannel, dropPoints, normalizeGroups, planeSetKey, type PerturbationMode, type PlaneGroup, type SensitivityReport } from '@cbnn/sensitivity';
 import type { Plan, PlanPolicy, PlanStep } from './plan-format';
 import { neighbourPlaneSets } from './search-candidates';
 
@@ -144,5 +136,8 @@ export async function planPruning(report: SensitivityReport, options: PlanOption
 }
 
 function toGroups(planes: readonly Plane[], channels: readonly string[]): PlaneGroup[] {
-  return normalizeGroups(planes.map((p) => ({ channel: p.channel, bits: [p.bit] })), channels);
+  return normalizeGroups(
+    planes.map((p) => ({ channel: p.channel, bits: [p.bit] })),
+    channels,
+  );
 }

@@ -29,25 +29,45 @@ export const pruningPlanStage = defineStage({
       );
     }
     if (!table.rows.some((r) => r.mode === p.mode)) {
-      throw new InvalidInputError(`the sensitivity table has no '${p.mode}' rows (modes: ${[...new Set(table.rows.map((r) => r.mode))].join(', ')})`, { file: tableFile, field: 'rows' }, `set 'mode' to one the table holds`);
+      throw new InvalidInputError(
+        `the sensitivity table has no '${p.mode}' rows (modes: ${[...new Set(table.rows.map((r) => r.mode))].join(', ')})`,
+        { file: tableFile, field: 'rows' },
+        `set 'mode' to one the table holds`,
+      );
     }
     let measure: MeasureDropped | undefined;
     let layout = layoutFromTable(table.rows);
     if (ctx.inputs.model && ctx.inputs.dataset) {
       const ev = loadModelEvaluation(ctx.inputs.model, ctx.inputs.dataset, { split: table.split, limit: table.records, impl: p.impl, batchSize: p.batchSize });
       if (ev.data.labels.length !== table.records) {
-        throw new InvalidInputError(`the table was measured on ${table.records} ${table.split} records, the dataset has ${ev.data.labels.length}`, { file: tableFile, field: 'records' }, 'give pruning.plan the dataset the sensitivity stage used');
+        throw new InvalidInputError(
+          `the table was measured on ${table.records} ${table.split} records, the dataset has ${ev.data.labels.length}`,
+          { file: tableFile, field: 'records' },
+          'give pruning.plan the dataset the sensitivity stage used',
+        );
       }
       layout = ev.input.layout;
       let measured = 0;
       measure = (groups: PlaneGroup[]) => {
         ctx.signal.throwIfAborted();
-        const m = perturbedAccuracy(ev.classify, ev.input, ev.data, groups, { mode: p.mode, repeats: table.repeats, seed: table.seed, batchSize: p.batchSize, signal: ctx.signal });
-        ctx.progress.update({ current: ++measured, unit: 'measurement', message: `${groups.map((g) => `${g.channel}:${g.bits.join(',')}`).join(' ')} -> ${(m.accuracy * 100).toFixed(2)}%` });
+        const m = perturbedAccuracy(ev.classify, ev.input, ev.data, groups, {
+          mode: p.mode,
+          repeats: table.repeats,
+          seed: table.seed,
+          batchSize: p.batchSize,
+          signal: ctx.signal,
+        });
+        ctx.progress.update({
+          current: ++measured,
+          unit: 'measurement',
+          message: `${groups.map((g) => `${g.channel}:${g.bits.join(',')}`).join(' ')} -> ${(m.accuracy * 100).toFixed(2)}%`,
+        });
         return m.accuracy;
       };
     } else if (ctx.inputs.model || ctx.inputs.dataset) {
-      throw new InvalidInputError(`pruning.plan needs both 'model' and 'dataset' to re-measure, or neither`, { field: ctx.inputs.model ? 'needs.dataset' : 'needs.model' });
+      throw new InvalidInputError(`pruning.plan needs both 'model' and 'dataset' to re-measure, or neither`, {
+        field: ctx.inputs.model ? 'needs.dataset' : 'needs.model',
+      });
     }
     const plan = await planPruning(table, {
       policy: p.policy,

@@ -76,7 +76,15 @@ export function searchCandidates(plan: Pick<Plan, 'keptPlanes' | 'steps'>, width
     const count = planeCount(set.planes);
     const tag = set.planeDelta === 0 ? `p${count}` : `p${count}${set.planeDelta < 0 ? 'm1' : 'p1'}`;
     for (const width of widths) {
-      out.push({ name: `${tag}-w${width}`, planeDelta: set.planeDelta, dropExtra: -set.planeDelta as -1 | 0 | 1, changedPlane: set.changedPlane, planes: set.planes, planeCount: count, width });
+      out.push({
+        name: `${tag}-w${width}`,
+        planeDelta: set.planeDelta,
+        dropExtra: -set.planeDelta as -1 | 0 | 1,
+        changedPlane: set.changedPlane,
+        planes: set.planes,
+        planeCount: count,
+        width,
+      });
     }
   }
   return out;

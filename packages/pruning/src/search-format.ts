@@ -93,48 +93,64 @@ const attributionSchema = z.object({
   chosen: z.number(),
 });
 
-export const searchResultSchema = z.object({
-  format: z.literal('cbnn.search'),
-  version: z.literal(2),
-  budgetPoints: z.number().min(0),
-  /** The split every decision here was taken on. */
-  selection: z.enum(DECISION_SPLITS),
-  rule: z.object({ name: z.literal('mean-drop-plus-se'), text: z.string() }),
-  /** Every seed that trained any configuration; one seed means one run per configuration. */
-  seeds: z.array(z.number().int()),
-  baseline: searchCandidateSchema,
-  fullPrecision: z
-    .object({ testAccuracy: accuracy, validationAccuracy: accuracy.optional(), float32Bytes: z.number().min(0), onnxBytes: z.number().int().positive().optional() })
-    .optional(),
-  candidates: z.array(searchCandidateSchema),
-  controls: z.array(searchCandidateSchema),
-  chosen: z.string(),
-  /** The instance folder copied to `chosen/` (the chosen configuration's best-validation seed). */
-  chosenInstance: z.string(),
-  /** The control instance copied to `control/`, when there is a control at the chosen width. */
-  controlInstance: z.string().nullable(),
-  compression: z.object({
-    vsBaselinePacked: z.number().positive(),
-    /** Against the full-precision model's float32 bytes (or, without one, the baseline's float32-equivalent). */
-    vsFullPrecisionFloat32: z.number().positive(),
-  }),
-  ablation: z.array(ablationRowSchema),
-  /** Instances that repeated another's training exactly (same configuration, seed and model bytes), counted once. */
-  repeatedInstances: z.array(z.string()),
-  /** Training epochs not run because a candidate stopped early (planned minus run, over every instance). */
-  epochsSaved: z.number().int().min(0),
-  /** The chosen model's savings against the baseline: from the width (baseline -> control) and from the planes (control -> chosen). */
-  attribution: z.array(attributionSchema),
-}).superRefine((search, ctx) => {
-  // pruning.select falls back to the baseline when no candidate is within the budget.
-  if (search.chosen !== search.baseline.name && !search.candidates.some((c) => c.name === search.chosen)) {
-    ctx.addIssue({ code: 'custom', path: ['chosen'], message: `names no candidate ('${search.chosen}'; candidates: ${search.candidates.map((c) => `'${c.name}'`).join(', ') || 'none'})` });
-  }
-});
+export const searchResultSchema = z
+  .object({
+    format: z.literal('cbnn.search'),
+    version: z.literal(2),
+    budgetPoints: z.number().min(0),
+    /** The split every decision here was taken on. */
+    selection: z.enum(DECISION_SPLITS),
+    rule: z.object({ name: z.literal('mean-drop-plus-se'), text: z.string() }),
+    /** Every seed that trained any configuration; one seed means one run per configuration. */
+    seeds: z.array(z.number().int()),
+    baseline: searchCandidateSchema,
+    fullPrecision: z
+      .object({
+        testAccuracy: accuracy,
+        validationAccuracy: accuracy.optional(),
+        float32Bytes: z.number().min(0),
+        onnxBytes: z.number().int().positive().optional(),
+      })
+      .optional(),
+    candidates: z.array(searchCandidateSchema),
+    controls: z.array(searchCandidateSchema),
+    chosen: z.string(),
+    /** The instance folder copied to `chosen/` (the chosen configuration's best-validation seed). */
+    chosenInstance: z.string(),
+    /** The control instance copied to `control/`, when there is a control at the chosen width. */
+    controlInstance: z.string().nullable(),
+    compression: z.object({
+      vsBaselinePacked: z.number().positive(),
+      /** Against the full-precision model's float32 bytes (or, without one, the baseline's float32-equivalent). */
+      vsFullPrecisionFloat32: z.number().positive(),
+    }),
+    ablation: z.array(ablationRowSchema),
+    /** Instances that repeated another's training exactly (same configuration, seed and model bytes), counted once. */
+    repeatedInstances: z.array(z.string()),
+    /** Training epochs not run because a candidate stopped early (planned minus run, over every instance). */
+    epochsSaved: z.number().int().min(0),
+    /** The chosen model's savings against the baseline: from the width (baseline -> control) and from the planes (control -> chosen). */
+    attribution: z.array(attributionSchema),
+  })
+  .superRefine((search, ctx) => {
+    // pruning.select falls back to the baseline when no candidate is within the budget.
+    if (search.chosen !== search.baseline.name && !search.candidates.some((c) => c.name === search.chosen)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['chosen'],
+        message: `names no candidate ('${search.chosen}'; candidates: ${search.candidates.map((c) => `'${c.name}'`).join(', ') || 'none'})`,
+      });
+    }
+  });
 export type SearchResult = z.infer<typeof searchResultSchema>;
 
 export function readSearchResult(file: string): SearchResult {
-  return readJsonFile(file, searchResultSchema, 'search result', 'is this a pruning.select output? (search.json version 1 predates seeds and controls: re-run pruning.select)');
+  return readJsonFile(
+    file,
+    searchResultSchema,
+    'search result',
+    'is this a pruning.select output? (search.json version 1 predates seeds and controls: re-run pruning.select)',
+  );
 }
 
 export function writeSearchResult(file: string, result: SearchResult): void {

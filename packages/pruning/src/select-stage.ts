@@ -36,7 +36,10 @@ export const pruningSelectStage = defineStage({
       ctx.logger.warn({ budgetPoints: result.budgetPoints }, 'no candidate is within the validation budget; the baseline is chosen');
     }
     const chosen = result.chosen === BASELINE_NAME ? result.baseline : result.candidates.find((c) => c.name === result.chosen)!;
-    ctx.logger.info({ chosen: result.chosen, instance: result.chosenInstance, packedBytes: chosen.packedBytes, compression: result.compression, seeds: result.seeds }, 'compact model selected');
+    ctx.logger.info(
+      { chosen: result.chosen, instance: result.chosenInstance, packedBytes: chosen.packedBytes, compression: result.compression, seeds: result.seeds },
+      'compact model selected',
+    );
     return {
       metrics: {
         chosen: result.chosen,

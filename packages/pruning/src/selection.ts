@@ -26,10 +26,10 @@ export interface SelectionInput {
 }
 
 export const SELECTION_RULE_TEXT =
-  'A configuration is within budget when its mean validation accuracy over seeds is at most the budget below the baseline\'s mean, ' +
+  "A configuration is within budget when its mean validation accuracy over seeds is at most the budget below the baseline's mean, " +
   'counting one standard error of the difference against it: mean drop + SE <= budget, SE = sqrt(sd_c^2/n_c + sd_b^2/n_b) ' +
   '(0 with one seed each, so a one-seed search decides on the means alone). Among those within budget, the smallest model.cbnn wins ' +
-  '(ties: higher mean validation accuracy, then name). The chosen folder is that configuration\'s best-validation seed. Test accuracy is never read.';
+  "(ties: higher mean validation accuracy, then name). The chosen folder is that configuration's best-validation seed. Test accuracy is never read.";
 
 /**
  * Group instances into configurations (same planes, width and training settings; they differ
@@ -92,7 +92,9 @@ export function selectCompactModel(input: SelectionInput): SearchResult {
     budgetPoints: input.budgetPoints,
     selection: 'validation',
     rule: { name: 'mean-drop-plus-se', text: SELECTION_RULE_TEXT },
-    seeds: [...new Set([baseline, ...candidates, ...controls].flatMap((c) => c.seeds.map((s) => s.seed)).filter((s): s is number => s !== null))].sort((a, b) => a - b),
+    seeds: [...new Set([baseline, ...candidates, ...controls].flatMap((c) => c.seeds.map((s) => s.seed)).filter((s): s is number => s !== null))].sort(
+      (a, b) => a - b,
+    ),
     baseline,
     fullPrecision: input.fullPrecision && {
       testAccuracy: input.fullPrecision.testAccuracy,
@@ -108,7 +110,9 @@ export function selectCompactModel(input: SelectionInput): SearchResult {
     compression: { vsBaselinePacked: baselineBytes / chosen.packedBytes, vsFullPrecisionFloat32: fpFloat32 / chosen.packedBytes },
     ablation: ablationRows(candidates, controls),
     repeatedInstances: repeated.sort(),
-    epochsSaved: [baseline, ...candidates, ...controls].flatMap((c) => c.seeds).reduce((n, s) => n + (s.stoppedEarly && s.epochs !== null && s.epochsPlanned !== null ? Math.max(0, s.epochsPlanned - s.epochs) : 0), 0),
+    epochsSaved: [baseline, ...candidates, ...controls]
+      .flatMap((c) => c.seeds)
+      .reduce((n, s) => n + (s.stoppedEarly && s.epochs !== null && s.epochsPlanned !== null ? Math.max(0, s.epochsPlanned - s.epochs) : 0), 0),
     attribution: control ? attribution(baseline, control, chosen) : [],
   };
 }
@@ -134,7 +138,9 @@ function summariseGroup(name: string, role: Group['role'], all: NamedModel[], re
     // The same training twice (a plan alternative that does not exist falls back to the plan's
     // planes): one result, counted once. Two different models under one seed are an error.
     if (!sameModelFile(other.model, m.model)) {
-      throw new Error(`'${other.name}' and '${m.name}' of configuration '${name}' were trained with the same seed ${m.model.seed} but differ: give each instance its own seed`);
+      throw new Error(
+        `'${other.name}' and '${m.name}' of configuration '${name}' were trained with the same seed ${m.model.seed} but differ: give each instance its own seed`,
+      );
     }
     repeated.push(m.name);
   }
@@ -152,9 +158,7 @@ function summariseGroup(name: string, role: Group['role'], all: NamedModel[], re
 export function configurationName(m: ModelFolderSummary, role: Group['role']): string {
   const channels = Object.keys(m.planes);
   const planes =
-    role === 'control'
-      ? 'all'
-      : channels.map((ch) => `${channels.length > 1 ? `${ch}.` : ''}${m.planes[ch].map((b) => `b${b}`).join('')}`).join('_');
+    role === 'control' ? 'all' : channels.map((ch) => `${channels.length > 1 ? `${ch}.` : ''}${m.planes[ch].map((b) => `b${b}`).join('')}`).join('_');
   return `${planes}-w${m.width}`;
 }
 
@@ -236,7 +240,12 @@ function delta(a: SeedSpread, b: SeedSpread): { mean: number; std: number } {
 
 function attribution(baseline: SearchCandidate, control: SearchCandidate, chosen: SearchCandidate): SearchResult['attribution'] {
   const rows: SearchResult['attribution'] = [
-    { quantity: 'validation accuracy (points)', baseline: baseline.validationAccuracy * 100, control: control.validationAccuracy * 100, chosen: chosen.validationAccuracy * 100 },
+    {
+      quantity: 'validation accuracy (points)',
+      baseline: baseline.validationAccuracy * 100,
+      control: control.validationAccuracy * 100,
+      chosen: chosen.validationAccuracy * 100,
+    },
     { quantity: 'test accuracy (points)', baseline: baseline.testAccuracy * 100, control: control.testAccuracy * 100, chosen: chosen.testAccuracy * 100 },
     { quantity: 'packed bytes', baseline: baseline.packedBytes, control: control.packedBytes, chosen: chosen.packedBytes },
   ];
@@ -275,10 +284,17 @@ export function searchSummaryMarkdown(result: SearchResult): string {
   ];
   const stopped = rows.flatMap((c) => c.seeds.filter((s) => s.stoppedEarly).map((s) => ({ c, s })));
   if (result.repeatedInstances.length) {
-    lines.push('', `Repeated trainings, counted once (same configuration, seed and model bytes as another instance, e.g. a plan alternative that does not exist): ${result.repeatedInstances.join(', ')}.`);
+    lines.push(
+      '',
+      `Repeated trainings, counted once (same configuration, seed and model bytes as another instance, e.g. a plan alternative that does not exist): ${result.repeatedInstances.join(', ')}.`,
+    );
   }
   if (stopped.length) {
-    lines.push('', `Stopped early (${result.epochsSaved} training epochs saved):`, ...stopped.map(({ c, s }) => `- ${s.instance} (${c.name}): after epoch ${s.epochs ?? '?'}${s.stopReason ? ` — ${s.stopReason}` : ''}`));
+    lines.push(
+      '',
+      `Stopped early (${result.epochsSaved} training epochs saved):`,
+      ...stopped.map(({ c, s }) => `- ${s.instance} (${c.name}): after epoch ${s.epochs ?? '?'}${s.stopReason ? ` — ${s.stopReason}` : ''}`),
+    );
   }
   if (result.ablation.length) {
     lines.push(
@@ -308,7 +324,10 @@ export function searchSummaryMarkdown(result: SearchResult): string {
     );
   }
   if (result.fullPrecision) {
-    lines.push('', `Full precision: test accuracy ${pct(result.fullPrecision.testAccuracy)} %, ${result.fullPrecision.float32Bytes} float32 bytes${result.fullPrecision.onnxBytes ? `, model.onnx ${result.fullPrecision.onnxBytes} bytes` : ''}.`);
+    lines.push(
+      '',
+      `Full precision: test accuracy ${pct(result.fullPrecision.testAccuracy)} %, ${result.fullPrecision.float32Bytes} float32 bytes${result.fullPrecision.onnxBytes ? `, model.onnx ${result.fullPrecision.onnxBytes} bytes` : ''}.`,
+    );
   }
   return lines.join('\n') + '\n';
 }

@@ -41,13 +41,14 @@ export const pruningSelectParams = z.object({
 export const pruningSelectDescriptor = defineStageDescriptor({
   name: 'pruning.select',
   version: 2,
-  description: 'Pick the smallest retrained configuration (bytes of model.cbnn) within the validation-accuracy budget of the baseline BNN, over seeds, with the all-plane ablation',
+  description:
+    'Pick the smallest retrained configuration (bytes of model.cbnn) within the validation-accuracy budget of the baseline BNN, over seeds, with the all-plane ablation',
   params: pruningSelectParams,
   inputs: {
     baseline: { kind: 'model.bnn', description: 'the BNN on all planes at the reference width: one model folder, or a matrix of seeds' },
     baselineSeeds: { kind: 'model.bnn', optional: true, description: 'more seeds of the baseline (a matrix), pooled with `baseline`' },
     candidates: { kind: 'model.bnn', description: 'a matrix of retrained candidates (planes x width x seeds): one model.bnn subfolder each' },
-    controls: { kind: 'model.bnn', optional: true, description: 'the ablation: all-plane models at the candidates\' widths (a matrix, widths x seeds)' },
+    controls: { kind: 'model.bnn', optional: true, description: "the ablation: all-plane models at the candidates' widths (a matrix, widths x seeds)" },
     fp: { kind: 'model.fp', optional: true, description: 'the full-precision counterpart, for the size comparison' },
   },
   output: 'search',

@@ -8,11 +8,26 @@ const grey = resolvePlanes(allPlanes(['grey']), ['grey']);
 function greyTable(cumulativeDrop: number[], singleDrop: number[], baseline = 0.99): SensitivityReport {
   const rows: SensitivityRow[] = [];
   const row = (scope: 'single' | 'cumulative', bits: number[], drop: number): SensitivityRow => ({
-    scope, mode: 'randomize', channel: 'grey', bits, label: `grey:${bits.join('-')}`,
-    accuracy: baseline - drop / 100, accuracyStd: 0, dropPoints: drop, repeats: 1,
+    scope,
+    mode: 'randomize',
+    channel: 'grey',
+    bits,
+    label: `grey:${bits.join('-')}`,
+    accuracy: baseline - drop / 100,
+    accuracyStd: 0,
+    dropPoints: drop,
+    repeats: 1,
   });
   singleDrop.forEach((d, b) => rows.push(row('single', [b], d)));
-  cumulativeDrop.forEach((d, k) => rows.push(row('cumulative', Array.from({ length: k + 1 }, (_, i) => i), d)));
+  cumulativeDrop.forEach((d, k) =>
+    rows.push(
+      row(
+        'cumulative',
+        Array.from({ length: k + 1 }, (_, i) => i),
+        d,
+      ),
+    ),
+  );
   // A zero-mode row that would be harmless: a plan in randomize mode must not read it.
   rows.push({ ...row('single', [7], 0), mode: 'zero' });
   return { format: 'cbnn.sensitivity', version: 1, split: 'test', records: 1000, seed: 1, repeats: 1, baselineAccuracy: baseline, rows };
@@ -28,7 +43,11 @@ describe('lsb-first', () => {
     expect(plan.keptPlanes).toEqual({ grey: [7, 6, 5, 4] });
     expect(plan.droppedPlanes).toEqual({ grey: [0, 1, 2, 3] });
     expect(plan.steps.map((s) => [s.drop, s.accepted])).toEqual([
-      ['grey:b0', true], ['grey:b1', true], ['grey:b2', true], ['grey:b3', true], ['grey:b4', false],
+      ['grey:b0', true],
+      ['grey:b1', true],
+      ['grey:b2', true],
+      ['grey:b3', true],
+      ['grey:b4', false],
     ]);
     expect(plan.steps[3].dropPoints).toBeCloseTo(0.9, 9);
     // The neighbours train.bnn's dropExtra selects: one fewer (the rejected b4), one more (b3 back).
@@ -39,7 +58,12 @@ describe('lsb-first', () => {
   });
 
   it('accepts a drop exactly at the budget and rejects one just above', async () => {
-    const atEdge = await planPruning(greyTable([0, 0.5, 1.0, 1.0000001, 5, 6, 7, 8], singles), { policy: 'lsb-first', mode: 'randomize', budgetPoints: 1, layout: grey });
+    const atEdge = await planPruning(greyTable([0, 0.5, 1.0, 1.0000001, 5, 6, 7, 8], singles), {
+      policy: 'lsb-first',
+      mode: 'randomize',
+      budgetPoints: 1,
+      layout: grey,
+    });
     expect(atEdge.keptPlanes).toEqual({ grey: [7, 6, 5, 4, 3] });
   });
 
@@ -90,7 +114,10 @@ describe('greedy', () => {
     const costs = [0.05, 3, 0.1, 5, 6, 7, 8, 9];
     const prefix = costs.map((_, k) => costs.slice(0, k + 1).reduce((a, b) => a + b, 0));
     const plan = await planPruning(greyTable(prefix, costs), {
-      policy: 'greedy', mode: 'randomize', budgetPoints: 0.5, layout: grey,
+      policy: 'greedy',
+      mode: 'randomize',
+      budgetPoints: 0.5,
+      layout: grey,
       measure: (g) => 0.99 - g.flatMap((x) => x.bits).reduce((a, b) => a + costs[b], 0) / 100,
     });
     expect(plan.droppedPlanes).toEqual({ grey: [0, 2] });
@@ -98,7 +125,9 @@ describe('greedy', () => {
   });
 
   it('fails clearly when it must re-measure and has no engine', async () => {
-    await expect(planPruning(greyTable(cumulative, singles), { policy: 'greedy', mode: 'randomize', budgetPoints: 1, layout: grey })).rejects.toThrow(/model and dataset/);
+    await expect(planPruning(greyTable(cumulative, singles), { policy: 'greedy', mode: 'randomize', budgetPoints: 1, layout: grey })).rejects.toThrow(
+      /model and dataset/,
+    );
   });
 });
 
@@ -113,11 +142,29 @@ describe('per colour channel', () => {
   };
   const measure = (groups: PlaneGroup[]) => 0.9 - groups.flatMap((g) => g.bits.map((b) => perPlane[g.channel][b])).reduce((a, b) => a + b, 0) / 100;
   const table: SensitivityReport = {
-    format: 'cbnn.sensitivity', version: 1, split: 'test', records: 100, seed: 1, repeats: 1, baselineAccuracy: 0.9,
-    rows: channels.flatMap((channel) => [0, 1, 2, 3, 4, 5, 6, 7].map((b): SensitivityRow => {
-      const accuracy = measure([{ channel, bits: [b] }]);
-      return { scope: 'single', mode: 'randomize', channel, bits: [b], label: `${channel}:b${b}`, accuracy, accuracyStd: 0, dropPoints: (0.9 - accuracy) * 100, repeats: 1 };
-    })),
+    format: 'cbnn.sensitivity',
+    version: 1,
+    split: 'test',
+    records: 100,
+    seed: 1,
+    repeats: 1,
+    baselineAccuracy: 0.9,
+    rows: channels.flatMap((channel) =>
+      [0, 1, 2, 3, 4, 5, 6, 7].map((b): SensitivityRow => {
+        const accuracy = measure([{ channel, bits: [b] }]);
+        return {
+          scope: 'single',
+          mode: 'randomize',
+          channel,
+          bits: [b],
+          label: `${channel}:b${b}`,
+          accuracy,
+          accuracyStd: 0,
+          dropPoints: (0.9 - accuracy) * 100,
+          repeats: 1,
+        };
+      }),
+    ),
   };
 
   it('lsb-first goes level by level across channels and closes a channel at its first rejection', async () => {

@@ -16,8 +16,16 @@ function context(name: string, inputs: Record<string, string>, params: unknown, 
   const outDir = path.join(root, name);
   fs.mkdirSync(outDir);
   return {
-    stage: name, params: handler.params.parse(params), inputs, outDir, tmpDir: path.join(root, 'tmp'),
-    logger: silentLogger(), progress: noProgress, signal: new AbortController().signal, seed: 77, threads: 1,
+    stage: name,
+    params: handler.params.parse(params),
+    inputs,
+    outDir,
+    tmpDir: path.join(root, 'tmp'),
+    logger: silentLogger(),
+    progress: noProgress,
+    signal: new AbortController().signal,
+    seed: 77,
+    threads: 1,
   };
 }
 
@@ -70,7 +78,11 @@ describe('pruning.plan on a real engine model', () => {
       const ev = loadModelEvaluation(fx.modelDir, fx.datasetDir, { split: table.split });
       accepted.forEach((step, i) => {
         const bits = accepted.slice(0, i + 1).map((s) => Number(s.drop.slice('grey:b'.length)));
-        const m = perturbedAccuracy(ev.classify, ev.input, ev.data, [{ channel: 'grey', bits }], { mode: 'randomize', repeats: table.repeats, seed: table.seed });
+        const m = perturbedAccuracy(ev.classify, ev.input, ev.data, [{ channel: 'grey', bits }], {
+          mode: 'randomize',
+          repeats: table.repeats,
+          seed: table.seed,
+        });
         expect(m.accuracy).toBe(step.accuracy);
       });
       expect(p.droppedPlanes.grey).toEqual(accepted.map((s) => Number(s.drop.slice('grey:b'.length))).sort((a, b) => a - b));
@@ -79,7 +91,7 @@ describe('pruning.plan on a real engine model', () => {
     expect(all).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
-  it('decides on validation; refuses a table measured on test unless the authors\' variant is asked for by name', async () => {
+  it("decides on validation; refuses a table measured on test unless the authors' variant is asked for by name", async () => {
     expect(table.split).toBe('validation');
     const p = await plan('onvalidation', { budgetPoints: 5 }, false);
     expect(p).toMatchObject({ split: 'validation', records: table.records });
@@ -88,7 +100,9 @@ describe('pruning.plan on a real engine model', () => {
     fs.writeFileSync(path.join(onTest, 'sensitivity.json'), JSON.stringify({ ...table, split: 'test' }));
     const refused = pruningPlanStage.run(context('refused', { sensitivity: onTest }, {}, pruningPlanStage));
     await expect(refused).rejects.toMatchObject({ location: { file: path.join(onTest, 'sensitivity.json'), field: 'split' } });
-    await expect(pruningPlanStage.run(context('refused2', { sensitivity: onTest }, {}, pruningPlanStage))).rejects.toThrow(/stage 'refused2' \(pruning.plan\) decides on the validation split, but the sensitivity table was measured on the test split/);
+    await expect(pruningPlanStage.run(context('refused2', { sensitivity: onTest }, {}, pruningPlanStage))).rejects.toThrow(
+      /stage 'refused2' \(pruning.plan\) decides on the validation split, but the sensitivity table was measured on the test split/,
+    );
     const ctx = context('authors', { sensitivity: onTest }, { split: 'test', budgetPoints: 5 }, pruningPlanStage);
     await pruningPlanStage.run(ctx);
     expect(readPlan(path.join(ctx.outDir, 'plan.json'))).toMatchObject({ split: 'test' });
@@ -104,6 +118,8 @@ describe('pruning.plan on a real engine model', () => {
     fs.writeFileSync(path.join(zeroOnly, 'sensitivity.json'), '{"format": "cbnn.sensitivity"');
     await expect(pruningPlanStage.run(context('broken', { sensitivity: zeroOnly }, {}, pruningPlanStage))).rejects.toThrow(/sensitivity.json.*|not valid JSON/);
     fs.writeFileSync(path.join(zeroOnly, 'sensitivity.json'), JSON.stringify({ ...table, baselineAccuracy: 7 }));
-    await expect(pruningPlanStage.run(context('range', { sensitivity: zeroOnly }, {}, pruningPlanStage))).rejects.toMatchObject({ location: { field: 'baselineAccuracy' } });
+    await expect(pruningPlanStage.run(context('range', { sensitivity: zeroOnly }, {}, pruningPlanStage))).rejects.toMatchObject({
+      location: { field: 'baselineAccuracy' },
+    });
   });
 });

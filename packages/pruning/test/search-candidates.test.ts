@@ -2,8 +2,14 @@ import { searchCandidates, searchMatrix, DEFAULT_SEARCH_WIDTHS, type Plan } from
 
 function plan(partial: Partial<Plan>): Plan {
   return {
-    format: 'cbnn.plan', version: 1, policy: 'lsb-first', mode: 'randomize', budgetPoints: 1, baselineAccuracy: 0.99,
-    keptPlanes: { grey: [7, 6, 5, 4] }, droppedPlanes: { grey: [0, 1, 2, 3] },
+    format: 'cbnn.plan',
+    version: 1,
+    policy: 'lsb-first',
+    mode: 'randomize',
+    budgetPoints: 1,
+    baselineAccuracy: 0.99,
+    keptPlanes: { grey: [7, 6, 5, 4] },
+    droppedPlanes: { grey: [0, 1, 2, 3] },
     steps: [
       { drop: 'grey:b0', accuracy: 0.99, dropPoints: 0, accepted: true },
       { drop: 'grey:b1', accuracy: 0.988, dropPoints: 0.2, accepted: true },
@@ -31,9 +37,15 @@ describe('searchCandidates', () => {
   });
 
   it('has no "one more" when nothing was dropped and no "one fewer" when nothing was rejected', () => {
-    const nothingDropped = searchCandidates(plan({ keptPlanes: { grey: [7, 6, 5, 4, 3, 2, 1, 0] }, droppedPlanes: {}, steps: [{ drop: 'grey:b0', accuracy: 0.9, dropPoints: 9, accepted: false }] }), [1]);
+    const nothingDropped = searchCandidates(
+      plan({ keptPlanes: { grey: [7, 6, 5, 4, 3, 2, 1, 0] }, droppedPlanes: {}, steps: [{ drop: 'grey:b0', accuracy: 0.9, dropPoints: 9, accepted: false }] }),
+      [1],
+    );
     expect(nothingDropped.map((x) => x.name)).toEqual(['p8-w1', 'p7m1-w1']);
-    const allDropped = searchCandidates(plan({ keptPlanes: { grey: [7] }, steps: [{ drop: 'grey:b6', accuracy: 0.99, dropPoints: 0, accepted: true }] }), [1, 0.5]);
+    const allDropped = searchCandidates(
+      plan({ keptPlanes: { grey: [7] }, steps: [{ drop: 'grey:b6', accuracy: 0.99, dropPoints: 0, accepted: true }] }),
+      [1, 0.5],
+    );
     expect(allDropped.map((x) => x.name)).toEqual(['p1-w1', 'p1-w0.5', 'p2p1-w1', 'p2p1-w0.5']);
   });
 

@@ -12,12 +12,18 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
 /** A model.bnn folder in the real formats: a real model.cbnn (random weights) and model-info.json. */
-function modelFolder(dir: string, o: { hidden: number; planes: PlaneSelection; width: number; val: number; test: number; kind?: 'bnn' | 'fp'; seed?: number }): void {
+function modelFolder(
+  dir: string,
+  o: { hidden: number; planes: PlaneSelection; width: number; val: number; test: number; kind?: 'bnn' | 'fp'; seed?: number },
+): void {
   fs.mkdirSync(dir, { recursive: true });
   const features = Object.values(o.planes).reduce((n, b) => n + b.length, 0);
   const binary = 8 * 8 * features * o.hidden + o.hidden * 10;
   if ((o.kind ?? 'bnn') === 'bnn') {
-    writeEngineModel(path.join(dir, 'model.cbnn'), randomEngineModel({ height: 8, width: 8, features, classes: 10, layers: [{ type: 'dense', outC: o.hidden }] }));
+    writeEngineModel(
+      path.join(dir, 'model.cbnn'),
+      randomEngineModel({ height: 8, width: 8, features, classes: 10, layers: [{ type: 'dense', outC: o.hidden }] }),
+    );
   }
   fs.writeFileSync(
     path.join(dir, 'model-info.json'),
@@ -120,11 +126,17 @@ describe('pruning.select', () => {
     await expect(runSelect(inputs)).rejects.toThrow(InvalidInputError);
     await expect(runSelect(inputs)).rejects.toMatchObject({ location: { file: info }, message: expect.stringMatching(/not valid JSON/) });
 
-    fs.writeFileSync(info, JSON.stringify({ kind: 'bnn', width: 1, planes: { selection: all }, params: { binary: 1, float: 1 }, metrics: { testAccuracy: 0.9 } }));
+    fs.writeFileSync(
+      info,
+      JSON.stringify({ kind: 'bnn', width: 1, planes: { selection: all }, params: { binary: 1, float: 1 }, metrics: { testAccuracy: 0.9 } }),
+    );
     await expect(runSelect(inputs)).rejects.toMatchObject({ location: { file: info, field: 'metrics.validationAccuracy' } });
 
     fs.rmSync(info);
-    await expect(runSelect(inputs)).rejects.toMatchObject({ location: { file: info }, message: expect.stringMatching(/cannot read model summary: file not found/) });
+    await expect(runSelect(inputs)).rejects.toMatchObject({
+      location: { file: info },
+      message: expect.stringMatching(/cannot read model summary: file not found/),
+    });
 
     const cbnn = path.join(inputs.baseline, 'model.cbnn');
     fs.rmSync(cbnn);
@@ -169,7 +181,15 @@ describe('pruning.select', () => {
     // The ablation: 1 plane vs 8 at w=0.5.
     expect(result.ablation).toHaveLength(1);
     const a = result.ablation[0];
-    expect(a).toMatchObject({ width: 0.5, pruned: 'b7-w0.5', control: 'all-w0.5', prunedPlaneCount: 1, controlPlaneCount: 8, prunedInputBits: 64, controlInputBits: 512 });
+    expect(a).toMatchObject({
+      width: 0.5,
+      pruned: 'b7-w0.5',
+      control: 'all-w0.5',
+      prunedPlaneCount: 1,
+      controlPlaneCount: 8,
+      prunedInputBits: 64,
+      controlInputBits: 512,
+    });
     expect(a.validationDeltaPoints.mean).toBeCloseTo(-0.2, 9);
     expect(a.testDeltaPoints.mean).toBeCloseTo(-0.4, 9);
     expect(a.prunedBytes).toBeLessThan(a.controlBytes);
@@ -187,7 +207,9 @@ describe('pruning.select', () => {
     const result = readSearchResult(path.join(outDir, 'search.json'));
     expect(result.epochsSaved).toBe(3);
     expect(result.candidates.find((c) => c.seeds[0].instance === 'p3-w0.25')!.seeds[0]).toMatchObject({ stoppedEarly: true, epochs: 1, epochsPlanned: 4 });
-    expect(fs.readFileSync(path.join(outDir, 'search.md'), 'utf8')).toContain('Stopped early (3 training epochs saved):\n- p3-w0.25 (b7b6b5-w0.25): after epoch 1 — stopped at epoch 1/4');
+    expect(fs.readFileSync(path.join(outDir, 'search.md'), 'utf8')).toContain(
+      'Stopped early (3 training epochs saved):\n- p3-w0.25 (b7b6b5-w0.25): after epoch 1 — stopped at epoch 1/4',
+    );
   });
 
   it('counts an exact repeat of a training once; refuses two different models under one seed', async () => {

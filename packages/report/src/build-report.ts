@@ -92,10 +92,17 @@ function resultsSection(input: ReportInput, rows: ResultsRow[]): string {
         matrix.rows.map((r) => [r.comparison, ...matrix.batches.map((b) => formatRatio(r.speedups.get(b)))]),
       );
   }
-  const chosen = input.search ? `<p>Chosen compact model: <code>${escapeHtml(input.search.chosen)}</code>, selected on validation accuracy within ${escapeHtml(input.search.budgetPoints)} pts of the baseline.</p>` : '';
+  const chosen = input.search
+    ? `<p>Chosen compact model: <code>${escapeHtml(input.search.chosen)}</code>, selected on validation accuracy within ${escapeHtml(input.search.budgetPoints)} pts of the baseline.</p>`
+    : '';
   return (
     `<section id="results"><h2>Results</h2>${chosen}` +
-    table('results-table', RESULTS_COLUMNS, shown.map(resultsCells), shown.map((r) => ` data-model="${r.model}"`)) +
+    table(
+      'results-table',
+      RESULTS_COLUMNS,
+      shown.map(resultsCells),
+      shown.map((r) => ` data-model="${r.model}"`),
+    ) +
     `<p class="note">Size: the packed engine model on disk for the BNNs, float32 weights for full precision. Compression: that model's size / the compact BNN's size. Speedup: that model's median latency / the compact BNN's, on the runtime named in the last column.</p>` +
     ratios +
     `</section>`
@@ -104,9 +111,13 @@ function resultsSection(input: ReportInput, rows: ResultsRow[]): string {
 
 function chartsSection(charts: ChartSpec[], missing: { title: string; reason: string }[]): string {
   const figures = charts.map(
-    (c) => `<figure class="chart-figure"><figcaption><strong>${escapeHtml(c.title)}</strong> ${escapeHtml(c.caption)}</figcaption><div class="chart" id="${c.id}" data-rendered="pending"></div></figure>`,
+    (c) =>
+      `<figure class="chart-figure"><figcaption><strong>${escapeHtml(c.title)}</strong> ${escapeHtml(c.caption)}</figcaption><div class="chart" id="${c.id}" data-rendered="pending"></div></figure>`,
   );
-  const absent = missing.map((m) => `<figure class="chart-figure chart-missing"><figcaption><strong>${escapeHtml(m.title)}</strong></figcaption><p class="missing">Not shown: ${escapeHtml(m.reason)}.</p></figure>`);
+  const absent = missing.map(
+    (m) =>
+      `<figure class="chart-figure chart-missing"><figcaption><strong>${escapeHtml(m.title)}</strong></figcaption><p class="missing">Not shown: ${escapeHtml(m.reason)}.</p></figure>`,
+  );
   return `<section id="charts"><h2>Charts</h2><div class="chart-grid">${[...figures, ...absent].join('\n')}</div></section>`;
 }
 
@@ -118,7 +129,9 @@ function planSection(input: ReportInput): string {
     ['Drop', 'Accuracy', 'Drop vs baseline', 'Accepted'],
     plan.steps.map((s) => [s.drop, formatAccuracy(s.accuracy), formatPoints(-s.dropPoints), s.accepted ? 'yes' : 'no']),
   );
-  const dropped = Object.values(plan.droppedPlanes).some((b) => b.length > 0) ? formatPlaneSelection(Object.fromEntries(Object.entries(plan.droppedPlanes).filter(([, b]) => b.length > 0))) : 'none';
+  const dropped = Object.values(plan.droppedPlanes).some((b) => b.length > 0)
+    ? formatPlaneSelection(Object.fromEntries(Object.entries(plan.droppedPlanes).filter(([, b]) => b.length > 0)))
+    : 'none';
   return (
     `<section id="plan"><h2>Pruning plan</h2>` +
     `<p>Policy <code>${escapeHtml(plan.policy)}</code>, perturbation <code>${escapeHtml(plan.mode)}</code>, budget ${escapeHtml(plan.budgetPoints)} pts below the baseline (${escapeHtml(formatAccuracy(plan.baselineAccuracy))}). ` +
@@ -162,10 +175,29 @@ function provenanceSection(input: ReportInput): string {
   if (p.pipeline) entries.push(['pipeline', p.pipeline]);
   if (p.command) entries.push(['command', p.command]);
   if (p.backend) entries.push(['training backend', p.backend]);
-  if (p.seeds) entries.push(['seeds', Object.entries(p.seeds).map(([k, v]) => `${k}: ${v}`).join(', ')]);
-  if (p.machine) entries.push(['machine', [p.machine.cpu, p.machine.cores !== undefined ? `${p.machine.cores} cores` : undefined, p.machine.os, p.machine.node && `Node ${p.machine.node}`].filter(Boolean).join(', ')]);
-  if (p.packageVersions) entries.push(['package versions', Object.entries(p.packageVersions).map(([k, v]) => `${k} ${v}`).join(', ')]);
-  if (entries.length === 0) return `<section id="provenance"><h2>Provenance</h2><p class="missing">No provenance was given or recorded in the results.</p></section>`;
+  if (p.seeds)
+    entries.push([
+      'seeds',
+      Object.entries(p.seeds)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', '),
+    ]);
+  if (p.machine)
+    entries.push([
+      'machine',
+      [p.machine.cpu, p.machine.cores !== undefined ? `${p.machine.cores} cores` : undefined, p.machine.os, p.machine.node && `Node ${p.machine.node}`]
+        .filter(Boolean)
+        .join(', '),
+    ]);
+  if (p.packageVersions)
+    entries.push([
+      'package versions',
+      Object.entries(p.packageVersions)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+    ]);
+  if (entries.length === 0)
+    return `<section id="provenance"><h2>Provenance</h2><p class="missing">No provenance was given or recorded in the results.</p></section>`;
   const rows = entries.map(([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('\n');
   return `<section id="provenance"><h2>Provenance</h2><table id="provenance-table"><tbody>\n${rows}\n</tbody></table></section>`;
 }

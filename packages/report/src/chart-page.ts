@@ -26,7 +26,9 @@ export function chartPage(title: string, body: string, charts: readonly PageChar
 <main>
 ${body}
 </main>
-${vegaBrowserScripts().map((code) => `<script>${code}</script>`).join('\n')}
+${vegaBrowserScripts()
+  .map((code) => `<script>${code}</script>`)
+  .join('\n')}
 <script type="application/json" id="cbnn-chart-specs">${jsonForScript(chartData)}</script>
 <script>${RENDER_SCRIPT}</script>
 </body>

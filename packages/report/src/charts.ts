@@ -77,7 +77,16 @@ export function perPlaneChart(input: ReportInput): ChartSpec | undefined {
   };
 }
 
-const KNOWN_CHANNEL_COLORS: Record<string, string> = { red: '#d62728', r: '#d62728', green: '#2ca02c', g: '#2ca02c', blue: '#1f77b4', b: '#1f77b4', grey: '#555555', gray: '#555555' };
+const KNOWN_CHANNEL_COLORS: Record<string, string> = {
+  red: '#d62728',
+  r: '#d62728',
+  green: '#2ca02c',
+  g: '#2ca02c',
+  blue: '#1f77b4',
+  b: '#1f77b4',
+  grey: '#555555',
+  gray: '#555555',
+};
 const FALLBACK_COLORS = ['#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
 
 /** Colour channels by their name where it is a colour (red, green, blue), else from a palette. */
@@ -93,7 +102,18 @@ export function cumulativeChart(input: ReportInput): ChartSpec | undefined {
   if (!sensitivity || rows.length === 0) return undefined;
   const channels = [...new Set(rows.map((r) => r.channel))];
   const seriesOf = (channel: string, mode: string) => (channels.length > 1 ? `${channel} · ${mode}` : mode);
-  const values: { removed: number; series: string; channel: string; mode: string; planes: string; accuracy: number; std: number; drop: number; lo: number; hi: number }[] = rows.map((r) => ({
+  const values: {
+    removed: number;
+    series: string;
+    channel: string;
+    mode: string;
+    planes: string;
+    accuracy: number;
+    std: number;
+    drop: number;
+    lo: number;
+    hi: number;
+  }[] = rows.map((r) => ({
     removed: r.bits.length,
     series: seriesOf(r.channel, r.mode),
     channel: r.channel,
@@ -115,9 +135,28 @@ export function cumulativeChart(input: ReportInput): ChartSpec | undefined {
   const x = { field: 'removed', type: 'quantitative', title: 'least-significant planes perturbed', axis: { tickMinStep: 1, format: 'd' } };
   // Several channels: colour by channel, line style and point shape by mode.
   const multi = channels.length > 1;
-  const color = multi ? { field: 'channel', type: 'nominal', title: 'channel', scale: channelColors(channels) } : { field: 'mode', type: 'nominal', title: 'perturbation', scale: MODE_COLORS };
-  const modeStyle = multi ? { strokeDash: { field: 'mode', type: 'nominal', title: 'perturbation', scale: { domain: ['randomize', 'zero'], range: [[1, 0], [5, 3]] } } } : {};
-  const modeShape = multi ? { shape: { field: 'mode', type: 'nominal', title: 'perturbation', scale: { domain: ['randomize', 'zero'], range: ['circle', 'square'] } } } : {};
+  const color = multi
+    ? { field: 'channel', type: 'nominal', title: 'channel', scale: channelColors(channels) }
+    : { field: 'mode', type: 'nominal', title: 'perturbation', scale: MODE_COLORS };
+  const modeStyle = multi
+    ? {
+        strokeDash: {
+          field: 'mode',
+          type: 'nominal',
+          title: 'perturbation',
+          scale: {
+            domain: ['randomize', 'zero'],
+            range: [
+              [1, 0],
+              [5, 3],
+            ],
+          },
+        },
+      }
+    : {};
+  const modeShape = multi
+    ? { shape: { field: 'mode', type: 'nominal', title: 'perturbation', scale: { domain: ['randomize', 'zero'], range: ['circle', 'square'] } } }
+    : {};
   const layers: Record<string, unknown>[] = [
     {
       data: { values },
@@ -130,7 +169,13 @@ export function cumulativeChart(input: ReportInput): ChartSpec | undefined {
           encoding: {
             y: { ...y, field: 'accuracy' },
             ...modeShape,
-            tooltip: [{ field: 'series', title: 'series' }, { field: 'planes' }, { field: 'accuracy', format: '.2%' }, { field: 'std', format: '.2%' }, { field: 'drop', format: '.2f', title: 'drop (pts)' }],
+            tooltip: [
+              { field: 'series', title: 'series' },
+              { field: 'planes' },
+              { field: 'accuracy', format: '.2%' },
+              { field: 'std', format: '.2%' },
+              { field: 'drop', format: '.2f', title: 'drop (pts)' },
+            ],
           },
         },
       ],
@@ -142,7 +187,10 @@ export function cumulativeChart(input: ReportInput): ChartSpec | undefined {
       data: { values: [{ floor, label: `budget: −${budgetPoints} pts` }] },
       layer: [
         { mark: { type: 'rule', strokeDash: [4, 4], color: '#c00' }, encoding: { y: { ...y, field: 'floor' } } },
-        { mark: { type: 'text', align: 'right', dx: -2, dy: -6, color: '#c00' }, encoding: { y: { ...y, field: 'floor' }, x: { datum: Math.max(...values.map((v) => v.removed)), type: 'quantitative' }, text: { field: 'label' } } },
+        {
+          mark: { type: 'text', align: 'right', dx: -2, dy: -6, color: '#c00' },
+          encoding: { y: { ...y, field: 'floor' }, x: { datum: Math.max(...values.map((v) => v.removed)), type: 'quantitative' }, text: { field: 'label' } },
+        },
       ],
     });
   }
@@ -180,7 +228,13 @@ export function searchChart(input: ReportInput): ChartSpec | undefined {
     },
   ];
   const y = { field: 'test', type: 'quantitative', title: 'test accuracy', scale: { zero: false, padding: 12 }, axis: { format: '.1%' } };
-  const x = { field: 'bytes', type: 'quantitative', title: 'model size (packed bytes, log scale)', scale: { type: 'log', nice: false, padding: 24 }, axis: { format: '~s', tickCount: 6 } };
+  const x = {
+    field: 'bytes',
+    type: 'quantitative',
+    title: 'model size (packed bytes, log scale)',
+    scale: { type: 'log', nice: false, padding: 24 },
+    axis: { format: '~s', tickCount: 6 },
+  };
   const statusScale = { domain: ['chosen', 'within budget', 'over budget', 'baseline'], range: ['#d62728', '#2ca02c', '#9e9e9e', '#1f77b4'] };
   return {
     id: 'chart-search',

@@ -33,9 +33,7 @@ export function renderDag(dag: PipelineDag): string {
   const columns: string[][] = [];
   for (const n of names) (columns[depth.get(n)!] ??= []).push(n);
   const position = new Map<string, { x: number; y: number }>();
-  columns.forEach((column, c) =>
-    (column ?? []).forEach((n, r) => position.set(n, { x: PAD + c * (BOX_W + GAP_X), y: PAD + r * (BOX_H + GAP_Y) })),
-  );
+  columns.forEach((column, c) => (column ?? []).forEach((n, r) => position.set(n, { x: PAD + c * (BOX_W + GAP_X), y: PAD + r * (BOX_H + GAP_Y) })));
   const width = PAD * 2 + columns.length * BOX_W + Math.max(0, columns.length - 1) * GAP_X;
   const height = PAD * 2 + Math.max(1, ...columns.map((c) => c?.length ?? 0)) * (BOX_H + GAP_Y) - GAP_Y;
 

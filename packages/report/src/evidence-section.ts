@@ -24,9 +24,13 @@ export function decisionLines(input: ReportInput): string[] {
   if (input.plan) lines.push(`Planes chosen (pruning.plan) on the ${input.plan.split} split (${input.plan.records} images).`);
   if (input.search) {
     const search = input.search;
-    lines.push(`Compact model chosen (pruning.select) on the ${search.selection} split; test accuracy is measured once per model for reporting and read by no decision.`);
+    lines.push(
+      `Compact model chosen (pruning.select) on the ${search.selection} split; test accuracy is measured once per model for reporting and read by no decision.`,
+    );
     lines.push(seedLine(search));
-    const stopped = [search.baseline, ...search.candidates, ...search.controls].flatMap((c) => c.seeds.filter((r) => r.stoppedEarly).map((r) => `${r.instance} (${c.name}) after epoch ${r.epochs ?? '?'} of ${r.epochsPlanned ?? '?'}`));
+    const stopped = [search.baseline, ...search.candidates, ...search.controls].flatMap((c) =>
+      c.seeds.filter((r) => r.stoppedEarly).map((r) => `${r.instance} (${c.name}) after epoch ${r.epochs ?? '?'} of ${r.epochsPlanned ?? '?'}`),
+    );
     if (stopped.length) lines.push(`Stopped early (${search.epochsSaved} training epochs saved): ${stopped.join('; ')}.`);
   }
   return lines;
@@ -34,7 +38,8 @@ export function decisionLines(input: ReportInput): string[] {
 
 function seedLine(search: SearchResult): string {
   const counts = [search.baseline, ...search.candidates, ...search.controls].map((c) => c.seeds.length);
-  if (counts.every((n) => n === 1)) return 'One seed per configuration: every accuracy is a single training run (intervals are Wilson intervals on the test images only).';
+  if (counts.every((n) => n === 1))
+    return 'One seed per configuration: every accuracy is a single training run (intervals are Wilson intervals on the test images only).';
   return `Seeds ${search.seeds.join(', ')} (${Math.min(...counts)}–${Math.max(...counts)} per configuration): accuracies are mean ± standard deviation over seeds, intervals are 95% t intervals over seeds.`;
 }
 
@@ -61,7 +66,9 @@ export function evidenceSection(input: ReportInput): string {
   const lines = decisionLines(input);
   const search = input.search;
   if (lines.length === 0) return '';
-  const parts = [`<section id="evidence"><h2>Evidence</h2><ul>${lines.map((l) => `<li>${escapeHtml(l).replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>')}</li>`).join('')}</ul>`];
+  const parts = [
+    `<section id="evidence"><h2>Evidence</h2><ul>${lines.map((l) => `<li>${escapeHtml(l).replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>')}</li>`).join('')}</ul>`,
+  ];
   if (search) parts.push(`<p class="note">Selection rule: ${escapeHtml(search.rule.text)}</p>`);
   if (search && search.ablation.length > 0) {
     const rows = search.ablation
@@ -126,7 +133,15 @@ export function ablationChart(input: ReportInput): ChartSpec | undefined {
         width: 260,
         height: 240,
         layer: [
-          { mark: { type: 'line', point: true }, encoding: { x, y: { ...y, field: 'mean' }, color: { field: 'series', type: 'nominal', title: 'input planes' }, tooltip: [{ field: 'name' }, { field: 'mean', format: '.2%' }, { field: 'seeds' }] } },
+          {
+            mark: { type: 'line', point: true },
+            encoding: {
+              x,
+              y: { ...y, field: 'mean' },
+              color: { field: 'series', type: 'nominal', title: 'input planes' },
+              tooltip: [{ field: 'name' }, { field: 'mean', format: '.2%' }, { field: 'seeds' }],
+            },
+          },
           { mark: { type: 'rule' }, encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color: { field: 'series', type: 'nominal' } } },
         ],
       },

@@ -66,14 +66,30 @@ export function buildExpPlot(input: ExpPlotInput): BuiltExpPlot {
   add('Training curves', curvesChart(input));
   add('Params vs metric', paramsChart(input));
 
-  const figures = charts.map((c) => `<figure class="chart-figure"><figcaption><strong>${escapeHtml(c.title)}</strong> ${escapeHtml(c.caption)}</figcaption><div class="chart" id="${c.id}" data-rendered="pending"></div></figure>`);
-  const absent = missing.map((m) => `<figure class="chart-figure chart-missing"><figcaption><strong>${escapeHtml(m.title)}</strong></figcaption><p class="missing">Not shown: ${escapeHtml(m.reason)}.</p></figure>`);
-  const notes = input.notes?.length ? `<section class="notice" id="exp-notes"><ul>${input.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul></section>` : '';
+  const figures = charts.map(
+    (c) =>
+      `<figure class="chart-figure"><figcaption><strong>${escapeHtml(c.title)}</strong> ${escapeHtml(c.caption)}</figcaption><div class="chart" id="${c.id}" data-rendered="pending"></div></figure>`,
+  );
+  const absent = missing.map(
+    (m) =>
+      `<figure class="chart-figure chart-missing"><figcaption><strong>${escapeHtml(m.title)}</strong></figcaption><p class="missing">Not shown: ${escapeHtml(m.reason)}.</p></figure>`,
+  );
+  const notes = input.notes?.length
+    ? `<section class="notice" id="exp-notes"><ul>${input.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul></section>`
+    : '';
   const metric = input.metric;
   const runsTable = table(
     'runs-table',
     ['Run', 'Name', 'Pipeline', 'Started', 'Status', ...(metric ? [metric] : []), 'Candidates'],
-    input.runs.map((r) => [r.id, r.name ?? '', r.pipeline, r.startedAt, r.status, ...(metric ? [formatValue(r.metrics[metric])] : []), String(r.search ? r.search.candidates.length + 1 : 0)]),
+    input.runs.map((r) => [
+      r.id,
+      r.name ?? '',
+      r.pipeline,
+      r.startedAt,
+      r.status,
+      ...(metric ? [formatValue(r.metrics[metric])] : []),
+      String(r.search ? r.search.candidates.length + 1 : 0),
+    ]),
   );
   const body = [
     `<header><h1>${escapeHtml(title)}</h1><p class="meta">Generated ${escapeHtml(input.generatedAt ?? new Date().toISOString())} · ${input.runs.length} run${input.runs.length === 1 ? '' : 's'}</p></header>`,
@@ -170,7 +186,18 @@ export function sizeAccuracyChart(input: ExpPlotInput): ChartSpec | string {
           name: 'spread',
           data: { values: spread },
           mark: { type: 'rule', strokeWidth: 2, color: '#888' },
-          encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, tooltip: [{ field: 'config' }, { field: 'n', title: 'models' }, { field: 'mean', format: '.2%' }, { field: 'lo', format: '.2%', title: 'lowest' }, { field: 'hi', format: '.2%', title: 'highest' }] },
+          encoding: {
+            x,
+            y: { ...y, field: 'lo' },
+            y2: { field: 'hi' },
+            tooltip: [
+              { field: 'config' },
+              { field: 'n', title: 'models' },
+              { field: 'mean', format: '.2%' },
+              { field: 'lo', format: '.2%', title: 'lowest' },
+              { field: 'hi', format: '.2%', title: 'highest' },
+            ],
+          },
         },
         {
           name: 'front',
@@ -187,7 +214,16 @@ export function sizeAccuracyChart(input: ExpPlotInput): ChartSpec | string {
             y: { ...y, field: 'accuracy' },
             color: { field: 'run', type: 'nominal', title: 'run' },
             shape: { field: 'role', type: 'nominal', title: 'model', scale: roles },
-            tooltip: [{ field: 'run' }, { field: 'name' }, { field: 'role' }, { field: 'planes' }, { field: 'width' }, { field: 'bytes', format: ',d', title: 'packed bytes' }, { field: 'validation', format: '.2%', title: 'validation accuracy' }, { field: 'test', format: '.2%', title: 'test accuracy' }],
+            tooltip: [
+              { field: 'run' },
+              { field: 'name' },
+              { field: 'role' },
+              { field: 'planes' },
+              { field: 'width' },
+              { field: 'bytes', format: ',d', title: 'packed bytes' },
+              { field: 'validation', format: '.2%', title: 'validation accuracy' },
+              { field: 'test', format: '.2%', title: 'test accuracy' },
+            ],
           },
         },
       ],
@@ -197,11 +233,15 @@ export function sizeAccuracyChart(input: ExpPlotInput): ChartSpec | string {
 
 /** A run's params without those named like a seed, as one comparable string. */
 function settingsOf(run: ExpPlotRun): string {
-  return JSON.stringify(Object.entries(run.params).filter(([k]) => !/seed/i.test(k)).sort(([a], [b]) => a.localeCompare(b)));
+  return JSON.stringify(
+    Object.entries(run.params)
+      .filter(([k]) => !/seed/i.test(k))
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
 }
 
 export function groupConfigs(points: readonly Pick<ModelPoint, 'pipeline' | 'settings' | 'config' | 'bytes' | 'accuracy'>[]): ConfigGroup[] {
-  const byConfig = new Map<string, typeof points[number][]>();
+  const byConfig = new Map<string, (typeof points)[number][]>();
   for (const p of points) {
     const k = `${p.pipeline}\u0000${p.settings}\u0000${p.config}`;
     byConfig.set(k, [...(byConfig.get(k) ?? []), p]);
@@ -238,7 +278,9 @@ export function paretoFront(groups: readonly ConfigGroup[]): ConfigGroup[] {
 
 function curvesChart(input: ExpPlotInput): ChartSpec | string {
   const values = input.runs.flatMap((run) =>
-    (run.curves ?? []).flatMap((c) => c.epochs.map((e) => ({ run: runLabel(run), stage: c.stage, series: `${runLabel(run)} · ${c.stage}`, epoch: e.epoch, accuracy: e.validationAccuracy }))),
+    (run.curves ?? []).flatMap((c) =>
+      c.epochs.map((e) => ({ run: runLabel(run), stage: c.stage, series: `${runLabel(run)} · ${c.stage}`, epoch: e.epoch, accuracy: e.validationAccuracy })),
+    ),
   );
   if (values.length === 0) return 'no training stage of the selected runs left per-epoch metrics (epochs.jsonl)';
   const series = new Set(values.map((v) => v.series)).size;
@@ -277,7 +319,9 @@ function paramsChart(input: ExpPlotInput): ChartSpec | string {
     return vals.every((v) => typeof v === 'number') && new Set(vals).size > 1;
   });
   if (varying.length === 0) return `no numeric param differs between the ${withMetric.length} runs that have '${metric}'`;
-  const values = varying.flatMap((param) => withMetric.map((r) => ({ param, value: r.params[param] as number, metric: r.metrics[metric] as number, run: runLabel(r) })));
+  const values = varying.flatMap((param) =>
+    withMetric.map((r) => ({ param, value: r.params[param] as number, metric: r.metrics[metric] as number, run: runLabel(r) })),
+  );
   return {
     id: 'chart-params',
     title: `Params vs ${metric}`,

@@ -9,5 +9,15 @@ export { planCharts, type ChartSpec } from './charts';
 export { renderDag } from './dag-render';
 export { escapeHtml } from './html-escape';
 export * from './result-schemas';
-export { buildExpPlot, sizeAccuracyChart, groupConfigs, paretoFront, runLabel, type ExpPlotInput, type ExpPlotRun, type BuiltExpPlot, type PlotValue } from './exp-plot';
+export {
+  buildExpPlot,
+  sizeAccuracyChart,
+  groupConfigs,
+  paretoFront,
+  runLabel,
+  type ExpPlotInput,
+  type ExpPlotRun,
+  type BuiltExpPlot,
+  type PlotValue,
+} from './exp-plot';
 export { chartPage, type PageChart } from './chart-page';

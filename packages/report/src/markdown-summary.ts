@@ -50,7 +50,10 @@ export function buildMarkdownSummary(input: ReportInput, rows: ResultsRow[], mis
   if (shown.length > 0) {
     lines.push(`| ${RESULTS_COLUMNS.join(' | ')} |`, `| ${RESULTS_COLUMNS.map(() => '---').join(' | ')} |`);
     for (const row of shown) lines.push(`| ${resultsCells(row).map(escapeMarkdownCell).join(' | ')} |`);
-    lines.push('', 'Size: packed engine model on disk for the BNNs, float32 weights for full precision. Compression: size of that model / size of the compact BNN. Speedup: latency of that model / latency of the compact BNN.');
+    lines.push(
+      '',
+      'Size: packed engine model on disk for the BNNs, float32 weights for full precision. Compression: size of that model / size of the compact BNN. Speedup: latency of that model / latency of the compact BNN.',
+    );
   } else {
     lines.push('No results table: neither search.json, bench.json nor model folders were given.');
   }

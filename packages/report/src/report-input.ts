@@ -82,8 +82,7 @@ export function loadReportInput(folders: ReportFolders, extra: ReportExtras = {}
     title: extra.title,
     generatedAt: extra.generatedAt,
     dag: extra.dag === undefined ? undefined : parseOrThrow(pipelineDagSchema, extra.dag, 'pipeline DAG', { fieldPrefix: 'dag' }),
-    provenance:
-      extra.provenance === undefined ? undefined : parseOrThrow(provenanceSchema, extra.provenance, 'provenance', { fieldPrefix: 'provenance' }),
+    provenance: extra.provenance === undefined ? undefined : parseOrThrow(provenanceSchema, extra.provenance, 'provenance', { fieldPrefix: 'provenance' }),
   };
   if (folders.sensitivity) {
     input.sensitivity = readResultFile(path.join(folders.sensitivity, RESULT_FILES.sensitivity), sensitivityResultSchema, 'sensitivity.json');

@@ -20,9 +20,7 @@ export const reportHtmlStage = defineStage({
     const collected = ctx.params.collectProvenance ? collectProvenance() : undefined;
     const given = ctx.params.provenance;
     const provenance =
-      collected || given
-        ? { ...collected, ...given, packageVersions: { ...collected?.packageVersions, ...given?.packageVersions } }
-        : undefined;
+      collected || given ? { ...collected, ...given, packageVersions: { ...collected?.packageVersions, ...given?.packageVersions } } : undefined;
     const input = loadReportInput(folders, { title: ctx.params.title, dag: ctx.params.dag, provenance });
     const { html, markdown } = buildReport(input);
     writeFileAtomicSync(path.join(ctx.outDir, REPORT_HTML), html);

@@ -39,7 +39,10 @@ export const modelInfoSchema = z.looseObject({
   seed: mi.seed,
   params: mi.params.loose(),
   bytes: mi.bytes.partial({ packed: true }).loose(),
-  metrics: mi.metrics.pick({ validationAccuracy: true, testAccuracy: true, bestEpoch: true, epochs: true }).partial({ validationAccuracy: true, bestEpoch: true, epochs: true }).loose(),
+  metrics: mi.metrics
+    .pick({ validationAccuracy: true, testAccuracy: true, bestEpoch: true, epochs: true })
+    .partial({ validationAccuracy: true, bestEpoch: true, epochs: true })
+    .loose(),
 });
 export type ModelInfo = z.infer<typeof modelInfoSchema>;
 

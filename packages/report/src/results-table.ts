@@ -34,8 +34,7 @@ export const MODEL_NAMES: Record<BenchModel, string> = {
 
 export function buildResultsRows(input: ReportInput): ResultsRow[] {
   const { search, bench } = input;
-  const chosen: Candidate | undefined =
-    search?.chosen === search?.baseline.name ? search?.baseline : search?.candidates.find((c) => c.name === search.chosen);
+  const chosen: Candidate | undefined = search?.chosen === search?.baseline.name ? search?.baseline : search?.candidates.find((c) => c.name === search.chosen);
 
   const baselineSelection = search?.baseline.planes ?? selectionOf(input.baseline?.planes);
   const compactSelection = chosen?.planes ?? selectionOf(input.compact?.planes);

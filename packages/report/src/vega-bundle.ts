@@ -41,5 +41,8 @@ function packageRoot(pkg: string): string {
  * early (`<\/script` means the same inside JS strings and regexes).
  */
 function safeInlineScript(code: string): string {
-  return code.replace(/\n?\/\/# sourceMappingURL=\S+\s*$/, '\n').replace(/<\/script/gi, '<\\/script').replace(/<!--/g, '<\\!--');
+  return code
+    .replace(/\n?\/\/# sourceMappingURL=\S+\s*$/, '\n')
+    .replace(/<\/script/gi, '<\\/script')
+    .replace(/<!--/g, '<\\!--');
 }

@@ -20,13 +20,24 @@ export interface Browser {
 
 export async function launchBrowser(prefix: string): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`chromium is not installed at ${CHROMIUM}: the browser test needs it. Install it with 'apt-get update && apt-get install -y chromium' (the CI script does), or set CBNN_CHROMIUM to its path.`);
+    throw new Error(
+      `chromium is not installed at ${CHROMIUM}: the browser test needs it. Install it with 'apt-get update && apt-get install -y chromium' (the CI script does), or set CBNN_CHROMIUM to its path.`,
+    );
   }
   const root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   const context = await chromium.launchPersistentContext(path.join(root, 'profile'), {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     viewport: { width: 1360, height: 900 },
   });
   return {
@@ -60,10 +71,14 @@ export async function openChartPage(context: BrowserContext, file: string): Prom
     if (!req.url().startsWith('file:') && !req.url().startsWith('data:')) watch.remoteRequests.push(req.url());
   });
   await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
-  await page.waitForFunction(() => {
-    const s = (window as unknown as { cbnnReport?: { total: number; rendered: number; failed: number } }).cbnnReport;
-    return s !== undefined && s.rendered + s.failed === s.total;
-  }, undefined, { timeout: 60_000 });
+  await page.waitForFunction(
+    () => {
+      const s = (window as unknown as { cbnnReport?: { total: number; rendered: number; failed: number } }).cbnnReport;
+      return s !== undefined && s.rendered + s.failed === s.total;
+    },
+    undefined,
+    { timeout: 60_000 },
+  );
   return watch;
 }
 

@@ -3,7 +3,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createLogger, InvalidInputError, noProgress } from '@cbnn/core';
 import { buildReport, loadReportInput, reportHtmlStage, renderDag, type ReportInput } from '../src';
-import { SYNTHETIC_DAG, syntheticBench, syntheticRgbSensitivity, syntheticSearch, syntheticSensitivity, writeSyntheticFolders, writeTinyDataset } from './synthetic-results';
+import {
+  SYNTHETIC_DAG,
+  syntheticBench,
+  syntheticRgbSensitivity,
+  syntheticSearch,
+  syntheticSensitivity,
+  writeSyntheticFolders,
+  writeTinyDataset,
+} from './synthetic-results';
 
 let root: string;
 beforeEach(() => {
@@ -62,7 +70,9 @@ describe('buildReport on a full synthetic run', () => {
     expect(markdown).toContain('One seed per configuration');
     expect(markdown).toMatch(/- Ablation at w=0\.5: the kept planes \(4\) vs all 8 planes: -0\.09 ± 0\.00 validation points, -0\.04 ± 0\.00 test points/);
     // The headline is against the strongest float runtime; the ratios are a matrix, not a wall of sentences.
-    expect(markdown).toContain('**Speedup of the compact BNN (cbnn wasm-simd, 1 thread) over full precision (onnxruntime cpu, 1 thread), the fastest float runtime measured: 4.79× at batch 64.');
+    expect(markdown).toContain(
+      '**Speedup of the compact BNN (cbnn wasm-simd, 1 thread) over full precision (onnxruntime cpu, 1 thread), the fastest float runtime measured: 4.79× at batch 64.',
+    );
     expect(tableLines[5]).toBe('| comparison (× = how many times faster the first side ran) | batch 64 |');
     expect(tableLines[9]).toBe('| compact BNN (cbnn wasm-simd, 1 thread) vs full precision (onnxruntime cpu, 1 thread) | 4.79× |');
     expect(markdown).not.toContain(' faster than ');
@@ -83,7 +93,7 @@ describe('buildReport on a full synthetic run', () => {
     input.sensitivity = { ...input.sensitivity!, split: 'test' };
     const { html, markdown } = buildReport(input);
     expect(markdown).toMatch(/Sensitivity measured on the \*\*test\*\* split \(2000 images\): the authors' variant/);
-    expect(html).toContain("<strong>test</strong> split (2000 images): the authors&#39;");
+    expect(html).toContain('<strong>test</strong> split (2000 images): the authors&#39;');
   });
 
   it('has one container per chart with a Vega-Lite spec, the DAG and provenance, and is self-contained', () => {
@@ -240,7 +250,10 @@ describe('malformed result files', () => {
   it('checks model-info.json of the chosen model copied by the search', () => {
     const folders = writeSyntheticFolders(root);
     const chosenFile = path.join(folders.search, 'chosen', 'model-info.json');
-    fs.writeFileSync(chosenFile, JSON.stringify({ kind: 'bnn', arch: 'mlp', width: 0.5, backend: 'x', seed: 1, params: { binary: 1, float: 1 }, bytes: { float32: 4 }, metrics: {} }));
+    fs.writeFileSync(
+      chosenFile,
+      JSON.stringify({ kind: 'bnn', arch: 'mlp', width: 0.5, backend: 'x', seed: 1, params: { binary: 1, float: 1 }, bytes: { float32: 4 }, metrics: {} }),
+    );
     expectInvalid(() => loadReportInput({ search: folders.search }), chosenFile, 'metrics.testAccuracy');
   });
 });
@@ -264,8 +277,16 @@ describe('reportHtmlStage', () => {
     fs.mkdirSync(outDir);
     const params = reportHtmlStage.params.parse({ title: 'MNIST run', dag: SYNTHETIC_DAG });
     const result = await reportHtmlStage.run({
-      stage: 'report', params, inputs: folders, outDir, tmpDir: root, logger: createLogger({ console: false }),
-      progress: noProgress, signal: new AbortController().signal, seed: 1, threads: 1,
+      stage: 'report',
+      params,
+      inputs: folders,
+      outDir,
+      tmpDir: root,
+      logger: createLogger({ console: false }),
+      progress: noProgress,
+      signal: new AbortController().signal,
+      seed: 1,
+      threads: 1,
     });
     const summary = fs.readFileSync(path.join(outDir, 'summary.md'), 'utf8');
     expect(result && result.metrics?.summary).toBe(summary);

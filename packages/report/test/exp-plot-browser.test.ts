@@ -33,11 +33,46 @@ function runs(): ExpPlotRun[] {
   other.candidates = [{ ...other.candidates[0], packedBytes: 20_000, testAccuracy: 0.85 }];
   other.chosen = other.candidates[0].name;
   return [
-    { ...base, id: '20261201-070000-aaaa', name: 'seed1', params: { lr: 0.01, seed: 1 }, metrics: metric(0.9748), search: syntheticSearch(), candidateKeys: keysOf('A'), curves: [curve('baseline', 0.9)] },
-    { ...base, id: '20261201-070100-bbbb', name: 'seed2', params: { lr: 0.01, seed: 2 }, metrics: metric(0.9728), search: shifted(0.002), candidateKeys: keysOf('B'), curves: [curve('baseline', 0.91)] },
+    {
+      ...base,
+      id: '20261201-070000-aaaa',
+      name: 'seed1',
+      params: { lr: 0.01, seed: 1 },
+      metrics: metric(0.9748),
+      search: syntheticSearch(),
+      candidateKeys: keysOf('A'),
+      curves: [curve('baseline', 0.9)],
+    },
+    {
+      ...base,
+      id: '20261201-070100-bbbb',
+      name: 'seed2',
+      params: { lr: 0.01, seed: 2 },
+      metrics: metric(0.9728),
+      search: shifted(0.002),
+      candidateKeys: keysOf('B'),
+      curves: [curve('baseline', 0.91)],
+    },
     { ...base, id: '20261201-070200-cccc', params: { lr: 0.01, seed: 1 }, metrics: metric(0.9748), search: syntheticSearch(), candidateKeys: keysOf('A') },
-    { ...base, id: '20261201-070300-dddd', name: 'lr2', params: { lr: 0.02, seed: 1 }, metrics: metric(0.98), search: small, candidateKeys: keysOf('D', small), curves: [curve('baseline', 0.92), curve('search-w0.5', 0.88)] },
-    { ...base, id: '20261201-070400-eeee', pipeline: 'fashion', params: { lr: 0.01, seed: 3 }, metrics: metric(0.85), search: other, candidateKeys: keysOf('E', other) },
+    {
+      ...base,
+      id: '20261201-070300-dddd',
+      name: 'lr2',
+      params: { lr: 0.02, seed: 1 },
+      metrics: metric(0.98),
+      search: small,
+      candidateKeys: keysOf('D', small),
+      curves: [curve('baseline', 0.92), curve('search-w0.5', 0.88)],
+    },
+    {
+      ...base,
+      id: '20261201-070400-eeee',
+      pipeline: 'fashion',
+      params: { lr: 0.01, seed: 3 },
+      metrics: metric(0.85),
+      search: other,
+      candidateKeys: keysOf('E', other),
+    },
   ];
 }
 
@@ -59,11 +94,19 @@ describe('experiments page: grouping and the Pareto front', () => {
       ['p', 'a', 1, 0.95, 0.95, 0.95],
       ['q', 'a', 1, 0.5, 0.5, 0.5],
     ]);
-    expect(paretoFront(groups).map((g) => [g.pipeline, g.bytes, g.mean])).toEqual([['p', 50, 0.8], ['p', 100, 0.95], ['q', 300, 0.5]]);
+    expect(paretoFront(groups).map((g) => [g.pipeline, g.bytes, g.mean])).toEqual([
+      ['p', 50, 0.8],
+      ['p', 100, 0.95],
+      ['q', 300, 0.5],
+    ]);
   });
 
   it('says what it cannot show', () => {
-    const built = buildExpPlot({ runs: [{ id: '20261201-070000-aaaa', pipeline: 'p', status: 'ok', startedAt: 'x', params: {}, metrics: {} }], metric: 'select.testAccuracy', generatedAt: 'now' });
+    const built = buildExpPlot({
+      runs: [{ id: '20261201-070000-aaaa', pipeline: 'p', status: 'ok', startedAt: 'x', params: {}, metrics: {} }],
+      metric: 'select.testAccuracy',
+      generatedAt: 'now',
+    });
     expect(built.charts).toEqual([]);
     expect(built.missing.map((m) => m.title)).toEqual(['Model size vs accuracy', 'Training curves', 'Params vs metric']);
   });

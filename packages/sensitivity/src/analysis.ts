@@ -79,12 +79,7 @@ export interface SensitivityOptions {
 }
 
 /** The whole table: every single plane and every cumulative LSB-up set, in every mode. */
-export function analyseSensitivity(
-  classify: PackedClassifier,
-  input: ClassifierInput,
-  data: EvaluationSet,
-  options: SensitivityOptions,
-): SensitivityReport {
+export function analyseSensitivity(classify: PackedClassifier, input: ClassifierInput, data: EvaluationSet, options: SensitivityOptions): SensitivityReport {
   const baselineAccuracy = classifierAccuracy(classify, input, data.images, data.labels, options);
   const specs = sensitivityPerturbations(input.layout);
   const total = specs.length * options.modes.length;

@@ -30,7 +30,10 @@ export function loadModelEvaluation(modelDir: string, datasetDir: string, option
   const split = dataset.split(options.split);
   const count = Math.min(split.count, options.limit ?? split.count);
   if (count === 0) {
-    throw new InvalidInputError(`the dataset's ${options.split} split is empty`, { file: path.join(datasetDir, 'dataset.json'), field: `splits.${options.split}` });
+    throw new InvalidInputError(`the dataset's ${options.split} split is empty`, {
+      file: path.join(datasetDir, 'dataset.json'),
+      field: `splits.${options.split}`,
+    });
   }
   const engine = createEngine(model, { impl: options.impl ?? 'wasm', maxBatch: options.batchSize ?? 256 });
   return {

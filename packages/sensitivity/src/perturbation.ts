@@ -37,14 +37,7 @@ export function perturbationMasks(groups: readonly PlaneGroup[], channelNames: r
  * so that every consumer (the packed engine, a TensorFlow.js model) sees the very same input.
  * Returns a new array; the input is not modified. `rng` is used only by `randomize`.
  */
-export function perturbPixels(
-  images: Uint8Array,
-  channels: number,
-  masks: Uint8Array,
-  mode: PerturbationMode,
-  rng: Rng,
-  out?: Uint8Array,
-): Uint8Array {
+export function perturbPixels(images: Uint8Array, channels: number, masks: Uint8Array, mode: PerturbationMode, rng: Rng, out?: Uint8Array): Uint8Array {
   if (masks.length !== channels) throw new Error(`perturbPixels: ${masks.length} masks for ${channels} channels`);
   if (images.length % channels !== 0) throw new Error(`perturbPixels: ${images.length} bytes is not a multiple of ${channels} channels`);
   const result = out ?? new Uint8Array(images.length);

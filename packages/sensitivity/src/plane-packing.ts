@@ -8,13 +8,7 @@ import { createPlanePacker } from '@cbnn/kernels';
  * The packing is the engine's own (`@cbnn/kernels` createPlanePacker): one packer in the
  * toolkit, tested against core's plain extractPlaneBits + packBits.
  */
-export function packPixelPlanes(
-  images: Uint8Array,
-  pixelCount: number,
-  channels: number,
-  layout: PlaneLayout,
-  out?: Uint32Array,
-): Uint32Array {
+export function packPixelPlanes(images: Uint8Array, pixelCount: number, channels: number, layout: PlaneLayout, out?: Uint32Array): Uint32Array {
   const words = wordsForChannels(layout.planes.length);
   const result = out ?? new Uint32Array(pixelCount * words);
   if (result.length < pixelCount * words) throw new Error(`packPixelPlanes: output holds ${result.length} words, needs ${pixelCount * words}`);

@@ -21,9 +21,7 @@ export function normalizeGroups(groups: readonly PlaneGroup[], channelOrder: rea
     byChannel.set(g.channel, set);
   }
   const order = [...channelOrder, ...[...byChannel.keys()].filter((c) => !channelOrder.includes(c))];
-  return order
-    .filter((c) => (byChannel.get(c)?.size ?? 0) > 0)
-    .map((c) => ({ channel: c, bits: [...byChannel.get(c)!].sort((a, b) => a - b) }));
+  return order.filter((c) => (byChannel.get(c)?.size ?? 0) > 0).map((c) => ({ channel: c, bits: [...byChannel.get(c)!].sort((a, b) => a - b) }));
 }
 
 /** `grey:b0`, `grey:b0-b2` (a contiguous run), `grey:b3+b5` (not contiguous). */
@@ -40,7 +38,11 @@ export function bitsByChannel(layout: PlaneLayout): Map<string, number[]> {
   const out = new Map<string, number[]>();
   for (const channel of layout.channels) {
     const bits = layout.planes.filter((p) => p.channel === channel).map((p) => p.bit);
-    if (bits.length > 0) out.set(channel, bits.sort((a, b) => a - b));
+    if (bits.length > 0)
+      out.set(
+        channel,
+        bits.sort((a, b) => a - b),
+      );
   }
   return out;
 }

@@ -13,7 +13,10 @@ export const sensitivityPlanesStage = defineStage({
   async run(ctx) {
     const p = ctx.params;
     const { classify, input, data, engine } = loadModelEvaluation(ctx.inputs.model, ctx.inputs.dataset, p);
-    ctx.logger.info({ split: p.split, records: data.labels.length, planes: input.layout.planes.length, impl: engine.impl, modes: p.modes, repeats: p.repeats }, 'sensitivity analysis');
+    ctx.logger.info(
+      { split: p.split, records: data.labels.length, planes: input.layout.planes.length, impl: engine.impl, modes: p.modes, repeats: p.repeats },
+      'sensitivity analysis',
+    );
     const t0 = Date.now();
     const report = analyseSensitivity(classify, input, data, {
       modes: p.modes,

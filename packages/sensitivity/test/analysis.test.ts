@@ -1,12 +1,5 @@
 import { allPlanes, createRng, resolvePlanes } from '@cbnn/core';
-import {
-  analyseSensitivity,
-  perturbedAccuracy,
-  sensitivityCsv,
-  sensitivityReportSchema,
-  type ClassifierInput,
-  type PackedClassifier,
-} from '@cbnn/sensitivity';
+import { analyseSensitivity, perturbedAccuracy, sensitivityCsv, sensitivityReportSchema, type ClassifierInput, type PackedClassifier } from '@cbnn/sensitivity';
 
 // A 4x4 grey "model" that answers the most significant bit of pixel 0: feature 0 (plane b7) of
 // the first packed word of each image. The label is that same bit, so the unperturbed accuracy

@@ -13,7 +13,11 @@ export function engineFixture(root: string, o: { test?: number; validation?: num
   const W = 8;
   const classes = 4;
   const model: EngineModel = randomEngineModel({
-    height: H, width: W, features: 8, classes, seed: o.seed ?? 3,
+    height: H,
+    width: W,
+    features: 8,
+    classes,
+    seed: o.seed ?? 3,
     layers: [{ type: 'conv_real', outC: 16, padding: 'same' }, { type: 'maxpool2' }, { type: 'dense', outC: 32 }],
   });
   // Make the real-valued first layer read pixel intensities: the weight of plane b is a random

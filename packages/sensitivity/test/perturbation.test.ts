@@ -63,18 +63,35 @@ describe('plane sets', () => {
     expect(planeGroupLabel({ channel: 'grey', bits: [0] })).toBe('grey:b0');
     expect(planeGroupLabel({ channel: 'grey', bits: [2, 0, 1] })).toBe('grey:b0-b2');
     expect(planeGroupLabel({ channel: 'grey', bits: [5, 3] })).toBe('grey:b3+b5');
-    expect(planeSetKey([{ channel: 'blue', bits: [1] }, { channel: 'red', bits: [3, 0] }], rgb)).toBe(
-      planeSetKey([{ channel: 'red', bits: [0] }, { channel: 'blue', bits: [1] }, { channel: 'red', bits: [3] }], rgb),
+    expect(
+      planeSetKey(
+        [
+          { channel: 'blue', bits: [1] },
+          { channel: 'red', bits: [3, 0] },
+        ],
+        rgb,
+      ),
+    ).toBe(
+      planeSetKey(
+        [
+          { channel: 'red', bits: [0] },
+          { channel: 'blue', bits: [1] },
+          { channel: 'red', bits: [3] },
+        ],
+        rgb,
+      ),
     );
   });
 
   it('lists single planes and cumulative LSB-up sets per channel, only planes the model reads', () => {
     const specs = sensitivityPerturbations(resolvePlanes({ red: [7, 6, 5], blue: [7, 3] }, rgb));
-    expect(specs.filter((s) => s.scope === 'single').map((s) => planeGroupLabel(s.group))).toEqual([
-      'red:b5', 'red:b6', 'red:b7', 'blue:b3', 'blue:b7',
-    ]);
+    expect(specs.filter((s) => s.scope === 'single').map((s) => planeGroupLabel(s.group))).toEqual(['red:b5', 'red:b6', 'red:b7', 'blue:b3', 'blue:b7']);
     expect(specs.filter((s) => s.scope === 'cumulative').map((s) => planeGroupLabel(s.group))).toEqual([
-      'red:b5', 'red:b5-b6', 'red:b5-b7', 'blue:b3', 'blue:b3+b7',
+      'red:b5',
+      'red:b5-b6',
+      'red:b5-b7',
+      'blue:b3',
+      'blue:b3+b7',
     ]);
   });
 });

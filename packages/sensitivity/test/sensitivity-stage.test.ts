@@ -16,8 +16,16 @@ async function runStage(inputs: Record<string, string>, params: Record<string, u
   const outDir = path.join(root, name);
   fs.mkdirSync(outDir);
   await sensitivityPlanesStage.run({
-    stage: name, params: sensitivityPlanesStage.params.parse(params), inputs, outDir, tmpDir: path.join(root, 'tmp'),
-    logger: silentLogger(), progress: noProgress, signal: new AbortController().signal, seed: 1234, threads: 1,
+    stage: name,
+    params: sensitivityPlanesStage.params.parse(params),
+    inputs,
+    outDir,
+    tmpDir: path.join(root, 'tmp'),
+    logger: silentLogger(),
+    progress: noProgress,
+    signal: new AbortController().signal,
+    seed: 1234,
+    threads: 1,
   });
   return outDir;
 }
@@ -71,7 +79,9 @@ describe('sensitivity.planes on the packed engine', () => {
     const t = readSensitivityReport(path.join(out, 'sensitivity.json'));
     expect(t.records).toBe(50);
     expect(t.rows.every((r) => r.mode === 'zero' && r.repeats === 1)).toBe(true);
-    const onTest = readSensitivityReport(path.join(await runStage({ model: fx.modelDir, dataset: fx.datasetDir }, { split: 'test', limit: 40, modes: ['zero'] }, 'ontest'), 'sensitivity.json'));
+    const onTest = readSensitivityReport(
+      path.join(await runStage({ model: fx.modelDir, dataset: fx.datasetDir }, { split: 'test', limit: 40, modes: ['zero'] }, 'ontest'), 'sensitivity.json'),
+    );
     expect(onTest).toMatchObject({ split: 'test', records: 40 });
     await expect(runStage({ model: fx.modelDir, dataset: fx.datasetDir }, { split: 'train' }, 'emptysplit')).rejects.toThrow(/train split is empty/);
     const bad = path.join(root, 'badmodel');

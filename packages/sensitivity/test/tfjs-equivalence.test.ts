@@ -29,8 +29,18 @@ describe('sensitivity on the engine equals TensorFlow.js on the same perturbatio
     const inputShape: [number, number, number] = [height, width, layout.planes.length];
     const model = buildBinaryModel({ arch: 'mlp', width: 0.25, inputShape, classes: 10, firstLayer: 'binary', seed: 5 });
     await trainModel({
-      model, inputShape, classes: 10, batches: (r) => planeBatches(dataset, { ...r, layout }), epochs: 2, batchSize: 64,
-      learningRate: 0.005, schedule: 'cosine', patience: 0, seed: 3, trainCount: dataset.manifest.splits.train.count, clipLatent: true,
+      model,
+      inputShape,
+      classes: 10,
+      batches: (r) => planeBatches(dataset, { ...r, layout }),
+      epochs: 2,
+      batchSize: 64,
+      learningRate: 0.005,
+      schedule: 'cosine',
+      patience: 0,
+      seed: 3,
+      trainCount: dataset.manifest.splits.train.count,
+      clipLatent: true,
     });
     const engine = createEngine(exportEngineModel(model, { height, width, layout }, dataset.manifest.classNames), { impl: 'wasm', maxBatch: 256 });
     const input: ClassifierInput = { height, width, channelNames, layout };

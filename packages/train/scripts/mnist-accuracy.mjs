@@ -21,9 +21,7 @@ const train = require(path.join(pkg, 'dist/index.js'));
 const { buildDataset } = require('@cbnn/bitslice');
 const { silentLogger } = require('@cbnn/core');
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, a, i, all) => (a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), []),
-);
+const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, a, i, all) => (a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), []));
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-mnist-acc-'));
 const datasetDir = path.join(root, 'dataset');
 const buildStarted = performance.now();
@@ -58,12 +56,22 @@ const result = await train.trainBnnStage.run({
   threads: Number(args.threads ?? os.cpus().length),
 });
 const seconds = (performance.now() - started) / 1000;
-const epochs = fs.readFileSync(path.join(outDir, 'epochs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const epochs = fs
+  .readFileSync(path.join(outDir, 'epochs.jsonl'), 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l));
 console.log(
   JSON.stringify({
     params,
     threads: Number(args.threads ?? os.cpus().length),
-    epochs: epochs.map((e) => ({ epoch: e.epoch, loss: +e.loss.toFixed(4), train: +e.trainAccuracy.toFixed(4), validation: +e.validationAccuracy.toFixed(4), samplesPerSecond: Math.round(e.samplesPerSecond) })),
+    epochs: epochs.map((e) => ({
+      epoch: e.epoch,
+      loss: +e.loss.toFixed(4),
+      train: +e.trainAccuracy.toFixed(4),
+      validation: +e.validationAccuracy.toFixed(4),
+      samplesPerSecond: Math.round(e.samplesPerSecond),
+    })),
     metrics: result.metrics,
     source: args.source ?? 'mnist',
     wallSeconds: Math.round(seconds),

@@ -116,6 +116,8 @@ export function useGradientKernels(kernels: GradientKernels): string {
   try {
     return `, conv gradients on onnxruntime-node ${registerOrtGradientKernels()} (MLAS, 1 thread)`;
   } catch (e) {
-    throw new Error(`the onnxruntime conv gradient kernels cannot run here: ${(e as Error).message.split('\n')[0]} (train with gradientKernels: wasm for tfjs-wasm's own kernels)`);
+    throw new Error(
+      `the onnxruntime conv gradient kernels cannot run here: ${(e as Error).message.split('\n')[0]} (train with gradientKernels: wasm for tfjs-wasm's own kernels)`,
+    );
   }
 }

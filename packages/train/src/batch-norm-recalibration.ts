@@ -19,7 +19,14 @@ function* recalibrationBatches(batches: BatchSource, options: RecalibrationOptio
   let used = 0;
   let index = 0;
   // A seed of its own: the training order of this epoch is not replayed.
-  for (const batch of batches({ split: 'train', batchSize: options.batchSize, shuffle: true, seed: options.seed + 0x5eed, epoch: options.epoch, limit: options.limit })) {
+  for (const batch of batches({
+    split: 'train',
+    batchSize: options.batchSize,
+    shuffle: true,
+    seed: options.seed + 0x5eed,
+    epoch: options.epoch,
+    limit: options.limit,
+  })) {
     // A short last batch would weigh as much as a full one in the mean; skip it.
     if (batch.count < options.batchSize && index > 0) return;
     index++;

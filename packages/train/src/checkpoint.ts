@@ -28,7 +28,10 @@ export function checkpointFingerprint(settings: unknown): string {
 
 export function writeCheckpoint<M>(dir: string, fingerprint: string, checkpoint: Checkpoint<M>): void {
   const names = Object.keys(checkpoint.arrays);
-  const meta = Buffer.from(JSON.stringify({ fingerprint, meta: checkpoint.meta, arrays: names.map((name) => ({ name, length: checkpoint.arrays[name].length })) }), 'utf8');
+  const meta = Buffer.from(
+    JSON.stringify({ fingerprint, meta: checkpoint.meta, arrays: names.map((name) => ({ name, length: checkpoint.arrays[name].length })) }),
+    'utf8',
+  );
   const head = 4 + meta.length;
   const start = (head + 3) & ~3;
   const floats = names.reduce((n, name) => n + checkpoint.arrays[name].length, 0);
@@ -60,11 +63,16 @@ export function readCheckpoint<M>(dir: string, fingerprint: string): CheckpointR
     if (payload.length < 4) throw new CorruptArtifactError('payload shorter than its meta length field', file);
     const metaLength = view.getUint32(0, true);
     if (4 + metaLength > payload.length) throw new CorruptArtifactError(`meta block of ${metaLength} bytes runs past the payload`, file);
-    const parsed = JSON.parse(Buffer.from(payload.subarray(4, 4 + metaLength)).toString('utf8')) as { fingerprint: string; meta: M; arrays: { name: string; length: number }[] };
+    const parsed = JSON.parse(Buffer.from(payload.subarray(4, 4 + metaLength)).toString('utf8')) as {
+      fingerprint: string;
+      meta: M;
+      arrays: { name: string; length: number }[];
+    };
     if (parsed.fingerprint !== fingerprint) throw new CorruptArtifactError('written for other training settings (fingerprint differs)', file);
     const start = (4 + metaLength + 3) & ~3;
     const total = parsed.arrays.reduce((n, a) => n + a.length, 0);
-    if (start + total * 4 !== payload.length) throw new CorruptArtifactError(`arrays of ${total} floats do not fill the ${payload.length - start}-byte body`, file);
+    if (start + total * 4 !== payload.length)
+      throw new CorruptArtifactError(`arrays of ${total} floats do not fill the ${payload.length - start}-byte body`, file);
     // A copy (a Buffer's slice() is a view): the body's offset in the file buffer need not be 4-byte aligned.
     const body = new Float32Array(new Uint8Array(payload.subarray(start)).buffer);
     const arrays: Record<string, Float32Array> = {};

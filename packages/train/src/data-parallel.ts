@@ -157,7 +157,8 @@ export class DataParallelTrainer {
   }
 
   static async start(options: DataParallelOptions): Promise<DataParallelTrainer> {
-    if (!(options.shards >= 1) || !(options.threads >= 1)) throw new Error(`sharded training needs >= 1 shard and thread (got ${options.shards} shards, ${options.threads} threads)`);
+    if (!(options.shards >= 1) || !(options.threads >= 1))
+      throw new Error(`sharded training needs >= 1 shard and thread (got ${options.shards} shards, ${options.threads} threads)`);
     const count = Math.min(options.threads, options.shards) - 1;
     if (count > 0 && !options.replica) throw new Error('training on more than one thread needs a replica spec (how a worker builds the model)');
     const init = { replica: options.replica!, backend: options.backend, gradientKernels: options.gradientKernels ?? 'wasm' } satisfies WorkerInit;
@@ -206,7 +207,15 @@ export class DataParallelTrainer {
       if (!first) writeFlat(nonTrainable, state);
       first = false;
       const start = offsets[i];
-      const own = shardGradients(model, optimizer, batch.x.subarray(start * pixels, (start + count) * pixels), batch.labels.subarray(start, start + count), count, inputShape, classes);
+      const own = shardGradients(
+        model,
+        optimizer,
+        batch.x.subarray(start * pixels, (start + count) * pixels),
+        batch.labels.subarray(start, start + count),
+        count,
+        inputShape,
+        classes,
+      );
       const grads = flattenGradients(trainable, own.grads);
       tf.dispose(Object.values(own.grads));
       results[i] = { grads, state: readFlat(nonTrainable), lossSum: own.lossSum, hits: own.hits, count };

@@ -46,7 +46,11 @@ export function readReferenceCurve(modelDir: string, epochsFile: string): Refere
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch {
-    throw new InvalidInputError('the reference model has no per-epoch validation record', { file }, "give 'reference' a train.bnn output (it writes epochs.jsonl)");
+    throw new InvalidInputError(
+      'the reference model has no per-epoch validation record',
+      { file },
+      "give 'reference' a train.bnn output (it writes epochs.jsonl)",
+    );
   }
   const validation: number[] = [];
   text
@@ -59,7 +63,8 @@ export function readReferenceCurve(modelDir: string, epochsFile: string): Refere
       } catch {
         throw new InvalidInputError(`line ${i + 1} is not valid JSON`, { file, line: i + 1 });
       }
-      if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new InvalidInputError('validationAccuracy is not a fraction in [0, 1]', { file, line: i + 1, field: 'validationAccuracy' });
+      if (typeof v !== 'number' || !(v >= 0 && v <= 1))
+        throw new InvalidInputError('validationAccuracy is not a fraction in [0, 1]', { file, line: i + 1, field: 'validationAccuracy' });
       validation.push(v);
     });
   if (validation.length === 0) throw new InvalidInputError('the reference model recorded no epoch', { file });

@@ -77,8 +77,7 @@ export function foldAffine(bn: BatchNormParams): { scale: Float32Array; bias: Fl
 function packConvKernel(kernel: Float32Array, k: number, inC: number, outC: number): Uint32Array {
   const bits = new Uint8Array(outC * k * k * inC);
   for (let o = 0; o < outC; o++)
-    for (let tap = 0; tap < k * k; tap++)
-      for (let c = 0; c < inC; c++) bits[(o * k * k + tap) * inC + c] = kernel[(tap * inC + c) * outC + o] >= 0 ? 1 : 0;
+    for (let tap = 0; tap < k * k; tap++) for (let c = 0; c < inC; c++) bits[(o * k * k + tap) * inC + c] = kernel[(tap * inC + c) * outC + o] >= 0 ? 1 : 0;
   return packBits(bits, outC * k * k, inC);
 }
 
@@ -115,14 +114,16 @@ export function exportEngineModel(model: tf.LayersModel, input: ExportInput, cla
   all.forEach((layer, index) => {
     const className = layer.getClassName();
     if (layer instanceof QuantConv2D) {
-      if (layer.kernelSize !== 3) throw new InvalidInputError(`layer '${layer.name}': the engine runs 3x3 convolutions only, got ${layer.kernelSize}x${layer.kernelSize}`);
+      if (layer.kernelSize !== 3)
+        throw new InvalidInputError(`layer '${layer.name}': the engine runs 3x3 convolutions only, got ${layer.kernelSize}x${layer.kernelSize}`);
       const kernel = layer.latentKernel().read();
       const [, , inC, outC] = kernel.shape;
       pending = { kind: 'conv', layer, kernel: kernel.dataSync() as Float32Array, inC, outC };
     } else if (layer instanceof QuantDense) {
       const kernel = layer.latentKernel().read();
       const [inBits, outC] = kernel.shape;
-      if (layer.quant.kernelQuantizer === null) throw new InvalidInputError(`layer '${layer.name}': the engine has no real-valued dense layer (use firstLayer 'binary' with an MLP)`);
+      if (layer.quant.kernelQuantizer === null)
+        throw new InvalidInputError(`layer '${layer.name}': the engine has no real-valued dense layer (use firstLayer 'binary' with an MLP)`);
       pending = { kind: 'dense', layer, kernel: kernel.dataSync() as Float32Array, inBits, outC };
     } else if (className === 'BatchNormalization') {
       const p = pending as Pending | null;
@@ -133,9 +134,23 @@ export function exportEngineModel(model: tf.LayersModel, input: ExportInput, cla
         const real = p.layer.quant.kernelQuantizer === null;
         if (real) {
           if (layers.length > 0) throw new InvalidInputError(`layer '${p.layer.name}': only the first layer may be real-valued`);
-          layers.push({ type: 'conv_real', inC: p.inC, outC: p.outC, padding: p.layer.padding, weights: transposeConvKernel(p.kernel, 3, p.inC, p.outC), ...foldAffine(bn) });
+          layers.push({
+            type: 'conv_real',
+            inC: p.inC,
+            outC: p.outC,
+            padding: p.layer.padding,
+            weights: transposeConvKernel(p.kernel, 3, p.inC, p.outC),
+            ...foldAffine(bn),
+          });
         } else {
-          layers.push({ type: 'conv', inC: p.inC, outC: p.outC, padding: p.layer.padding, weights: packConvKernel(p.kernel, 3, p.inC, p.outC), ...foldThresholds(bn) });
+          layers.push({
+            type: 'conv',
+            inC: p.inC,
+            outC: p.outC,
+            padding: p.layer.padding,
+            weights: packConvKernel(p.kernel, 3, p.inC, p.outC),
+            ...foldThresholds(bn),
+          });
         }
       } else if (last) {
         layers.push({ type: 'dense_out', inBits: p.inBits, outC: p.outC, weights: packDenseKernel(p.kernel, p.inBits, p.outC), ...foldAffine(bn) });
@@ -145,7 +160,8 @@ export function exportEngineModel(model: tf.LayersModel, input: ExportInput, cla
       pending = null;
     } else if (className === 'MaxPooling2D') {
       const config = layer.getConfig() as { poolSize: number[]; strides: number[] };
-      if (config.poolSize.some((s) => s !== 2) || config.strides.some((s) => s !== 2)) throw new InvalidInputError(`layer '${layer.name}': the engine pools 2x2 stride 2 only`);
+      if (config.poolSize.some((s) => s !== 2) || config.strides.some((s) => s !== 2))
+        throw new InvalidInputError(`layer '${layer.name}': the engine pools 2x2 stride 2 only`);
       layers.push({ type: 'maxpool2' });
     } else if (className !== 'Flatten' && className !== 'InputLayer') {
       throw new InvalidInputError(`layer '${layer.name}' (${className}) has no engine equivalent`);

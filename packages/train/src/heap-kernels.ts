@@ -154,7 +154,12 @@ function maxPoolGrad2x2(original: tf.KernelFunc): tf.KernelFunc {
     const { dy, input } = inputs;
     const [n, h, w, c] = input.shape;
     const fast =
-      isPair(attrs.filterSize, 2) && isPair(attrs.strides, 2) && attrs.pad === 'valid' && input.dtype === 'float32' && dy.shape[1] === h >> 1 && dy.shape[2] === w >> 1;
+      isPair(attrs.filterSize, 2) &&
+      isPair(attrs.strides, 2) &&
+      attrs.pad === 'valid' &&
+      input.dtype === 'float32' &&
+      dy.shape[1] === h >> 1 &&
+      dy.shape[2] === w >> 1;
     if (!fast) return original(args);
     const ho = h >> 1;
     const wo = w >> 1;
@@ -171,7 +176,7 @@ function maxPoolGrad2x2(original: tf.KernelFunc): tf.KernelFunc {
     for (let b = 0; b < n; b++) {
       for (let i = 0; i < ho; i++) {
         const top = (b * h + 2 * i) * row;
-        const outRow = ((b * ho + i) * wo) * c;
+        const outRow = (b * ho + i) * wo * c;
         for (let j = 0; j < wo; j++) {
           const p00 = top + 2 * j * c;
           const g = outRow + j * c;

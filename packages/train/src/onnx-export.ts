@@ -97,7 +97,9 @@ function exportLayer(s: ExportState, layer: tf.layers.Layer): void {
       const axis = config.axis as number | number[];
       const ax = Array.isArray(axis) ? axis : [axis];
       if (ax.length !== 1 || (ax[0] !== -1 && ax[0] !== (s.layout === 'flat' ? 1 : 3))) {
-        throw new InvalidInputError(`layer '${name}': only batch norm over the channel (last) axis is exported, got axis ${JSON.stringify(axis)}`, { field: name });
+        throw new InvalidInputError(`layer '${name}': only batch norm over the channel (last) axis is exported, got axis ${JSON.stringify(axis)}`, {
+          field: name,
+        });
       }
       const w = weightsOf(layer);
       const channels = w[w.length - 1].length;
@@ -109,14 +111,21 @@ function exportLayer(s: ExportState, layer: tf.layers.Layer): void {
       toNchw(s);
       s.cur = s.g.node(
         'BatchNormalization',
-        [s.cur, s.g.constant(`${name}.gamma`, [channels], gamma), s.g.constant(`${name}.beta`, [channels], beta), s.g.constant(`${name}.mean`, [channels], mean), s.g.constant(`${name}.variance`, [channels], variance)],
+        [
+          s.cur,
+          s.g.constant(`${name}.gamma`, [channels], gamma),
+          s.g.constant(`${name}.beta`, [channels], beta),
+          s.g.constant(`${name}.mean`, [channels], mean),
+          s.g.constant(`${name}.variance`, [channels], variance),
+        ],
         name,
         [{ name: 'epsilon', f: (config.epsilon as number | undefined) ?? 1e-3 }],
       );
       return;
     }
     case 'ReLU': {
-      if (config.maxValue !== null && config.maxValue !== undefined) throw new InvalidInputError(`layer '${name}': ReLU with maxValue is not exported`, { field: name });
+      if (config.maxValue !== null && config.maxValue !== undefined)
+        throw new InvalidInputError(`layer '${name}': ReLU with maxValue is not exported`, { field: name });
       s.cur = s.g.node('Relu', [s.cur], name);
       return;
     }
@@ -150,7 +159,11 @@ function exportLayer(s: ExportState, layer: tf.layers.Layer): void {
       return;
     }
     default:
-      throw new InvalidInputError(`layer '${name}' (${className}) has no ONNX export here`, { field: name }, 'the exporter handles Conv2D, BatchNormalization, ReLU, MaxPooling2D, Flatten, Dense, Dropout');
+      throw new InvalidInputError(
+        `layer '${name}' (${className}) has no ONNX export here`,
+        { field: name },
+        'the exporter handles Conv2D, BatchNormalization, ReLU, MaxPooling2D, Flatten, Dense, Dropout',
+      );
   }
 }
 
@@ -172,6 +185,12 @@ export function exportOnnxModel(model: tf.LayersModel, options: OnnxExportOption
   toNhwc(s);
   g.node('Identity', [s.cur], 'output', [], ONNX_OUTPUT_NAME);
 
-  const dims = (shape: Array<number | null>): Array<number | string> => shape.map((d, i) => (d === null || d === undefined ? (i === 0 ? 'batch' : `d${i}`) : d));
-  return g.model(options.graphName ?? model.name ?? 'model', [[ONNX_INPUT_NAME, dims(inputShape)]], [[ONNX_OUTPUT_NAME, dims(outputShape)]], options.producerVersion);
+  const dims = (shape: Array<number | null>): Array<number | string> =>
+    shape.map((d, i) => (d === null || d === undefined ? (i === 0 ? 'batch' : `d${i}`) : d));
+  return g.model(
+    options.graphName ?? model.name ?? 'model',
+    [[ONNX_INPUT_NAME, dims(inputShape)]],
+    [[ONNX_OUTPUT_NAME, dims(outputShape)]],
+    options.producerVersion,
+  );
 }

@@ -93,4 +93,3 @@ function valueInfo(name: string, dims: Array<number | string>): ProtoWriter {
   const tensorType = new ProtoWriter().int(1, FLOAT).message(2, shape);
   return new ProtoWriter().string(1, name).message(2, new ProtoWriter().message(1, tensorType));
 }
-

@@ -57,7 +57,9 @@ export function loadOrt(): Ort {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const version = (require('onnxruntime-node/package.json') as { version: string }).version;
   if (version !== ORT_PINNED_VERSION) {
-    throw new Error(`cbnn's onnxruntime training kernels call onnxruntime-node's native binding, checked against ${ORT_PINNED_VERSION}; found ${version}. Pin onnxruntime-node ${ORT_PINNED_VERSION} or re-check ort-kernels.ts against the new binding`);
+    throw new Error(
+      `cbnn's onnxruntime training kernels call onnxruntime-node's native binding, checked against ${ORT_PINNED_VERSION}; found ${version}. Pin onnxruntime-node ${ORT_PINNED_VERSION} or re-check ort-kernels.ts against the new binding`,
+    );
   }
   const { binding, initOrt } = require('onnxruntime-node/dist/binding') as { binding: { InferenceSession?: new () => NativeSession }; initOrt: () => void };
   const { Tensor } = require('onnxruntime-node') as { Tensor: OrtTensorCtor };
@@ -69,7 +71,8 @@ export function loadOrt(): Ort {
   const Session = binding.InferenceSession;
   const newSession = (model: Uint8Array): NativeSession => {
     const s = new Session();
-    if (typeof s.loadModel !== 'function' || typeof s.run !== 'function') throw new Error(`onnxruntime-node ${version}: native sessions have no loadModel/run (its internals changed)`);
+    if (typeof s.loadModel !== 'function' || typeof s.run !== 'function')
+      throw new Error(`onnxruntime-node ${version}: native sessions have no loadModel/run (its internals changed)`);
     s.loadModel(model.buffer as ArrayBuffer, model.byteOffset, model.byteLength, SESSION_OPTIONS);
     return s;
   };
@@ -128,9 +131,10 @@ function checkSupported(op: string, attrs: Record<string, unknown>): void {
  * rows i..i+oh-1 and columns j..j+ow-1 of the padded input.
  */
 function windows(g: GraphBuilder, input: string, kh: number, kw: number, oh: number, ow: number, pads: Pads): string[] {
-  const padded = pads.top || pads.left || pads.bottom || pads.right
-    ? g.node('Pad', [input, g.ints('pads', [0, pads.top, pads.left, 0, 0, pads.bottom, pads.right, 0])], 'pad')
-    : input;
+  const padded =
+    pads.top || pads.left || pads.bottom || pads.right
+      ? g.node('Pad', [input, g.ints('pads', [0, pads.top, pads.left, 0, 0, pads.bottom, pads.right, 0])], 'pad')
+      : input;
   const out: string[] = [];
   const axes = g.ints('hw_axes', [1, 2]);
   for (let i = 0; i < kh; i++) {
@@ -155,7 +159,14 @@ function dwModel(h: number, w: number, ci: number, ho: number, wo: number, co: n
   });
   const all = g.node('Concat', taps, 'taps', [{ name: 'axis', i: 0 }]);
   g.node('Reshape', [all, g.ints('hwio', [kh, kw, ci, co])], 'dw', [], 'y');
-  return g.model('cbnn_dw', [['x', ['n', h, w, ci]], ['dy', ['n', ho, wo, co]]], [['y', [kh, kw, ci, co]]]);
+  return g.model(
+    'cbnn_dw',
+    [
+      ['x', ['n', h, w, ci]],
+      ['dy', ['n', ho, wo, co]],
+    ],
+    [['y', [kh, kw, ci, co]]],
+  );
 }
 
 /**
@@ -184,9 +195,19 @@ function reorderFilter(f: Float32Array, shape: number[], transposed: boolean): F
 function nhwcConvModel(h: number, w: number, c: number, oh: number, ow: number, oc: number, kh: number, kw: number, pads: Pads): Uint8Array {
   const g = new GraphBuilder();
   const xT = g.node('Transpose', ['x'], 'x_nchw', [{ name: 'perm', ints: [0, 3, 1, 2] }]);
-  const y = g.node('Conv', [xT, 'w'], 'conv', [{ name: 'pads', ints: [pads.top, pads.left, pads.bottom, pads.right] }, { name: 'kernel_shape', ints: [kh, kw] }]);
+  const y = g.node('Conv', [xT, 'w'], 'conv', [
+    { name: 'pads', ints: [pads.top, pads.left, pads.bottom, pads.right] },
+    { name: 'kernel_shape', ints: [kh, kw] },
+  ]);
   g.node('Transpose', [y], 'y_nhwc', [{ name: 'perm', ints: [0, 2, 3, 1] }], 'y');
-  return g.model('cbnn_conv', [['x', ['n', h, w, c]], ['w', [oc, c, kh, kw]]], [['y', ['n', oh, ow, oc]]]);
+  return g.model(
+    'cbnn_conv',
+    [
+      ['x', ['n', h, w, c]],
+      ['w', [oc, c, kh, kw]],
+    ],
+    [['y', ['n', oh, ow, oc]]],
+  );
 }
 
 /** The float forward conv (the full-precision model's convs, a real-valued first layer). */
@@ -195,7 +216,14 @@ export function conv2dOrt(args: KernelArgs): TensorInfo {
   const backend = args.backend as unknown as HeapBackend;
   const { x, filter } = inputs;
   if (!supported(attrs) || x.dtype !== 'float32') return originalConv2D!(args);
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], 1, 1, attrs.pad as 'same' | 'valid', attrs.dimRoundingMode as 'floor' | undefined);
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    1,
+    1,
+    attrs.pad as 'same' | 'valid',
+    attrs.dimRoundingMode as 'floor' | undefined,
+  );
   return nhwcConv(backend, x, filter, [x.shape[0], info.outHeight, info.outWidth, filter.shape[3]], info.padInfo, false);
 }
 
@@ -233,7 +261,9 @@ export function conv2dBackpropFilterOrt(args: KernelArgs): TensorInfo {
   const [, ho, wo, co] = dy.shape;
   const [kh, kw] = filterShape;
   const { info, out } = wasmOutput(backend, filterShape);
-  const s = session(`dw:${h}x${w}x${ci}->${ho}x${wo}x${co}:${kh}x${kw}:${p.top},${p.left},${p.bottom},${p.right}`, () => dwModel(h, w, ci, ho, wo, co, kh, kw, p));
+  const s = session(`dw:${h}x${w}x${ci}->${ho}x${wo}x${co}:${kh}x${kw}:${p.top},${p.left},${p.bottom},${p.right}`, () =>
+    dwModel(h, w, ci, ho, wo, co, kh, kw, p),
+  );
   run(s, { x: { data: backend.typedArrayFromHeap(x), dims: x.shape }, dy: { data: backend.typedArrayFromHeap(dy), dims: dy.shape } }, out);
   return info;
 }

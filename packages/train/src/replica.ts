@@ -88,7 +88,15 @@ export function shardGradients(
   classes: number,
 ): { grads: tf.NamedTensorMap; lossSum: number; hits: number } {
   const xs = batchInputTensor(x, count, inputShape);
-  const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from({ length: count }, (_, i) => labels[i]), 'int32'), classes));
+  const ys = tf.tidy(() =>
+    tf.oneHot(
+      tf.tensor1d(
+        Int32Array.from({ length: count }, (_, i) => labels[i]),
+        'int32',
+      ),
+      classes,
+    ),
+  );
   let hits: tf.Tensor | null = null;
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const { value, grads } = optimizer.computeGradients(() => {

@@ -72,7 +72,7 @@ export const trainBnnDescriptor = defineStageDescriptor({
   inputs: {
     dataset: { kind: 'dataset' },
     plan: { kind: 'plan', optional: true, description: 'planes to keep (plan.json keptPlanes or an alternative)' },
-    reference: { kind: 'model.bnn', optional: true, description: "the baseline, for the earlyStop rule (its epochs.jsonl validation curve)" },
+    reference: { kind: 'model.bnn', optional: true, description: 'the baseline, for the earlyStop rule (its epochs.jsonl validation curve)' },
   },
   output: 'model.bnn',
 });

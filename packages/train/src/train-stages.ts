@@ -31,7 +31,10 @@ export { trainBnnParamsSchema, trainFpParamsSchema, type TrainBnnParams, type Tr
 
 const DEFAULT_LR = { bnn: 0.005, fp: 0.001 };
 
-async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, kind: 'bnn' | 'fp'): Promise<{ metrics: Record<string, number | string | boolean> }> {
+async function runTraining(
+  ctx: StageContext<TrainBnnParams | TrainFpParams>,
+  kind: 'bnn' | 'fp',
+): Promise<{ metrics: Record<string, number | string | boolean> }> {
   const params = ctx.params;
   const bnnParams = kind === 'bnn' ? (params as TrainBnnParams) : undefined;
   const seed = params.seed ?? ctx.seed;
@@ -66,15 +69,22 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
   const spec: ModelSpec = { arch: params.arch, width: params.width, inputShape, classes: classNames.length, firstLayer, hidden: params.hidden, seed };
   const model = kind === 'bnn' ? buildBinaryModel(spec) : buildFullPrecisionModel(spec);
   const summary = summarizeModel(model);
-  ctx.logger.info({ planes: selectionOfLayout(layout), planesSource, params: summary.params }, `${kind} model ${params.arch} w=${params.width}\n${formatSummary(summary)}`);
+  ctx.logger.info(
+    { planes: selectionOfLayout(layout), planesSource, params: summary.params },
+    `${kind} model ${params.arch} w=${params.width}\n${formatSummary(summary)}`,
+  );
 
-  const batches: BatchSource =
-    kind === 'bnn' ? (r) => planeBatches(dataset, { ...r, layout }) : (r) => scaledPixelBatches(dataset, r);
+  const batches: BatchSource = kind === 'bnn' ? (r) => planeBatches(dataset, { ...r, layout }) : (r) => scaledPixelBatches(dataset, r);
   const learningRate = params.learningRate ?? DEFAULT_LR[kind];
   if (bnnParams?.earlyStop && !ctx.inputs.reference) {
-    throw new InvalidInputError("earlyStop needs a 'reference' input: the baseline whose validation curve bounds the candidate", { field: 'earlyStop' }, 'add `reference: baseline` to the stage\'s needs');
+    throw new InvalidInputError(
+      "earlyStop needs a 'reference' input: the baseline whose validation curve bounds the candidate",
+      { field: 'earlyStop' },
+      "add `reference: baseline` to the stage's needs",
+    );
   }
-  const stopRule = bnnParams?.earlyStop && ctx.inputs.reference ? budgetStopRule(readReferenceCurve(ctx.inputs.reference, EPOCHS_FILE), bnnParams.earlyStop) : undefined;
+  const stopRule =
+    bnnParams?.earlyStop && ctx.inputs.reference ? budgetStopRule(readReferenceCurve(ctx.inputs.reference, EPOCHS_FILE), bnnParams.earlyStop) : undefined;
   try {
     const result = await trainModel({
       model,
@@ -111,7 +121,12 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
       writeFileAtomicSync(path.join(ctx.outDir, ONNX_FILE), exportOnnxModel(model));
     }
     if (kind === 'bnn') {
-      const engine = exportEngineModel(model, { height, width, layout }, classNames, { producer: '@cbnn/train', arch: params.arch, width: params.width, firstLayer });
+      const engine = exportEngineModel(model, { height, width, layout }, classNames, {
+        producer: '@cbnn/train',
+        arch: params.arch,
+        width: params.width,
+        firstLayer,
+      });
       writeEngineModel(path.join(ctx.outDir, ENGINE_MODEL_FILE), engine);
     }
     const info: ModelInfo = {
@@ -137,7 +152,19 @@ async function runTraining(ctx: StageContext<TrainBnnParams | TrainFpParams>, ki
         stoppedEarly: result.stoppedEarly,
         ...(result.stopReason ? { stopReason: result.stopReason } : {}),
       },
-      training: { epochs: params.epochs, batchSize: params.batchSize, learningRate, schedule: params.schedule, patience: params.patience, recalibrationSamples: params.recalibrationSamples, gradientShards: gradientShards, gradientKernels: params.gradientKernels, limit: params.limit ?? null, planesSource, hidden: params.hidden ?? null },
+      training: {
+        epochs: params.epochs,
+        batchSize: params.batchSize,
+        learningRate,
+        schedule: params.schedule,
+        patience: params.patience,
+        recalibrationSamples: params.recalibrationSamples,
+        gradientShards: gradientShards,
+        gradientKernels: params.gradientKernels,
+        limit: params.limit ?? null,
+        planesSource,
+        hidden: params.hidden ?? null,
+      },
     };
     writeJsonAtomicSync(path.join(ctx.outDir, MODEL_INFO_FILE), info);
     if (!fs.existsSync(path.join(ctx.outDir, EPOCHS_FILE))) throw new Error('epochs.jsonl was not written');

@@ -166,14 +166,28 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const shards = options.shards ?? defaultGradientShards(options.batchSize);
   let state: TrainerState = { epoch: 0, step: 0, history: [], best: null, trainedSamples: 0, trainingSeconds: 0, stoppedEarly: false };
   const fingerprint = checkpointFingerprint({
-    ...pick(options, ['inputShape', 'classes', 'epochs', 'batchSize', 'learningRate', 'schedule', 'patience', 'limit', 'seed', 'trainCount', 'clipLatent', 'recalibrationSamples']),
+    ...pick(options, [
+      'inputShape',
+      'classes',
+      'epochs',
+      'batchSize',
+      'learningRate',
+      'schedule',
+      'patience',
+      'limit',
+      'seed',
+      'trainCount',
+      'clipLatent',
+      'recalibrationSamples',
+    ]),
     shards,
     variables: model.weights.map((w) => [w.name, w.shape]),
   });
   let resumedAtEpoch: number | undefined;
   if (options.checkpointDir) {
     const read = readCheckpoint<CheckpointMeta>(options.checkpointDir, fingerprint);
-    if (read.status === 'discarded') logger.warn(`checkpoint ${path.join(options.checkpointDir, CHECKPOINT_FILE)} discarded: ${read.reason}; training starts at epoch 1`);
+    if (read.status === 'discarded')
+      logger.warn(`checkpoint ${path.join(options.checkpointDir, CHECKPOINT_FILE)} discarded: ${read.reason}; training starts at epoch 1`);
     if (read.status === 'ok') {
       state = await restoreCheckpoint(read.checkpoint, model, optimizer);
       resumedAtEpoch = state.epoch + 1;
@@ -185,79 +199,100 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   if (options.epochsFile) fs.writeFileSync(options.epochsFile, state.history.map(epochLine).join(''));
   const history = state.history;
   let { best, step, trainedSamples, trainingSeconds, stoppedEarly, stopReason } = state;
-  const parallel = await DataParallelTrainer.start({ threads, shards, inputShape, classes, replica: options.replica, backend: tf.getBackend() as BackendName, gradientKernels: options.gradientKernels });
+  const parallel = await DataParallelTrainer.start({
+    threads,
+    shards,
+    inputShape,
+    classes,
+    replica: options.replica,
+    backend: tf.getBackend() as BackendName,
+    gradientKernels: options.gradientKernels,
+  });
   logger.info(`${shards} gradient shards per batch on ${threads} thread(s)${threads > 1 ? ` (workers: ${parallel.workerBackends.join('; ')})` : ''}`);
   try {
-  for (let epoch = state.epoch + 1; epoch <= options.epochs && !stoppedEarly; epoch++) {
-    const started = performance.now();
-    let lossSum = 0;
-    let correct = 0;
-    let seen = 0;
-    let batchIndex = 0;
-    let lastReport = 0;
-    let lr = options.learningRate;
-    for (const batch of batches({ split: 'train', batchSize: options.batchSize, shuffle: true, seed: options.seed, epoch, limit: options.limit })) {
-      if (options.signal?.aborted) throw new CancelledError('training cancelled');
-      lr = learningRateAt(options.schedule, options.learningRate, step, totalSteps);
-      setLearningRate(lr);
-      const r = await parallel.step(model, optimizer, batch);
-      lossSum += r.lossSum;
-      correct += r.hits;
-      if (options.clipLatent) clipLatentWeights(model);
-      seen += batch.count;
-      step++;
-      batchIndex++;
-      const now = performance.now();
-      if (now - lastReport > 1000 || batchIndex === stepsPerEpoch) {
-        lastReport = now;
-        const rate = seen / ((now - started) / 1000);
-        progress.update({
-          current: batchIndex,
-          total: stepsPerEpoch,
-          unit: 'batch',
-          message: `epoch ${epoch}/${options.epochs} batch ${batchIndex}/${stepsPerEpoch} loss ${(lossSum / seen).toFixed(4)} acc ${(correct / seen).toFixed(4)} ${rate.toFixed(0)} samples/s${resumedAtEpoch ? ` (resumed at epoch ${resumedAtEpoch})` : ''}`,
+    for (let epoch = state.epoch + 1; epoch <= options.epochs && !stoppedEarly; epoch++) {
+      const started = performance.now();
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      let batchIndex = 0;
+      let lastReport = 0;
+      let lr = options.learningRate;
+      for (const batch of batches({ split: 'train', batchSize: options.batchSize, shuffle: true, seed: options.seed, epoch, limit: options.limit })) {
+        if (options.signal?.aborted) throw new CancelledError('training cancelled');
+        lr = learningRateAt(options.schedule, options.learningRate, step, totalSteps);
+        setLearningRate(lr);
+        const r = await parallel.step(model, optimizer, batch);
+        lossSum += r.lossSum;
+        correct += r.hits;
+        if (options.clipLatent) clipLatentWeights(model);
+        seen += batch.count;
+        step++;
+        batchIndex++;
+        const now = performance.now();
+        if (now - lastReport > 1000 || batchIndex === stepsPerEpoch) {
+          lastReport = now;
+          const rate = seen / ((now - started) / 1000);
+          progress.update({
+            current: batchIndex,
+            total: stepsPerEpoch,
+            unit: 'batch',
+            message: `epoch ${epoch}/${options.epochs} batch ${batchIndex}/${stepsPerEpoch} loss ${(lossSum / seen).toFixed(4)} acc ${(correct / seen).toFixed(4)} ${rate.toFixed(0)} samples/s${resumedAtEpoch ? ` (resumed at epoch ${resumedAtEpoch})` : ''}`,
+          });
+        }
+      }
+      const seconds = (performance.now() - started) / 1000;
+      trainedSamples += seen;
+      trainingSeconds += seconds;
+      if (options.recalibrationSamples) {
+        const recalibrationStarted = performance.now();
+        const used = recalibrateBatchNorm(model, batches, inputShape, {
+          samples: options.recalibrationSamples,
+          batchSize: options.batchSize,
+          seed: options.seed,
+          epoch,
+          limit: options.limit,
         });
+        logger.debug(`batch norm statistics re-estimated on ${used} training samples in ${((performance.now() - recalibrationStarted) / 1000).toFixed(1)} s`);
+      }
+      const validation = predictSplit(model, batches, inputShape, 'validation', { batchSize: Math.max(options.batchSize, 256) });
+      const metrics: EpochMetrics = {
+        epoch,
+        loss: seen ? lossSum / seen : NaN,
+        trainAccuracy: seen ? correct / seen : 0,
+        validationAccuracy: validation.accuracy,
+        learningRate: lr,
+        seconds,
+        samplesPerSecond: seen / seconds,
+      };
+      history.push(metrics);
+      if (options.epochsFile) fs.appendFileSync(options.epochsFile, epochLine(metrics));
+      logger.info(
+        metrics,
+        `epoch ${epoch}/${options.epochs}: loss ${metrics.loss.toFixed(4)} train ${metrics.trainAccuracy.toFixed(4)} validation ${metrics.validationAccuracy.toFixed(4)} (${metrics.samplesPerSecond.toFixed(0)} samples/s)`,
+      );
+      if (!best || validation.accuracy > best.accuracy) {
+        if (best) tf.dispose(best.weights);
+        best = { epoch, accuracy: validation.accuracy, weights: model.getWeights().map((w) => tf.clone(w)) };
+      } else if (options.patience > 0 && epoch - best.epoch >= options.patience) {
+        stopReason = `no validation improvement for ${options.patience} epochs (best epoch ${best.epoch})`;
+        logger.info(`early stop: ${stopReason}`);
+        stoppedEarly = true;
+      }
+      const ruled = stoppedEarly ? undefined : options.stopRule?.(epoch, options.epochs, best.accuracy);
+      if (ruled) {
+        stopReason = ruled;
+        logger.info(`early stop: ${ruled}`);
+        stoppedEarly = true;
+      }
+      if (options.checkpointDir) {
+        writeCheckpoint(
+          options.checkpointDir,
+          fingerprint,
+          await checkpointOf({ epoch, step, history, best, trainedSamples, trainingSeconds, stoppedEarly, stopReason }, model, optimizer),
+        );
       }
     }
-    const seconds = (performance.now() - started) / 1000;
-    trainedSamples += seen;
-    trainingSeconds += seconds;
-    if (options.recalibrationSamples) {
-      const recalibrationStarted = performance.now();
-      const used = recalibrateBatchNorm(model, batches, inputShape, { samples: options.recalibrationSamples, batchSize: options.batchSize, seed: options.seed, epoch, limit: options.limit });
-      logger.debug(`batch norm statistics re-estimated on ${used} training samples in ${((performance.now() - recalibrationStarted) / 1000).toFixed(1)} s`);
-    }
-    const validation = predictSplit(model, batches, inputShape, 'validation', { batchSize: Math.max(options.batchSize, 256) });
-    const metrics: EpochMetrics = {
-      epoch,
-      loss: seen ? lossSum / seen : NaN,
-      trainAccuracy: seen ? correct / seen : 0,
-      validationAccuracy: validation.accuracy,
-      learningRate: lr,
-      seconds,
-      samplesPerSecond: seen / seconds,
-    };
-    history.push(metrics);
-    if (options.epochsFile) fs.appendFileSync(options.epochsFile, epochLine(metrics));
-    logger.info(metrics, `epoch ${epoch}/${options.epochs}: loss ${metrics.loss.toFixed(4)} train ${metrics.trainAccuracy.toFixed(4)} validation ${metrics.validationAccuracy.toFixed(4)} (${metrics.samplesPerSecond.toFixed(0)} samples/s)`);
-    if (!best || validation.accuracy > best.accuracy) {
-      if (best) tf.dispose(best.weights);
-      best = { epoch, accuracy: validation.accuracy, weights: model.getWeights().map((w) => tf.clone(w)) };
-    } else if (options.patience > 0 && epoch - best.epoch >= options.patience) {
-      stopReason = `no validation improvement for ${options.patience} epochs (best epoch ${best.epoch})`;
-      logger.info(`early stop: ${stopReason}`);
-      stoppedEarly = true;
-    }
-    const ruled = stoppedEarly ? undefined : options.stopRule?.(epoch, options.epochs, best.accuracy);
-    if (ruled) {
-      stopReason = ruled;
-      logger.info(`early stop: ${ruled}`);
-      stoppedEarly = true;
-    }
-    if (options.checkpointDir) {
-      writeCheckpoint(options.checkpointDir, fingerprint, await checkpointOf({ epoch, step, history, best, trainedSamples, trainingSeconds, stoppedEarly, stopReason }, model, optimizer));
-    }
-  }
   } finally {
     await parallel.close();
   }
@@ -302,7 +337,9 @@ interface AdamInternals {
 function adamInternals(optimizer: tf.Optimizer): AdamInternals {
   const o = optimizer as unknown as Partial<AdamInternals>;
   if (!(o.accBeta1 instanceof tf.Variable) || !(o.accBeta2 instanceof tf.Variable)) {
-    throw new Error('tfjs Adam has no accBeta1/accBeta2 variables (tfjs-core changed, checkpoints were written for 4.22): pin @tensorflow/tfjs or update checkpoint.ts');
+    throw new Error(
+      'tfjs Adam has no accBeta1/accBeta2 variables (tfjs-core changed, checkpoints were written for 4.22): pin @tensorflow/tfjs or update checkpoint.ts',
+    );
   }
   return o as AdamInternals;
 }
@@ -358,7 +395,10 @@ async function restoreCheckpoint(checkpoint: Checkpoint<CheckpointMeta>, model: 
   const trainableShapes = model.trainableWeights.map((w) => w.shape as number[]);
   const moments = splitTensors(arrays.moments, [...trainableShapes, ...trainableShapes].slice(0, meta.moments.length));
   // setWeights turns the tensors into the optimizer's variables (it keeps them).
-  await optimizer.setWeights([{ name: 'iter', tensor: tf.scalar(meta.iterations, 'int32') }, ...moments.map((tensor, i) => ({ name: meta.moments[i], tensor }))]);
+  await optimizer.setWeights([
+    { name: 'iter', tensor: tf.scalar(meta.iterations, 'int32') },
+    ...moments.map((tensor, i) => ({ name: meta.moments[i], tensor })),
+  ]);
   const adam = adamInternals(optimizer);
   adam.accBeta1.assign(tf.scalar(arrays.accBeta[0]));
   adam.accBeta2.assign(tf.scalar(arrays.accBeta[1]));

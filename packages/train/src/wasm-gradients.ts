@@ -112,7 +112,17 @@ export function conv2dBackpropInputViaForward(args: KernelArgs): TensorInfo {
       kernel('Conv2D')({
         inputs: { x: dy, filter: swapped },
         backend,
-        attrs: { strides: 1, dilations: 1, pad: [[0, 0], [top, bottom], [left, right], [0, 0]], dataFormat: 'NHWC' },
+        attrs: {
+          strides: 1,
+          dilations: 1,
+          pad: [
+            [0, 0],
+            [top, bottom],
+            [left, right],
+            [0, 0],
+          ],
+          dataFormat: 'NHWC',
+        },
       }),
     );
   });
@@ -131,7 +141,17 @@ export function conv2dBackpropFilterViaForward(args: KernelArgs): TensorInfo {
       kernel('Conv2D')({
         inputs: { x: channelsAsBatch, filter: dyAsFilter },
         backend,
-        attrs: { strides: 1, dilations: 1, pad: [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]], dataFormat: 'NHWC' },
+        attrs: {
+          strides: 1,
+          dilations: 1,
+          pad: [
+            [0, 0],
+            [p.top, p.bottom],
+            [p.left, p.right],
+            [0, 0],
+          ],
+          dataFormat: 'NHWC',
+        },
       }),
     );
     return keep(kernel('Transpose')({ inputs: { x: grad }, backend, attrs: { perm: [1, 2, 0, 3] } }));

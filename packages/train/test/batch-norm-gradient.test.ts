@@ -4,7 +4,10 @@ import { selectBackend } from '../src';
 
 function random(shape: number[], seed: number, offset = 0): tf.Tensor {
   const rng = createRng(seed);
-  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal() + offset), shape);
+  return tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal() + offset),
+    shape,
+  );
 }
 
 function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
@@ -25,8 +28,7 @@ describe('FusedBatchNorm gradient', () => {
     const offset = random([c], 5);
     const upstream = random(shape, 6);
     const eps = 1e-3;
-    const viaKernel = (a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: tf.Tensor, o: tf.Tensor) =>
-      tf.sum(tf.mul(tf.batchNorm(a, m, v, o, s, eps), upstream));
+    const viaKernel = (a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => tf.sum(tf.mul(tf.batchNorm(a, m, v, o, s, eps), upstream));
     const viaOps = (a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: tf.Tensor, o: tf.Tensor) =>
       tf.sum(tf.mul(tf.add(tf.mul(tf.mul(tf.sub(a, m), tf.rsqrt(tf.add(v, eps))), s), o), upstream));
     const inputs = [x, mean, variance, scale, offset];

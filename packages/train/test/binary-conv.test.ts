@@ -4,12 +4,18 @@ import { BINARY_CONV_KERNEL, binaryConv2d, binaryConvActive, selectBackend } fro
 
 function plusMinusOne(shape: number[], seed: number): tf.Tensor4D {
   const rng = createRng(seed);
-  return tf.tensor4d(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (rng.nextFloat() < 0.5 ? -1 : 1)), shape as [number, number, number, number]);
+  return tf.tensor4d(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (rng.nextFloat() < 0.5 ? -1 : 1)),
+    shape as [number, number, number, number],
+  );
 }
 
 function normal(shape: number[], seed: number): tf.Tensor {
   const rng = createRng(seed);
-  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()), shape);
+  return tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
+    shape,
+  );
 }
 
 const cases: [string, number[], number[], 'same' | 'valid'][] = [
@@ -43,7 +49,10 @@ describe('popcount binary conv (forward on @cbnn/kernels gemmDots)', () => {
         const w = plusMinusOne(wShape, 4);
         const y = tf.conv2d(x, w, 1, pad);
         const upstream = normal(y.shape, 5);
-        const conv = backend === 'wasm' ? (a: tf.Tensor, b: tf.Tensor) => binaryConv2d(a as tf.Tensor4D, b as tf.Tensor4D, pad) : (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad);
+        const conv =
+          backend === 'wasm'
+            ? (a: tf.Tensor, b: tf.Tensor) => binaryConv2d(a as tf.Tensor4D, b as tf.Tensor4D, pad)
+            : (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad);
         const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv(a, b), upstream)))([x, w]);
         return [dx.dataSync().slice(), dw.dataSync().slice()] as Float32Array[];
       });

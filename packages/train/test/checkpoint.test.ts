@@ -22,7 +22,15 @@ describe('training checkpoints', () => {
   it.each([
     ['other settings', () => writeCheckpoint(dir, 'fp-b', { meta: {}, arrays }), /other training settings/],
     ['truncated', () => fs.writeFileSync(file, fs.readFileSync(file).subarray(0, 90)), /truncated/],
-    ['damaged', () => { const b = fs.readFileSync(file); b[b.length - 1] ^= 1; fs.writeFileSync(file, b); }, /checksum/],
+    [
+      'damaged',
+      () => {
+        const b = fs.readFileSync(file);
+        b[b.length - 1] ^= 1;
+        fs.writeFileSync(file, b);
+      },
+      /checksum/,
+    ],
     ['another format version', () => fs.writeFileSync(file, encodeArtifact('CKPT', CHECKPOINT_VERSION + 1, new Uint8Array(8))), /version 2 is not supported/],
   ])('discards a checkpoint (%s) with its reason, and deletes it', (_what, spoil, reason) => {
     writeCheckpoint(dir, 'fp-a', { meta: {}, arrays });

@@ -7,7 +7,10 @@ const pixels = 8 * 8 * 3;
 
 function batchOf(count: number, seed: number): { x: Float32Array; labels: Uint8Array } {
   const rng = createRng(seed);
-  return { x: Float32Array.from({ length: count * pixels }, () => (rng.nextFloat() < 0.5 ? -1 : 1)), labels: Uint8Array.from({ length: count }, () => rng.int(4)) };
+  return {
+    x: Float32Array.from({ length: count * pixels }, () => (rng.nextFloat() < 0.5 ? -1 : 1)),
+    labels: Uint8Array.from({ length: count }, () => rng.int(4)),
+  };
 }
 
 /** Adam steps on one thread (the trainer's single-thread path). */
@@ -27,10 +30,21 @@ function singleThreadSteps(batches: { x: Float32Array; labels: Uint8Array }[]): 
   return { weights: readFlat(model.trainableWeights), state: readFlat(model.nonTrainableWeights) };
 }
 
-async function parallelSteps(threads: number, batches: { x: Float32Array; labels: Uint8Array }[], shards = 2): Promise<{ weights: Float32Array; state: Float32Array; hits: number }> {
+async function parallelSteps(
+  threads: number,
+  batches: { x: Float32Array; labels: Uint8Array }[],
+  shards = 2,
+): Promise<{ weights: Float32Array; state: Float32Array; hits: number }> {
   const model = buildBinaryModel(spec);
   const optimizer = tf.train.adam(0.01);
-  const trainer = await DataParallelTrainer.start({ threads, shards, inputShape: spec.inputShape, classes: spec.classes, replica: { kind: 'bnn', spec }, backend: 'wasm' });
+  const trainer = await DataParallelTrainer.start({
+    threads,
+    shards,
+    inputShape: spec.inputShape,
+    classes: spec.classes,
+    replica: { kind: 'bnn', spec },
+    backend: 'wasm',
+  });
   let hits = 0;
   try {
     expect(trainer.workerBackends).toHaveLength(Math.min(threads, shards) - 1);

@@ -57,12 +57,27 @@ describe('train.bnn with earlyStop', () => {
     buildDataset(datasetDir, { source: 'mnist', seed: 1, limit: { total: 400 } });
     // A reference that reached 100% and gained 10 points after its first quarter: no tiny MLP on 300 digits gets there.
     const reference = referenceFolder('reference', [0.9, 0.95, 1, 1]);
-    const params = trainBnnStage.params.parse({ arch: 'mlp', width: 0.05, epochs: 8, batchSize: 50, backend: 'wasm', earlyStop: { budgetPoints: 0, slack: 1, marginPoints: 0 } }) as TrainBnnParams;
+    const params = trainBnnStage.params.parse({
+      arch: 'mlp',
+      width: 0.05,
+      epochs: 8,
+      batchSize: 50,
+      backend: 'wasm',
+      earlyStop: { budgetPoints: 0, slack: 1, marginPoints: 0 },
+    }) as TrainBnnParams;
     const outDir = path.join(root, 'out');
     fs.mkdirSync(outDir);
     const ctx: StageContext<TrainBnnParams> = {
-      stage: 'search', params, inputs: { dataset: datasetDir, reference }, outDir, tmpDir: path.join(root, 'tmp'),
-      logger: silentLogger(), progress: noProgress, signal: new AbortController().signal, seed: 3, threads: 1,
+      stage: 'search',
+      params,
+      inputs: { dataset: datasetDir, reference },
+      outDir,
+      tmpDir: path.join(root, 'tmp'),
+      logger: silentLogger(),
+      progress: noProgress,
+      signal: new AbortController().signal,
+      seed: 3,
+      threads: 1,
     };
     await trainBnnStage.run(ctx);
     const info = modelInfoSchema.parse(JSON.parse(fs.readFileSync(path.join(outDir, 'model-info.json'), 'utf8')));

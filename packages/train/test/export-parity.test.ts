@@ -23,8 +23,19 @@ describe('engine export parity on MNIST', () => {
     for (const firstLayer of ['binary', 'real'] as const) {
       const model = buildBinaryModel({ arch: 'vgg-small', width: 0.25, inputShape, classes: 10, firstLayer, seed: 11 });
       const result = await trainModel({
-        model, inputShape, classes: 10, batches, epochs: 1, batchSize: 64, learningRate: 0.005, schedule: 'cosine',
-        patience: 0, limit: 2000, seed: 3, trainCount: dataset.manifest.splits.train.count, clipLatent: true,
+        model,
+        inputShape,
+        classes: 10,
+        batches,
+        epochs: 1,
+        batchSize: 64,
+        learningRate: 0.005,
+        schedule: 'cosine',
+        patience: 0,
+        limit: 2000,
+        seed: 3,
+        trainCount: dataset.manifest.splits.train.count,
+        clipLatent: true,
       });
       const tfjs = predictSplit(model, batches, inputShape, 'test');
       // Trained, not a constant predictor: the parity check must see varied classes.
@@ -41,7 +52,9 @@ describe('engine export parity on MNIST', () => {
         count += batch.count;
       }
       const parity = same / count;
-      console.log(`parity ${firstLayer} first layer: ${same}/${count} = ${parity}; tfjs test accuracy ${tfjs.accuracy} after ${result.samplesPerSecond.toFixed(0)} samples/s on ${backend.name}`);
+      console.log(
+        `parity ${firstLayer} first layer: ${same}/${count} = ${parity}; tfjs test accuracy ${tfjs.accuracy} after ${result.samplesPerSecond.toFixed(0)} samples/s on ${backend.name}`,
+      );
       expect(count).toBe(dataset.manifest.splits.test.count);
       expect(count).toBeGreaterThan(1000);
       expect(parity).toBeGreaterThanOrEqual(0.999);

@@ -61,7 +61,10 @@ describe('single-pass wasm kernels match the CPU backend', () => {
         dGamma: grads[variables[0].name].dataSync().slice(),
         dBeta: grads[variables[1].name].dataSync().slice(),
         // Three training calls so far: the moving averages moved three times.
-        moving: layer.getWeights().slice(2).map((w) => w.dataSync().slice()),
+        moving: layer
+          .getWeights()
+          .slice(2)
+          .map((w) => w.dataSync().slice()),
         inference: (layer.apply(x, { training: false }) as tf.Tensor).dataSync().slice(),
       };
     };
@@ -89,10 +92,21 @@ describe('single-pass wasm kernels match the CPU backend', () => {
         [[1, 5, 7, 2], 2, 2], // odd sizes: the last row/column is outside every window
         [[1, 6, 6, 2], 3, 2], // not 2x2: the original kernel
       ] as [number[], number, number][]) {
-        const x = tf.tensor4d(data(shape.reduce((a, b) => a * b, 1), 9, kind), shape as [number, number, number, number]);
+        const x = tf.tensor4d(
+          data(
+            shape.reduce((a, b) => a * b, 1),
+            9,
+            kind,
+          ),
+          shape as [number, number, number, number],
+        );
         const y = tf.maxPool(x, size, stride, 'valid');
         const upstream = tf.tensor(data(y.size, 10), y.shape);
-        out.push(tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, size, stride, 'valid'), upstream)))(x).dataSync() as Float32Array);
+        out.push(
+          tf
+            .grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, size, stride, 'valid'), upstream)))(x)
+            .dataSync() as Float32Array,
+        );
       }
       return out;
     };

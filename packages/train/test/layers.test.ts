@@ -25,7 +25,12 @@ describe('binary layers and builders', () => {
     const layer = new QuantConv2D({ filters: 1, kernelSize: 3, padding: 'same', inputQuantizer: 'ste_sign', seed: 1 });
     const x = tf.tensor4d([0.3, -0.2, 0.1, -0.9], [1, 2, 2, 1]);
     layer.apply(x);
-    layer.setWeights([tf.tensor4d(Array.from({ length: 9 }, (_, i) => (i % 2 ? 0.4 : -0.1)), [3, 3, 1, 1])]);
+    layer.setWeights([
+      tf.tensor4d(
+        Array.from({ length: 9 }, (_, i) => (i % 2 ? 0.4 : -0.1)),
+        [3, 3, 1, 1],
+      ),
+    ]);
     const y = (layer.apply(x) as tf.Tensor).dataSync();
     // Signs of x: [+1, -1, +1, -1]; kernel signs: -1 at even positions, +1 at odd ones.
     // Output (0,0) sees taps (1,1)=x00, (1,2)=x01, (2,1)=x10, (2,2)=x11 -> -1*1 + 1*-1 + 1*1 + -1*-1 = 0.
@@ -34,7 +39,14 @@ describe('binary layers and builders', () => {
   });
 
   it('VGG-small parameter counts follow the width multiplier, first layer binary or real', () => {
-    const spec = { arch: 'vgg-small' as const, width: 0.5, inputShape: [28, 28, 8] as [number, number, number], classes: 10, firstLayer: 'binary' as const, seed: 1 };
+    const spec = {
+      arch: 'vgg-small' as const,
+      width: 0.5,
+      inputShape: [28, 28, 8] as [number, number, number],
+      classes: 10,
+      firstLayer: 'binary' as const,
+      seed: 1,
+    };
     const s = summarizeModel(buildBinaryModel(spec));
     const convs = 3 * 3 * 8 * 32 + 3 * 3 * 32 * 32 + 3 * 3 * 32 * 64 + 3 * 3 * 64 * 64;
     const dense = 7 * 7 * 64 * 256 + 256 * 10;
@@ -62,7 +74,10 @@ describe('binary layers and builders', () => {
 
   it('saved tfjs models reload with the custom layers and give the same outputs', async () => {
     const model = buildBinaryModel({ arch: 'vgg-small', width: 0.1, inputShape: [8, 8, 3], classes: 4, firstLayer: 'binary', seed: 5 });
-    const x = tf.tensor4d(Array.from({ length: 2 * 8 * 8 * 3 }, (_, i) => ((i * 7) % 5) - 2), [2, 8, 8, 3]);
+    const x = tf.tensor4d(
+      Array.from({ length: 2 * 8 * 8 * 3 }, (_, i) => ((i * 7) % 5) - 2),
+      [2, 8, 8, 3],
+    );
     const before = (model.predict(x) as tf.Tensor).dataSync();
     const dir = tmp();
     await saveTfjsModel(model, dir);

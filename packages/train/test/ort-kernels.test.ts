@@ -7,12 +7,21 @@ function randomData(shape: number[], rng: ReturnType<typeof createRng>): Float32
   return Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal());
 }
 
-async function convGradients(backend: 'cpu' | 'wasm', x: Float32Array, xShape: number[], w: Float32Array, wShape: number[], up: Float32Array, pad: 'same' | 'valid') {
+async function convGradients(
+  backend: 'cpu' | 'wasm',
+  x: Float32Array,
+  xShape: number[],
+  w: Float32Array,
+  wShape: number[],
+  up: Float32Array,
+  pad: 'same' | 'valid',
+) {
   await selectBackend({ prefer: backend, strict: true });
   const kernels = useGradientKernels('onnxruntime');
   const xt = tf.tensor4d(x, xShape as [number, number, number, number]);
   const wt = tf.tensor4d(w, wShape as [number, number, number, number]);
-  const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad), tf.tensor(up, tf.conv2d(xt, wt, 1, pad).shape)));
+  const f = (a: tf.Tensor, b: tf.Tensor) =>
+    tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad), tf.tensor(up, tf.conv2d(xt, wt, 1, pad).shape)));
   const [dx, dw] = tf.grads(f)([xt, wt]);
   const y = tf.conv2d(xt, wt, 1, pad);
   const out = { y: y.dataSync() as Float32Array, dx: dx.dataSync() as Float32Array, dw: dw.dataSync() as Float32Array, kernels };

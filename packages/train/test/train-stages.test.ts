@@ -47,7 +47,11 @@ describe('train.bnn and train.fp stages', () => {
     expect(info.planes.layout.planes).toHaveLength(8);
     expect(info.backend).toMatch(/^wasm/);
     expect(info.metrics.epochs).toBe(2);
-    const epochs = fs.readFileSync(path.join(ctx.outDir, 'epochs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const epochs = fs
+      .readFileSync(path.join(ctx.outDir, 'epochs.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(epochs.map((e) => e.epoch)).toEqual([1, 2]);
     expect(info.metrics.validationAccuracy).toBe(Math.max(...epochs.map((e) => e.validationAccuracy)));
     const engine = readEngineModel(path.join(ctx.outDir, 'model.cbnn'));
@@ -62,7 +66,15 @@ describe('train.bnn and train.fp stages', () => {
   });
 
   it('train.bnn gives the same model bytes on 1 and 2 threads (the shard count, not the threads, fixes the numbers)', async () => {
-    const params = trainBnnStage.params.parse({ arch: 'vgg-small', width: 0.1, epochs: 1, batchSize: 32, limit: 192, gradientShards: 2, backend: 'wasm' }) as TrainBnnParams;
+    const params = trainBnnStage.params.parse({
+      arch: 'vgg-small',
+      width: 0.1,
+      epochs: 1,
+      batchSize: 32,
+      limit: 192,
+      gradientShards: 2,
+      backend: 'wasm',
+    }) as TrainBnnParams;
     const runs = [];
     for (const threads of [1, 2]) {
       const ctx = context(params, { dataset: datasetDir }, `bnn-threads-${threads}`, [], threads);
@@ -80,9 +92,23 @@ describe('train.bnn and train.fp stages', () => {
     fs.mkdirSync(planDir, { recursive: true });
     fs.writeFileSync(
       path.join(planDir, 'plan.json'),
-      JSON.stringify({ format: 'cbnn.plan', version: 1, keptPlanes: { grey: [7, 6, 5] }, alternatives: { fewer: { planes: { grey: [7, 6] }, changedPlane: 'grey:b5' } } }),
+      JSON.stringify({
+        format: 'cbnn.plan',
+        version: 1,
+        keptPlanes: { grey: [7, 6, 5] },
+        alternatives: { fewer: { planes: { grey: [7, 6] }, changedPlane: 'grey:b5' } },
+      }),
     );
-    const params = trainBnnStage.params.parse({ arch: 'vgg-small', width: 0.1, epochs: 1, batchSize: 64, limit: 128, dropExtra: 1, backend: 'wasm', seed: 7 }) as TrainBnnParams;
+    const params = trainBnnStage.params.parse({
+      arch: 'vgg-small',
+      width: 0.1,
+      epochs: 1,
+      batchSize: 64,
+      limit: 128,
+      dropExtra: 1,
+      backend: 'wasm',
+      seed: 7,
+    }) as TrainBnnParams;
     const ctx = context(params, { dataset: datasetDir, plan: planDir }, 'bnn-plan');
     await trainBnnStage.run(ctx);
     const info = readInfo(ctx.outDir);

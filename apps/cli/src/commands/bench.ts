@@ -40,7 +40,14 @@ export function registerBench(program: Command): void {
       const out = path.resolve(opts.out);
       fs.mkdirSync(out, { recursive: true });
       const result = await runRuntimeBenchmark(
-        { dataset: path.resolve(opts.dataset), compact: path.resolve(opts.compact), baseline: path.resolve(opts.baseline), fp: path.resolve(opts.fp), outDir: out, logger },
+        {
+          dataset: path.resolve(opts.dataset),
+          compact: path.resolve(opts.compact),
+          baseline: path.resolve(opts.baseline),
+          fp: path.resolve(opts.fp),
+          outDir: out,
+          logger,
+        },
         { runs: opts.runs },
       );
       if (opts.json) printJson(result);

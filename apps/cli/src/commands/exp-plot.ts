@@ -33,13 +33,19 @@ export function registerExpPlot(exp: Command): void {
     .description('a self-contained HTML page comparing runs: size vs accuracy (Pareto front, seeds as error bars), training curves, params vs a metric')
     .option('--out <file>', 'where to write the page (default: <store>/reports/experiments.html)')
     .option('--metric <name>', `metric the params are plotted against (default: ${DEFAULT_METRICS[0]} when recorded)`)
-    .option('--curves <stages>', "training stages whose validation curves are drawn, comma-separated, * globs (default: each run's baseline)", (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .option('--curves <stages>', "training stages whose validation curves are drawn, comma-separated, * globs (default: each run's baseline)", (v: string) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .option('--split <split>', 'accuracy of the size chart: test or validation', 'test')
     .option('--store <dir>', 'artifact store folder (default: .cbnn/ in the project)')
     .option('--pipeline <name>', "only runs of this pipeline (its 'name:')")
     .option('-n, --limit <n>', 'at most this many runs, newest first (default 20)', (v: string) => positiveInt(v, '--limit'))
     .action(async (refs: string[], opts: PlotOptions) => {
-      if (opts.split !== 'test' && opts.split !== 'validation') throw new CbnnError('usage', `--split ${opts.split}: expected test or validation`, { exitCode: ExitCode.usage });
+      if (opts.split !== 'test' && opts.split !== 'validation')
+        throw new CbnnError('usage', `--split ${opts.split}: expected test or validation`, { exitCode: ExitCode.usage });
       const { storeRoot, runs: all } = openRunRecords(opts);
       const runs = selectRuns(all, refs, refs.length ? undefined : (opts.limit ?? 20));
       const metric = chooseMetric(runs, opts.metric);
@@ -53,22 +59,46 @@ export function registerExpPlot(exp: Command): void {
       const out = path.resolve(opts.out ?? path.join(storeRoot, 'reports', 'experiments.html'));
       writeFileAtomicSync(out, built.html);
       for (const m of built.missing) process.stderr.write(`not shown: ${m.title}: ${m.reason}\n`);
-      process.stdout.write(`${built.charts.length} chart${built.charts.length === 1 ? '' : 's'} of ${runs.length} run${runs.length === 1 ? '' : 's'}: ${out}\n`);
+      process.stdout.write(
+        `${built.charts.length} chart${built.charts.length === 1 ? '' : 's'} of ${runs.length} run${runs.length === 1 ? '' : 's'}: ${out}\n`,
+      );
     });
 }
 
 function chooseMetric(runs: readonly RecordedRun[], wanted: string | undefined): string | undefined {
-  const names = [...new Set(runs.flatMap((r) => Object.entries(metricsOf(r)).filter(([, v]) => typeof v === 'number').map(([k]) => k)))];
+  const names = [
+    ...new Set(
+      runs.flatMap((r) =>
+        Object.entries(metricsOf(r))
+          .filter(([, v]) => typeof v === 'number')
+          .map(([k]) => k),
+      ),
+    ),
+  ];
   if (!wanted) return DEFAULT_METRICS.find((m) => names.includes(m)) ?? names[0];
   const hits = pickColumns([wanted], names, '--metrics');
   if (hits.length > 1) throw new UnknownColumnError(`--metric ${wanted}: names ${hits.length} metrics; pick one`, hits.slice(0, 8).join(', '));
   return hits[0];
 }
 
-function plotRun(store: ArtifactStore, run: RecordedRun, curveStages: string[] | undefined, parseSearch: (text: string) => SearchResult, notes: string[]): ExpPlotRun {
+function plotRun(
+  store: ArtifactStore,
+  run: RecordedRun,
+  curveStages: string[] | undefined,
+  parseSearch: (text: string) => SearchResult,
+  notes: string[],
+): ExpPlotRun {
   const outputs = stagesWithOutput(run);
   const byId = new Map(run.stages.map((s) => [s.id, s]));
-  const plot: ExpPlotRun = { id: run.id, name: run.name, pipeline: run.pipeline.name, startedAt: run.startedAt, status: run.status, params: paramsOf(run), metrics: metricsOf(run) };
+  const plot: ExpPlotRun = {
+    id: run.id,
+    name: run.name,
+    pipeline: run.pipeline.name,
+    startedAt: run.startedAt,
+    status: run.status,
+    params: paramsOf(run),
+    metrics: metricsOf(run),
+  };
   const skip = (what: string, e: unknown) => notes.push(`run ${run.id}: ${what} left out: ${(e as Error).message.split('\n')[0]}`);
 
   const select = outputs.find((s) => s.handler === SELECT);

@@ -49,7 +49,11 @@ export function selectRuns(all: readonly RecordedRun[], refs: readonly string[],
 const storeOption = ['--store <dir>', 'artifact store folder (default: .cbnn/ in the project)'] as const;
 const pipelineOption = ['--pipeline <name>', "only runs of this pipeline (its 'name:')"] as const;
 const limitOption = ['-n, --limit <n>', 'at most this many runs, newest first', (v: string) => positiveInt(v, '--limit')] as const;
-const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 export function registerExp(program: Command): void {
   const exp = program.command('exp').description('recorded runs: list, compare side by side, diff, remove, plot');
@@ -68,10 +72,34 @@ export function registerExp(program: Command): void {
       const format = outputFormat(opts);
       if (format === 'json') return writeJson({ runs: shown.map(runSummary), damaged });
       const headers = ['id', 'name', 'pipeline', 'started (UTC)', 'duration', 'status', 'ran', 'cached', 'failed', 'git', 'executor'];
-      const rows = shown.map((r) => [r.id, r.name ?? '', r.pipeline.name, shortTime(r.startedAt), shortDuration(r.durationMs), r.status, r.counts.executed, r.counts.cached, r.counts.failed + r.counts.skipped, gitLabel(r), executorLabel(r)]);
-      if (format === 'csv') return void process.stdout.write(toCsv(headers, shown.map((r, i) => [...rows[i].slice(0, 3), r.startedAt, r.durationMs, ...rows[i].slice(5)])));
-      if (shown.length === 0) return void process.stdout.write(`no recorded runs in ${expStoreRoot(opts)}${opts.pipeline ? ` for pipeline '${opts.pipeline}'` : ''}\n`);
-      process.stdout.write(renderTable(headers, rows.map((r) => r.map((c) => textCell(c)))));
+      const rows = shown.map((r) => [
+        r.id,
+        r.name ?? '',
+        r.pipeline.name,
+        shortTime(r.startedAt),
+        shortDuration(r.durationMs),
+        r.status,
+        r.counts.executed,
+        r.counts.cached,
+        r.counts.failed + r.counts.skipped,
+        gitLabel(r),
+        executorLabel(r),
+      ]);
+      if (format === 'csv')
+        return void process.stdout.write(
+          toCsv(
+            headers,
+            shown.map((r, i) => [...rows[i].slice(0, 3), r.startedAt, r.durationMs, ...rows[i].slice(5)]),
+          ),
+        );
+      if (shown.length === 0)
+        return void process.stdout.write(`no recorded runs in ${expStoreRoot(opts)}${opts.pipeline ? ` for pipeline '${opts.pipeline}'` : ''}\n`);
+      process.stdout.write(
+        renderTable(
+          headers,
+          rows.map((r) => r.map((c) => textCell(c))),
+        ),
+      );
     });
 
   exp
@@ -107,7 +135,12 @@ export function registerExp(program: Command): void {
       }
       const names = t.columns.map((c) => c.name);
       if (format === 'csv') {
-        return void process.stdout.write(toCsv(['id', 'name', 'pipeline', 'startedAt', 'status', ...names], t.rows.map(({ run, values }) => [run.id, run.name, run.pipeline.name, run.startedAt, run.status, ...names.map((n) => values[n])])));
+        return void process.stdout.write(
+          toCsv(
+            ['id', 'name', 'pipeline', 'startedAt', 'status', ...names],
+            t.rows.map(({ run, values }) => [run.id, run.name, run.pipeline.name, run.startedAt, run.status, ...names.map((n) => values[n])]),
+          ),
+        );
       }
       if (t.rows.length === 0) return void process.stdout.write(`no recorded runs in ${expStoreRoot(opts)}\n`);
       process.stdout.write(
@@ -144,12 +177,44 @@ export function registerExp(program: Command): void {
         return void process.stdout.write(toCsv(['section', 'name', 'a', 'b', 'change', 'relative'], rows));
       }
       const out: string[] = [`A  ${runHeadline(a)}`, `B  ${runHeadline(b)}`, ''];
-      if (d.params.length) out.push('params', indent(renderTable(['param', 'A', 'B'], d.params.map((p) => [p.name, textCell(p.a), textCell(p.b)]))));
+      if (d.params.length)
+        out.push(
+          'params',
+          indent(
+            renderTable(
+              ['param', 'A', 'B'],
+              d.params.map((p) => [p.name, textCell(p.a), textCell(p.b)]),
+            ),
+          ),
+        );
       else out.push('params: the same', '');
       if (d.metrics.length) {
-        out.push('metrics', indent(renderTable(['metric', 'A', 'B', 'change', 'relative'], d.metrics.map((m) => [m.name, textCell(m.a), textCell(m.b), m.change === undefined ? '' : signed(m.change), m.relative === undefined ? '' : `${signed(m.relative * 100, 2)}%`]))));
+        out.push(
+          'metrics',
+          indent(
+            renderTable(
+              ['metric', 'A', 'B', 'change', 'relative'],
+              d.metrics.map((m) => [
+                m.name,
+                textCell(m.a),
+                textCell(m.b),
+                m.change === undefined ? '' : signed(m.change),
+                m.relative === undefined ? '' : `${signed(m.relative * 100, 2)}%`,
+              ]),
+            ),
+          ),
+        );
       } else out.push('metrics: the same', '');
-      if (d.stages.length) out.push('stages', indent(renderTable(['stage', 'differs', 'what changed'], d.stages.map((s) => [s.id, stageChangeLabel(s), s.fields.join(', ')]))));
+      if (d.stages.length)
+        out.push(
+          'stages',
+          indent(
+            renderTable(
+              ['stage', 'differs', 'what changed'],
+              d.stages.map((s) => [s.id, stageChangeLabel(s), s.fields.join(', ')]),
+            ),
+          ),
+        );
       else out.push('stages: the same keys', '');
       process.stdout.write(out.join('\n').trimEnd() + '\n');
     });
@@ -167,15 +232,35 @@ export function registerExp(program: Command): void {
       for (const r of doomed) removeRunRecord(storeRoot, r.id);
       const format = outputFormat(opts);
       if (format === 'json') return writeJson({ removed: doomed.map(runRef) });
-      if (format === 'csv') return void process.stdout.write(toCsv(['id', 'name'], doomed.map((r) => [r.id, r.name])));
-      process.stdout.write(`removed ${doomed.length} run record${doomed.length === 1 ? '' : 's'}: ${doomed.map((r) => r.id + (r.name ? ` (${r.name})` : '')).join(', ')}\n`);
+      if (format === 'csv')
+        return void process.stdout.write(
+          toCsv(
+            ['id', 'name'],
+            doomed.map((r) => [r.id, r.name]),
+          ),
+        );
+      process.stdout.write(
+        `removed ${doomed.length} run record${doomed.length === 1 ? '' : 's'}: ${doomed.map((r) => r.id + (r.name ? ` (${r.name})` : '')).join(', ')}\n`,
+      );
     });
 
   registerExpPlot(exp);
 }
 
 function runSummary(r: RecordedRun) {
-  return { id: r.id, name: r.name, pipeline: r.pipeline.name, pipelineFile: r.pipeline.file, startedAt: r.startedAt, endedAt: r.endedAt, durationMs: r.durationMs, status: r.status, counts: r.counts, git: r.git, executor: r.executor };
+  return {
+    id: r.id,
+    name: r.name,
+    pipeline: r.pipeline.name,
+    pipelineFile: r.pipeline.file,
+    startedAt: r.startedAt,
+    endedAt: r.endedAt,
+    durationMs: r.durationMs,
+    status: r.status,
+    counts: r.counts,
+    git: r.git,
+    executor: r.executor,
+  };
 }
 
 function runRef(r: RecordedRun) {
@@ -207,7 +292,10 @@ function signed(v: number, digits = 5): string {
 }
 
 function indent(text: string): string {
-  return text.split('\n').map((l) => (l ? `  ${l}` : l)).join('\n');
+  return text
+    .split('\n')
+    .map((l) => (l ? `  ${l}` : l))
+    .join('\n');
 }
 
 export function positiveInt(v: string, name: string): number {

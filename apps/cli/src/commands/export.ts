@@ -49,7 +49,13 @@ export function registerExport(program: Command): void {
   ).action((model: string, opts: ExportOptions) => {
     const out = path.resolve(opts.out);
     const images = opts.images;
-    const record = exportWeb(path.resolve(model), out, { force: opts.force, dataset: opts.dataset && path.resolve(opts.dataset), split: opts.split, images, title: opts.title });
+    const record = exportWeb(path.resolve(model), out, {
+      force: opts.force,
+      dataset: opts.dataset && path.resolve(opts.dataset),
+      split: opts.split,
+      images,
+      title: opts.title,
+    });
     if (opts.json) printJson(record);
     else process.stdout.write(`${describeExportWeb(record, out)}\n`);
   });

@@ -18,18 +18,36 @@ function reportFolders(run: RecordedRun, store: ArtifactStore): ReportFolders {
   const take = (name: string, s: RecordedRun['stages'][number] & { output: string }) => {
     if (folders[name] !== undefined) return;
     const bad = store.objects.checkOutput(s.output);
-    if (bad.length) throw new CommandError(`run ${run.id}: the output of stage '${s.id}' is no longer intact in the store (${bad[0].problem}: ${bad[0].path}); run the pipeline again`, ExitCode.corruptStore);
+    if (bad.length)
+      throw new CommandError(
+        `run ${run.id}: the output of stage '${s.id}' is no longer intact in the store (${bad[0].problem}: ${bad[0].path}); run the pipeline again`,
+        ExitCode.corruptStore,
+      );
     folders[name] = store.views.view(s.output);
   };
   for (const s of stagesWithOutput(run)) {
     switch (s.handler) {
-      case 'bitslice.dataset': take('dataset', s); break;
-      case 'sensitivity.planes': take('sensitivity', s); break;
-      case 'pruning.plan': take('plan', s); break;
-      case 'pruning.select': take('search', s); break;
-      case 'bench.runtime': take('bench', s); break;
-      case 'train.fp': take('fp', s); break;
-      case 'train.bnn': if (!s.matrix && !s.needs.plan) take('baseline', s); break;
+      case 'bitslice.dataset':
+        take('dataset', s);
+        break;
+      case 'sensitivity.planes':
+        take('sensitivity', s);
+        break;
+      case 'pruning.plan':
+        take('plan', s);
+        break;
+      case 'pruning.select':
+        take('search', s);
+        break;
+      case 'bench.runtime':
+        take('bench', s);
+        break;
+      case 'train.fp':
+        take('fp', s);
+        break;
+      case 'train.bnn':
+        if (!s.matrix && !s.needs.plan) take('baseline', s);
+        break;
     }
   }
   return folders as ReportFolders;
@@ -59,18 +77,25 @@ export function registerReport(program: Command): void {
     .option('--verbose', 'after the summary, list every speed ratio of the benchmark one per line')
     .action(async (file: string | undefined, opts: { out?: string; title?: string; set?: string[]; store?: string; run?: string; verbose?: boolean }) => {
       // A recorded run carries its stages: the pipeline file is then only needed to find the store.
-      const { pipeline, store } = opts.run !== undefined && opts.store ? { pipeline: undefined, store: new ArtifactStore(path.resolve(opts.store)) } : openPipeline(file, opts);
+      const { pipeline, store } =
+        opts.run !== undefined && opts.store ? { pipeline: undefined, store: new ArtifactStore(path.resolve(opts.store)) } : openPipeline(file, opts);
       const { runs } = readRunRecords(store.root);
       let run: RecordedRun | undefined;
       if (opts.run !== undefined) run = resolveRun(runs, opts.run, '--run');
       else {
         const own = runsOfPipeline(runs, pipeline!.file, pipeline!.name);
         run = latestCompleteRun(own);
-        if (!run) throw new CommandError(`no complete run of pipeline '${pipeline!.name}' in ${store.root}${own.length ? ` (only partial runs: ${own.map((r) => r.id).join(', ')}; pick one with --run)` : ''}: run it first (cbnn run ${path.relative(process.cwd(), pipeline!.file)}; a cached run is quick)`);
+        if (!run)
+          throw new CommandError(
+            `no complete run of pipeline '${pipeline!.name}' in ${store.root}${own.length ? ` (only partial runs: ${own.map((r) => r.id).join(', ')}; pick one with --run)` : ''}: run it first (cbnn run ${path.relative(process.cwd(), pipeline!.file)}; a cached run is quick)`,
+          );
       }
       const { buildReport, collectProvenance, loadReportInput } = await import('@cbnn/report');
       const folders = reportFolders(run, store);
-      if (Object.keys(folders).length === 0) throw new CommandError(`run ${run.id} of pipeline '${run.pipeline.name}' has no results a report reads (its stages: ${run.stages.map((s) => `${s.id} ${s.status}`).join(', ')})`);
+      if (Object.keys(folders).length === 0)
+        throw new CommandError(
+          `run ${run.id} of pipeline '${run.pipeline.name}' has no results a report reads (its stages: ${run.stages.map((s) => `${s.id} ${s.status}`).join(', ')})`,
+        );
       const dag = {
         stages: run.stages.map((s) => ({ name: s.id, handler: s.handler ?? 'cmd' })),
         edges: run.stages.flatMap((s) => Object.entries(s.needs).flatMap(([input, ids]) => ids.map((from) => ({ from, to: s.id, input })))),
@@ -88,7 +113,9 @@ export function registerReport(program: Command): void {
       const out = path.resolve(opts.out ?? path.join(store.root, 'reports', opts.run !== undefined ? `run-${run.id}.html` : `${run.pipeline.name}.html`));
       writeFileAtomicSync(out, html);
       writeFileAtomicSync(out.replace(/\.html?$/, '') + '.md', markdown);
-      process.stdout.write(`${markdown.trimEnd()}\n\nreport of run ${run.id}${run.name ? ` (${run.name})` : ''} (${run.complete ? 'complete' : 'partial'}, ended ${run.endedAt})\nreport: ${out}\n`);
+      process.stdout.write(
+        `${markdown.trimEnd()}\n\nreport of run ${run.id}${run.name ? ` (${run.name})` : ''} (${run.complete ? 'complete' : 'partial'}, ended ${run.endedAt})\nreport: ${out}\n`,
+      );
       if (opts.verbose) printRatioList(store, process.stdout, run);
     });
 }

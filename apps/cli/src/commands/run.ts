@@ -49,11 +49,20 @@ export function registerRun(program: Command): void {
     .option('--dry-run', 'load and check the pipeline, print which stages would run and why, then stop (nothing executed, queued or written)')
     .option('--verbose', 'after the results table, list every speed ratio of the benchmark one per line')
     .option('--json', 'print the run summary as JSON on stdout')
-    .addOption(new Option('--executor <name>', 'local: child processes here; bullmq: stages queued on Redis for `cbnn worker`s').choices(['local', 'bullmq']).default('local'))
+    .addOption(
+      new Option('--executor <name>', 'local: child processes here; bullmq: stages queued on Redis for `cbnn worker`s')
+        .choices(['local', 'bullmq'])
+        .default('local'),
+    )
     .option('--redis <url>', 'Redis URL for --executor bullmq (default: $CBNN_REDIS_URL)')
     .option('--queue <name>', 'queue name for --executor bullmq (default cbnn-stages)')
     .option('--prefix <prefix>', 'Redis key prefix for --executor bullmq (default cbnn)')
-    .option('--worker-notice <seconds>', 'with --executor bullmq: say so when no worker has taken a queued stage for this long, and again at this interval', positiveInteger('--worker-notice'), 30)
+    .option(
+      '--worker-notice <seconds>',
+      'with --executor bullmq: say so when no worker has taken a queued stage for this long, and again at this interval',
+      positiveInteger('--worker-notice'),
+      30,
+    )
     .action(async (file: string | undefined, opts: RunOptions) => {
       checkThreads(opts.threads, opts.oversubscribe);
       const { pipeline, store } = openPipeline(file, opts);
@@ -70,9 +79,19 @@ export function registerRun(program: Command): void {
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       // Checks Redis first (reachable, authenticated, >= 5.0): exit 7 before anything is queued.
-      const bullmq = opts.executor === 'bullmq'
-        ? await (await import('@cbnn/pipeline/bullmq')).BullmqExecutor.connect({ redis: redis!, store, queue: opts.queue, prefix: opts.prefix, noWorkerNoticeMs: opts.workerNotice * 1000, onMessage: (m) => process.stderr.write(`${m}\n`) })
-        : undefined;
+      const bullmq =
+        opts.executor === 'bullmq'
+          ? await (
+              await import('@cbnn/pipeline/bullmq')
+            ).BullmqExecutor.connect({
+              redis: redis!,
+              store,
+              queue: opts.queue,
+              prefix: opts.prefix,
+              noWorkerNoticeMs: opts.workerNotice * 1000,
+              onMessage: (m) => process.stderr.write(`${m}\n`),
+            })
+          : undefined;
       const executor: Executor = bullmq ?? new LocalExecutor({ workerScript: workerScript() });
       let summary: RunSummary;
       try {
@@ -97,7 +116,8 @@ export function registerRun(program: Command): void {
       }
       const stream = opts.json ? process.stderr : process.stdout;
       printResultSummary(summary, store, stream);
-      if (summary.runId) process.stderr.write(`run recorded: ${summary.runId}${opts.name ? ` (${opts.name})` : ''} — cbnn exp show ${opts.name ?? summary.runId}\n`);
+      if (summary.runId)
+        process.stderr.write(`run recorded: ${summary.runId}${opts.name ? ` (${opts.name})` : ''} — cbnn exp show ${opts.name ?? summary.runId}\n`);
       if (opts.verbose && summary.ok && summary.runId) {
         const record = readRunRecords(store.root).runs.find((r) => r.id === summary.runId);
         if (record) printRatioList(store, stream, record);
@@ -113,8 +133,13 @@ async function dryRun(pipeline: ReturnType<typeof openPipeline>['pipeline'], sto
   const plans = planStatus(pipeline, store);
   if (opts.json) return printJson({ dryRun: true, pipeline: pipeline.file, store: store.root, stages: plans.map(({ locked: _l, material: _m, ...p }) => p) });
   printPlans(plans);
-  const where = opts.executor === 'bullmq' ? `queued on Redis at ${(await import('@cbnn/pipeline/bullmq')).redactRedisUrl(redis!)}, queue ${opts.queue ?? 'cbnn-stages'} (not contacted)` : 'executed here';
-  process.stdout.write(`dry run: nothing was ${opts.executor === 'bullmq' ? 'queued' : 'executed'} or written; without --dry-run the stages marked 'run' are ${where}\n`);
+  const where =
+    opts.executor === 'bullmq'
+      ? `queued on Redis at ${(await import('@cbnn/pipeline/bullmq')).redactRedisUrl(redis!)}, queue ${opts.queue ?? 'cbnn-stages'} (not contacted)`
+      : 'executed here';
+  process.stdout.write(
+    `dry run: nothing was ${opts.executor === 'bullmq' ? 'queued' : 'executed'} or written; without --dry-run the stages marked 'run' are ${where}\n`,
+  );
 }
 
 /**

@@ -17,7 +17,9 @@ export function registerVerify(program: Command): void {
       if (opts.json) printJson({ store: store.root, ...result, ok: result.corrupt.length === 0 });
       else {
         for (const c of result.corrupt) process.stdout.write(`CORRUPT ${c.hash} ${c.path}: ${c.problem}\n`);
-        process.stdout.write(`${result.checked} objects checked in ${store.root}: ${result.corrupt.length ? `${result.corrupt.length} corrupt` : 'all intact'}\n`);
+        process.stdout.write(
+          `${result.checked} objects checked in ${store.root}: ${result.corrupt.length ? `${result.corrupt.length} corrupt` : 'all intact'}\n`,
+        );
       }
       if (result.corrupt.length) process.exitCode = ExitCode.corruptStore;
     });

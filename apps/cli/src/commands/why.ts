@@ -14,7 +14,8 @@ export function whyArguments(first: string, second: string | undefined): { stage
   const isFile = (s: string): boolean => fs.existsSync(s) && fs.statSync(s).isFile();
   const looksLikeFile = (s: string): boolean => /\.ya?ml$/i.test(s) || isFile(s);
   if (second === undefined) {
-    if (isFile(first)) throw new CommandError(`cbnn why ${first}: name a stage too: cbnn why <stage> [pipeline], e.g. cbnn why select ${first}`, ExitCode.usage);
+    if (isFile(first))
+      throw new CommandError(`cbnn why ${first}: name a stage too: cbnn why <stage> [pipeline], e.g. cbnn why select ${first}`, ExitCode.usage);
     return { stage: first, file: undefined };
   }
   if (looksLikeFile(first) && !isFile(second)) return { stage: second, file: first };

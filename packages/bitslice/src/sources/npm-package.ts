@@ -38,10 +38,12 @@ export function packageClassFiles(
   dir: string | undefined,
   what: string,
 ): { version: string; manifestFiles: string[]; files(signal?: AbortSignal): Generator<ClassFile> } {
-  const pkg = dir ? { dir, version: 'files' } : (() => {
-    const p = npmPackage(packageName);
-    return { dir: path.join(p.dir, subdir), version: p.version };
-  })();
+  const pkg = dir
+    ? { dir, version: 'files' }
+    : (() => {
+        const p = npmPackage(packageName);
+        return { dir: path.join(p.dir, subdir), version: p.version };
+      })();
   const manifestFiles: string[] = [];
   return {
     version: pkg.version,

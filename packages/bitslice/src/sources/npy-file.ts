@@ -39,9 +39,7 @@ export function parseNpy(bytes: Uint8Array, file: string, what: string): NpyArra
 
   const descrMatch = /'descr'\s*:\s*'([^']*)'/.exec(header);
   if (!descrMatch) {
-    fail(
-      /'descr'\s*:\s*\[/.test(header) ? 'a structured (record) dtype; expected a plain integer array' : `header has no 'descr': ${header.trim()}`,
-    );
+    fail(/'descr'\s*:\s*\[/.test(header) ? 'a structured (record) dtype; expected a plain integer array' : `header has no 'descr': ${header.trim()}`);
   }
   const fortranMatch = /'fortran_order'\s*:\s*(True|False)/.exec(header);
   if (!fortranMatch) fail(`header has no 'fortran_order': ${header.trim()}`);

@@ -111,12 +111,17 @@ function checkImages(a: NpyArray, file: string): { height: number; width: number
   if (a.kind !== 'u' || a.itemSize !== 1) {
     fail(
       `dtype is ${dtypeName(a)}, expected uint8 ('|u1') pixels 0..255`,
-      a.kind === 'f' ? 'for floats in [0, 1]: numpy.save(path, (x * 255).round().astype(numpy.uint8))' : 'convert with x.astype(numpy.uint8) after checking the range',
+      a.kind === 'f'
+        ? 'for floats in [0, 1]: numpy.save(path, (x * 255).round().astype(numpy.uint8))'
+        : 'convert with x.astype(numpy.uint8) after checking the range',
     );
   }
   const rank = a.shape.length;
   if (rank !== 3 && rank !== 4) {
-    fail(`shape (${a.shape.join(', ')}) has rank ${rank}; expected N x H x W or N x H x W x C`, rank === 2 ? 'reshape flat images: x.reshape(n, height, width)' : undefined);
+    fail(
+      `shape (${a.shape.join(', ')}) has rank ${rank}; expected N x H x W or N x H x W x C`,
+      rank === 2 ? 'reshape flat images: x.reshape(n, height, width)' : undefined,
+    );
   }
   const [count, height, width, channels = 1] = a.shape;
   if (channels !== 1 && channels !== 3) fail(`${channels} channels in shape (${a.shape.join(', ')}); expected 1 (grey) or 3 (RGB), channels last`);

@@ -214,9 +214,17 @@ export class BullmqExecutor implements Executor {
     const p = this.pending.get(jobId);
     if (!p) return;
     const parsed = stageJobReturnSchema.safeParse(returnvalue);
-    p.settle(parsed.success
-      ? { ok: true, value: parsed.data }
-      : { ok: false, error: new StageFailedError(p.stage, `the worker's result is not a cbnn stage result (same cbnn version everywhere?): ${parsed.error.issues[0]?.message}`) });
+    p.settle(
+      parsed.success
+        ? { ok: true, value: parsed.data }
+        : {
+            ok: false,
+            error: new StageFailedError(
+              p.stage,
+              `the worker's result is not a cbnn stage result (same cbnn version everywhere?): ${parsed.error.issues[0]?.message}`,
+            ),
+          },
+    );
   }
 
   private failed(jobId: string, reason: string): void {
@@ -267,7 +275,9 @@ export class BullmqExecutor implements Executor {
       }
       const limit = this.options.unavailableAfterMs ?? 60_000;
       if (now - this.downSince >= limit) {
-        this.unavailable = new UnavailableError(`Redis at ${this.url} has been unreachable for ${Math.round((now - this.downSince) / 1000)} s; running stages were given up (finished ones are in the store; run again to continue)`);
+        this.unavailable = new UnavailableError(
+          `Redis at ${this.url} has been unreachable for ${Math.round((now - this.downSince) / 1000)} s; running stages were given up (finished ones are in the store; run again to continue)`,
+        );
         for (const p of [...this.pending.values()]) p.settle({ ok: false, error: new StageFailedError(p.stage, this.unavailable.message) });
       }
     } finally {
@@ -279,18 +289,21 @@ export class BullmqExecutor implements Executor {
   private async cancelRemote(jobId: string): Promise<void> {
     const names = queueNames(this.options);
     try {
-      await withTimeout((async () => {
-        const job = await Job.fromId(this.queue, jobId);
-        if (!job) return;
-        try {
-          await job.remove();
-          return;
-        } catch {
-          // locked by a worker: running
-        }
-        await this.connection.set(names.cancelKey(jobId), '1', 'EX', 24 * 3600);
-        await this.connection.publish(names.cancelChannel, jobId);
-      })(), 2000);
+      await withTimeout(
+        (async () => {
+          const job = await Job.fromId(this.queue, jobId);
+          if (!job) return;
+          try {
+            await job.remove();
+            return;
+          } catch {
+            // locked by a worker: running
+          }
+          await this.connection.set(names.cancelKey(jobId), '1', 'EX', 24 * 3600);
+          await this.connection.publish(names.cancelChannel, jobId);
+        })(),
+        2000,
+      );
     } catch {
       // Redis away: the job may still run; its result lands in the store and nobody uses it.
     }

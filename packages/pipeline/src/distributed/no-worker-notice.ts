@@ -53,7 +53,11 @@ export class NoWorkerNotice {
     const url = redactRedisUrl(this.options.redis);
     const others = count > 1 ? ` (and ${count - 1} more queued stage${count > 2 ? 's' : ''})` : '';
     const who =
-      workers === undefined ? '' : workers === 0 ? '; no worker is connected to this queue' : `; ${workers} worker${workers === 1 ? ' is' : 's are'} connected but busy or unable to take it`;
+      workers === undefined
+        ? ''
+        : workers === 0
+          ? '; no worker is connected to this queue'
+          : `; ${workers} worker${workers === 1 ? ' is' : 's are'} connected but busy or unable to take it`;
     const flags = [queue !== DEFAULT_QUEUE ? ` --queue ${queue}` : '', prefix !== DEFAULT_PREFIX ? ` --prefix ${prefix}` : ''].join('');
     const hidden = url !== this.options.redis ? ' (put the password back in the URL)' : '';
     return (

@@ -96,12 +96,19 @@ export async function startStageQueueWorker(options: StageQueueWorkerOptions): P
 
   const processor = async (job: Job, token?: string, signal?: AbortSignal): Promise<StageJobReturn> => {
     const parsed = stageJobPayloadSchema.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`job ${job.id} is not a cbnn stage job this worker understands (same cbnn version on every machine?): ${describeZodError(parsed.error, 'in')}`);
+    if (!parsed.success)
+      throw new UnrecoverableError(
+        `job ${job.id} is not a cbnn stage job this worker understands (same cbnn version on every machine?): ${describeZodError(parsed.error, 'in')}`,
+      );
     const payload = parsed.data;
     const attempt = job.attemptsMade + 1;
     const attempts = job.opts.attempts ?? 1;
     if (await connection.exists(names.cancelKey(job.id!))) throw new UnrecoverableError('cancelled by the runner');
-    const mismatch = storeMismatch(storeRoot, storeIdOf(objects, false), { id: payload.storeId, path: payload.storePath ?? '(path not sent)', host: 'the runner' });
+    const mismatch = storeMismatch(storeRoot, storeIdOf(objects, false), {
+      id: payload.storeId,
+      path: payload.storePath ?? '(path not sent)',
+      host: 'the runner',
+    });
     if (mismatch) throw new Error(`worker ${id}: ${mismatch}; mount the same shared store`);
     const startedAt = Date.now();
     emit({ type: 'started', jobId: job.id!, stage: payload.stage, attempt });
@@ -113,11 +120,16 @@ export async function startStageQueueWorker(options: StageQueueWorkerOptions): P
       const inputs: Record<string, string> = {};
       for (const [name, hash] of Object.entries(payload.inputs)) {
         const bad = objects.checkOutput(hash);
-        if (bad.length) throw new Error(`input '${name}' (${hash.slice(0, 12)}) is not intact in the store at ${storeRoot}: ${bad.map((b) => `${b.path} ${b.problem}`).join('; ')}`);
+        if (bad.length)
+          throw new Error(
+            `input '${name}' (${hash.slice(0, 12)}) is not intact in the store at ${storeRoot}: ${bad.map((b) => `${b.path} ${b.problem}`).join('; ')}`,
+          );
         inputs[name] = views.view(hash);
       }
       if (payload.kind === 'cmd' && payload.cwd && !fs.existsSync(payload.cwd)) {
-        throw new Error(`cmd stage '${payload.stage}' runs in the pipeline folder ${payload.cwd}, which does not exist on worker ${id} (mount it at the same path)`);
+        throw new Error(
+          `cmd stage '${payload.stage}' runs in the pipeline folder ${payload.cwd}, which does not exist on worker ${id} (mount it at the same path)`,
+        );
       }
       const stageJob: StageJob = {
         stage: payload.stage,
@@ -155,7 +167,8 @@ export async function startStageQueueWorker(options: StageQueueWorkerOptions): P
         }
         if (e instanceof CancelledError || abort.signal.aborted) throw new UnrecoverableError('cancelled by the runner');
         const message = e instanceof CbnnError ? e.message.replace(/^stage '[^']*' failed: /, '') : (e as Error).message;
-        if (attempt < attempts) relay.log({ level: 40, msg: `attempt ${attempt}/${attempts} failed: ${message.split('\n')[0]}; the queue retries it with backoff` });
+        if (attempt < attempts)
+          relay.log({ level: 40, msg: `attempt ${attempt}/${attempts} failed: ${message.split('\n')[0]}; the queue retries it with backoff` });
         throw new Error(message);
       } finally {
         signal?.removeEventListener('abort', onAbort);
@@ -169,7 +182,15 @@ export async function startStageQueueWorker(options: StageQueueWorkerOptions): P
       removeCheckpoint(storeRoot, payload.key);
       const commitMs = Date.now() - t0;
       emit({ type: 'completed', jobId: job.id!, stage: payload.stage, ms: Date.now() - startedAt });
-      return { format: 'cbnn.stage-result/1', output, log, metrics: result.metrics, cpuSeconds: result.cpuSeconds, worker: id, timing: { queuedAt: payload.queuedAt, startedAt, ranMs, commitMs } };
+      return {
+        format: 'cbnn.stage-result/1',
+        output,
+        log,
+        metrics: result.metrics,
+        cpuSeconds: result.cpuSeconds,
+        worker: id,
+        timing: { queuedAt: payload.queuedAt, startedAt, ranMs, commitMs },
+      };
     } catch (e) {
       if (!(e instanceof WaitingError)) emit({ type: 'failed', jobId: job.id!, stage: payload.stage, message: (e as Error).message.split('\n')[0] });
       throw e;
@@ -265,4 +286,3 @@ function progressRelay(job: Job, flushMs: number) {
     stop: () => clearInterval(timer),
   };
 }
-

@@ -51,7 +51,10 @@ export function checkRedisInfo(info: string, url: string): { version: string } {
   const version = /^redis_version:(\S+)/m.exec(info)?.[1];
   if (!version) throw new UnavailableError(`Redis at ${redactRedisUrl(url)} did not report redis_version in INFO server; is it Redis?`);
   if (compareVersions(version, MIN_REDIS_VERSION) < 0) {
-    throw new UnavailableError(`Redis at ${redactRedisUrl(url)} is version ${version}; BullMQ needs Redis >= ${MIN_REDIS_VERSION}`, 'upgrade Redis (Debian: apt-get install redis-server)');
+    throw new UnavailableError(
+      `Redis at ${redactRedisUrl(url)} is version ${version}; BullMQ needs Redis >= ${MIN_REDIS_VERSION}`,
+      'upgrade Redis (Debian: apt-get install redis-server)',
+    );
   }
   return { version };
 }

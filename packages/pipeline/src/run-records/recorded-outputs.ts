@@ -15,7 +15,11 @@ export function readRecordedFile(store: ObjectStore, output: string, rel: string
   const entry = store.readManifest(output).files[rel];
   if (!entry) return undefined;
   if (!store.objectIntact(entry.hash)) {
-    throw new CorruptArtifactError(`stored object ${entry.hash.slice(0, 12)} (${rel} of output ${output.slice(0, 12)}) is ${store.hasObject(entry.hash) ? 'damaged' : 'missing'}`, store.objectPath(entry.hash), 'cbnn verify checks the store; a gc may have removed it');
+    throw new CorruptArtifactError(
+      `stored object ${entry.hash.slice(0, 12)} (${rel} of output ${output.slice(0, 12)}) is ${store.hasObject(entry.hash) ? 'damaged' : 'missing'}`,
+      store.objectPath(entry.hash),
+      'cbnn verify checks the store; a gc may have removed it',
+    );
   }
   return store.readObject(entry.hash);
 }

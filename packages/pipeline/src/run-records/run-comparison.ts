@@ -81,7 +81,12 @@ export function pickColumns(selectors: readonly string[], available: readonly st
 
 /** `*` matches any run of characters; everything else itself. */
 export function matchesGlob(glob: string, name: string): boolean {
-  return new RegExp(`^${glob.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(name);
+  return new RegExp(
+    `^${glob
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  ).test(name);
 }
 
 function columnMatches(sel: string, name: string): boolean {
@@ -104,7 +109,10 @@ export function buildRunTable(runs: readonly RecordedRun[], options: RunTableOpt
     return [...seen];
   };
   const paramNames = names((r) => r.params).sort();
-  const metricNames = orderMetrics(names((r) => r.metrics), runs);
+  const metricNames = orderMetrics(
+    names((r) => r.metrics),
+    runs,
+  );
   let params = options.params?.length ? pickColumns(options.params, paramNames, '--params') : paramNames;
   let metrics = options.metrics?.length ? pickColumns(options.metrics, metricNames, '--metrics') : metricNames;
   if (options.onlyChanged && rows.length > 1) {
@@ -183,17 +191,21 @@ export interface RunDiff {
 
 /** Params and metrics that differ (absolute and relative change) and how each stage differs. */
 export function diffRuns(a: RecordedRun, b: RecordedRun, options: { all?: boolean } = {}): RunDiff {
-  const note = a.pipeline.name !== b.pipeline.name
-    ? `the runs are of different pipelines ('${a.pipeline.name}' and '${b.pipeline.name}'): params, metrics and stages are matched by name`
-    : a.pipeline.hash !== b.pipeline.hash
-      ? `the pipeline file changed between the runs (${a.pipeline.hash.slice(0, 12)} -> ${b.pipeline.hash.slice(0, 12)})`
-      : undefined;
+  const note =
+    a.pipeline.name !== b.pipeline.name
+      ? `the runs are of different pipelines ('${a.pipeline.name}' and '${b.pipeline.name}'): params, metrics and stages are matched by name`
+      : a.pipeline.hash !== b.pipeline.hash
+        ? `the pipeline file changed between the runs (${a.pipeline.hash.slice(0, 12)} -> ${b.pipeline.hash.slice(0, 12)})`
+        : undefined;
   const values = (x: Record<string, CellValue>, y: Record<string, CellValue>): ValueDiff[] =>
     [...new Set([...Object.keys(x), ...Object.keys(y)])]
       .filter((k) => options.all || cellKey(x[k]) !== cellKey(y[k]))
       .map((name) => ({ name, a: x[name], b: y[name] }));
   const params = values(paramsOf(a), paramsOf(b)).sort((p, q) => p.name.localeCompare(q.name));
-  const metricOrder = orderMetrics(values(metricsOf(a), metricsOf(b)).map((m) => m.name), [b, a]);
+  const metricOrder = orderMetrics(
+    values(metricsOf(a), metricsOf(b)).map((m) => m.name),
+    [b, a],
+  );
   const metricMap = new Map(values(metricsOf(a), metricsOf(b)).map((m) => [m.name, m]));
   const metrics = metricOrder.map((name) => {
     const m = metricMap.get(name)!;

@@ -35,7 +35,10 @@ export function writeRunRecord(storeRoot: string, run: RecordedRun): string {
 }
 
 async function flushInBackground(file: string, dir: string): Promise<void> {
-  for (const [p, flags] of [[file, 'r'], [dir, 'r']] as const) {
+  for (const [p, flags] of [
+    [file, 'r'],
+    [dir, 'r'],
+  ] as const) {
     try {
       const h = await fs.promises.open(p, flags);
       try {
@@ -148,9 +151,15 @@ export function resolveRun(runs: readonly RecordedRun[], ref: string, argument =
   const prefixed = runs.filter((r) => r.id.startsWith(ref));
   if (prefixed.length === 1) return prefixed[0];
   if (prefixed.length > 1) {
-    throw new UnknownRunError(`${argument} '${ref}' is ambiguous: ${prefixed.length} run ids start with it (${prefixed.slice(0, 5).map((r) => r.id).join(', ')}${prefixed.length > 5 ? ', ...' : ''})`);
+    throw new UnknownRunError(
+      `${argument} '${ref}' is ambiguous: ${prefixed.length} run ids start with it (${prefixed
+        .slice(0, 5)
+        .map((r) => r.id)
+        .join(', ')}${prefixed.length > 5 ? ', ...' : ''})`,
+    );
   }
-  if (runs.length === 0) throw new UnknownRunError(`${argument} '${ref}': no run is recorded in this store`, 'runs are recorded by `cbnn run`; pass --store if they live elsewhere');
+  if (runs.length === 0)
+    throw new UnknownRunError(`${argument} '${ref}': no run is recorded in this store`, 'runs are recorded by `cbnn run`; pass --store if they live elsewhere');
   const candidates = [...new Set(runs.flatMap((r) => (r.name ? [r.id, r.name] : [r.id])))];
   const near = nearestMatches(ref, candidates);
   throw new UnknownRunError(`${argument} '${ref}': no run has this id or name`, `nearest: ${near.join(', ')} (cbnn exp list shows all)`);

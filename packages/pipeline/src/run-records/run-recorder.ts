@@ -41,7 +41,9 @@ export class RunRecorder {
     private readonly options: RunRecordOptions = {},
   ) {
     if (options.name !== undefined && !RUN_NAME_PATTERN.test(options.name)) {
-      throw new CbnnError('usage', `--name '${options.name}': expected letters, digits, '.', '_', '+' or '-' (at most 64, starting with a letter or digit)`, { exitCode: ExitCode.usage });
+      throw new CbnnError('usage', `--name '${options.name}': expected letters, digits, '.', '_', '+' or '-' (at most 64, starting with a letter or digit)`, {
+        exitCode: ExitCode.usage,
+      });
     }
     this.id = newRunId(this.startedAt);
     this.pipelineHash = hashFileOrEmpty(pipeline.file);
@@ -54,7 +56,11 @@ export class RunRecorder {
   }
 
   /** Build and write the record (call `ready()` first). A record that cannot be written never fails the run. */
-  finish(outcomes: readonly StageOutcome[], keys: ReadonlyMap<string, { material: object }>, cancelled: boolean): { record: RecordedRun; file?: string; error?: string } {
+  finish(
+    outcomes: readonly StageOutcome[],
+    keys: ReadonlyMap<string, { material: object }>,
+    cancelled: boolean,
+  ): { record: RecordedRun; file?: string; error?: string } {
     const ended = new Date();
     const stages = outcomes.map((o) => this.stageOf(o, keys.get(o.id)?.material));
     const failed = outcomes.some((o) => o.status === 'failed' || o.status === 'skipped');
@@ -77,7 +83,13 @@ export class RunRecorder {
       complete: this.pipeline.instances.every((i) => stages.some((s) => s.id === i.id && (s.status === 'ran' || s.status === 'cached'))),
       exitCode: status === 'ok' ? ExitCode.ok : status === 'cancelled' ? ExitCode.cancelled : ExitCode.stageFailed,
       counts: { executed: count(['ran']), cached: count(['cached']), failed: count(['failed']), skipped: count(['skipped', 'cancelled']) },
-      machine: { hostname: os.hostname(), cpu: cpus[0]?.model?.trim() || os.arch(), cores: cpus.length, os: `${os.type()} ${os.release()} ${os.arch()}`, node: process.version },
+      machine: {
+        hostname: os.hostname(),
+        cpu: cpus[0]?.model?.trim() || os.arch(),
+        cores: cpus.length,
+        os: `${os.type()} ${os.release()} ${os.arch()}`,
+        node: process.version,
+      },
       executor: { ...this.executor, workers: [...new Set(stages.flatMap((s) => (s.worker ? [s.worker] : [])))].sort() },
       store: this.storeRoot,
       stages,
@@ -145,11 +157,16 @@ function hashFileOrEmpty(file: string): string {
 function gitState(dir: string): Promise<GitState | undefined> {
   if (!insideGitWorkTree(dir)) return Promise.resolve(undefined); // no git process to start
   return new Promise((resolve) => {
-    execFile('git', ['--no-optional-locks', 'status', '--porcelain=v2', '--branch', '--untracked-files=no'], { cwd: dir, timeout: 5000, encoding: 'utf8' }, (err, stdout) => {
-      if (err) return resolve(undefined);
-      const lines = stdout.split('\n').filter(Boolean);
-      const commit = /^# branch\.oid ([0-9a-f]{7,64})$/m.exec(stdout)?.[1];
-      resolve(commit ? { commit, dirty: lines.some((l) => !l.startsWith('#')) } : undefined);
-    });
+    execFile(
+      'git',
+      ['--no-optional-locks', 'status', '--porcelain=v2', '--branch', '--untracked-files=no'],
+      { cwd: dir, timeout: 5000, encoding: 'utf8' },
+      (err, stdout) => {
+        if (err) return resolve(undefined);
+        const lines = stdout.split('\n').filter(Boolean);
+        const commit = /^# branch\.oid ([0-9a-f]{7,64})$/m.exec(stdout)?.[1];
+        resolve(commit ? { commit, dirty: lines.some((l) => !l.startsWith('#')) } : undefined);
+      },
+    );
   });
 }
