@@ -1,6 +1,6 @@
 import type { BenchResult, BenchRow } from './bench-format';
 import { describeSide } from './runtime-side';
-import { headlineText, ratioListLines, ratioMatrix, ratioMatrixMarkdown } from './ratio-matrix';
+import { headlineText, ratioMatrix, ratioMatrixMarkdown } from './ratio-matrix';
 
 const MB = 1024 * 1024;
 

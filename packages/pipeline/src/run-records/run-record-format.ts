@@ -21,7 +21,6 @@ export const RUN_ID_PATTERN = /^\d{8}-\d{6}-[0-9a-f]{4,12}$/;
 /** What `--name` accepts: it is typed on command lines and used in file-free lookups. */
 export const RUN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
 
-const scalar = z.union([z.number(), z.string(), z.boolean(), z.null()]);
 
 export const recordedStageSchema = z.object({
   /** Instance name (`search-w0.5`). */
@@ -90,7 +89,8 @@ export const recordedRunSchema = z.object({
   stages: z.array(recordedStageSchema),
 });
 export type RecordedRun = z.infer<typeof recordedRunSchema>;
-export type RecordedScalar = z.infer<typeof scalar>;
+/** A metric or param value as recorded. */
+export type RecordedScalar = number | string | boolean | null;
 
 export function runRecordsDir(storeRoot: string): string {
   return path.join(storeRoot, RUN_RECORDS_DIR);
