@@ -21,7 +21,6 @@ export const RUN_ID_PATTERN = /^\d{8}-\d{6}-[0-9a-f]{4,12}$/;
 /** What `--name` accepts: it is typed on command lines and used in file-free lookups. */
 export const RUN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
 
-
 export const recordedStageSchema = z.object({
   /** Instance name (`search-w0.5`). */
   id: z.string(),
