@@ -81,8 +81,16 @@ export const ablationRowSchema = z.object({
   controlFirstLayerMacs: z.number().int().min(0).nullable(),
   prunedInputBits: z.number().int().min(0).nullable(),
   controlInputBits: z.number().int().min(0).nullable(),
+  /** Seeds behind the smaller side: 1 means the deltas are single runs (no spread measured). */
+  seeds: z.number().int().positive().optional(),
 });
 export type AblationRow = z.infer<typeof ablationRowSchema>;
+
+/** An ablation difference in points with its spread over seeds, or "(one seed)" when none was measured. */
+export function deltaText(d: { mean: number; std: number }, seeds: number | undefined): string {
+  const signed = `${d.mean >= 0 ? '+' : ''}${d.mean.toFixed(2)}`;
+  return seeds === 1 ? `${signed} (one seed)` : `${signed} ± ${d.std.toFixed(2)}`;
+}
 
 /** One saving of the chosen model against the baseline, split into width and planes. */
 const attributionSchema = z.object({

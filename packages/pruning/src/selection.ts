@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { withinBudget } from './plan-policies';
 import { ENGINE_MODEL_FILE } from '@cbnn/train/model-info';
 import type { ModelFolderSummary } from './model-folder';
-import type { AblationRow, SearchCandidate, SearchResult, SeedRun } from './search-format';
+import { deltaText, type AblationRow, type SearchCandidate, type SearchResult, type SeedRun } from './search-format';
 import { accuracyInterval95, differenceStandardError, spreadOf, type SeedSpread } from './seed-statistics';
 
 export const BASELINE_NAME = 'baseline';
@@ -228,6 +228,7 @@ function ablationRows(candidates: SearchCandidate[], controls: SearchCandidate[]
       controlFirstLayerMacs: control.firstLayerMacs,
       prunedInputBits: pruned.inputBitsPerImage,
       controlInputBits: control.inputBitsPerImage,
+      seeds: Math.min(pruned.validation.n, control.validation.n),
     });
   }
   return rows.sort((a, b) => b.width - a.width || a.pruned.localeCompare(b.pruned));
@@ -305,7 +306,7 @@ export function searchSummaryMarkdown(result: SearchResult): string {
       '| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |',
       ...result.ablation.map(
         (a) =>
-          `| ${a.width} | ${a.pruned} (${a.prunedPlaneCount}) | ${a.control} (${a.controlPlaneCount}) | ${signed(a.validationDeltaPoints.mean)} ± ${a.validationDeltaPoints.std.toFixed(2)} | ${signed(a.testDeltaPoints.mean)} ± ${a.testDeltaPoints.std.toFixed(2)} | ${a.prunedBytes} / ${a.controlBytes} | ${a.prunedFirstLayerMacs ?? '—'} / ${a.controlFirstLayerMacs ?? '—'} | ${a.prunedInputBits ?? '—'} / ${a.controlInputBits ?? '—'} |`,
+          `| ${a.width} | ${a.pruned} (${a.prunedPlaneCount}) | ${a.control} (${a.controlPlaneCount}) | ${deltaText(a.validationDeltaPoints, a.seeds)} | ${deltaText(a.testDeltaPoints, a.seeds)} | ${a.prunedBytes} / ${a.controlBytes} | ${a.prunedFirstLayerMacs ?? '—'} / ${a.controlFirstLayerMacs ?? '—'} | ${a.prunedInputBits ?? '—'} / ${a.controlInputBits ?? '—'} |`,
       ),
     );
   }

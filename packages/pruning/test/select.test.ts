@@ -197,6 +197,16 @@ describe('pruning.select', () => {
     expect(fs.readFileSync(path.join(outDir, 'search.md'), 'utf8')).toMatch(/Ablation: kept planes vs all planes/);
   });
 
+  it('says "one seed" for an ablation of single runs instead of a zero spread', async () => {
+    const inputs = fixture();
+    const k = path.join(root, 'controls');
+    modelFolder(path.join(k, 'all-w0.5-s1'), { hidden: 32, planes: all, width: 0.5, val: 0.97, test: 0.96 });
+    const { outDir } = await runSelect({ ...inputs, controls: k });
+    const result = readSearchResult(path.join(outDir, 'search.json'));
+    expect(result.ablation[0]).toMatchObject({ width: 0.5, seeds: 1 });
+    expect(fs.readFileSync(path.join(outDir, 'search.md'), 'utf8')).toContain('| +0.20 (one seed) | -1.00 (one seed) |');
+  });
+
   it('counts the epochs that early stops saved and lists each stopped instance', async () => {
     const inputs = fixture();
     const info = path.join(inputs.candidates, 'p3-w0.25', 'model-info.json');

@@ -1,6 +1,7 @@
 import type { ChartSpec } from './charts';
 import { escapeHtml } from './html-escape';
 import type { ReportInput } from './report-input';
+import { deltaText } from '@cbnn/pruning/search-format';
 import type { SearchResult } from './result-schemas';
 
 /**
@@ -53,7 +54,7 @@ export function evidenceMarkdown(input: ReportInput): string[] {
   const row = chosen && search?.ablation.find((a) => a.pruned === chosen.name);
   if (row) {
     lines.push(
-      `- Ablation at w=${row.width}: the kept planes (${row.prunedPlaneCount}) vs all ${row.controlPlaneCount} planes: ${signed(row.validationDeltaPoints.mean)} ± ${row.validationDeltaPoints.std.toFixed(2)} validation points, ${signed(row.testDeltaPoints.mean)} ± ${row.testDeltaPoints.std.toFixed(2)} test points, ${row.prunedBytes} vs ${row.controlBytes} bytes.`,
+      `- Ablation at w=${row.width}: the kept planes (${row.prunedPlaneCount}) vs all ${row.controlPlaneCount} planes: ${deltaText(row.validationDeltaPoints, row.seeds)} validation points, ${deltaText(row.testDeltaPoints, row.seeds)} test points, ${row.prunedBytes} vs ${row.controlBytes} bytes.`,
     );
   } else if (search && search.controls.length === 0) {
     lines.push('- No all-plane control was trained: nothing here says whether dropping planes (rather than narrowing) cost or saved anything.');
@@ -74,7 +75,7 @@ export function evidenceSection(input: ReportInput): string {
     const rows = search.ablation
       .map(
         (a) =>
-          `<tr><td>${a.width}</td><td>${escapeHtml(a.pruned)} (${a.prunedPlaneCount})</td><td>${escapeHtml(a.control)} (${a.controlPlaneCount})</td><td>${signed(a.validationDeltaPoints.mean)} ± ${a.validationDeltaPoints.std.toFixed(2)}</td><td>${signed(a.testDeltaPoints.mean)} ± ${a.testDeltaPoints.std.toFixed(2)}</td><td>${a.prunedBytes.toLocaleString('en-US')} / ${a.controlBytes.toLocaleString('en-US')}</td><td>${a.prunedFirstLayerMacs?.toLocaleString('en-US') ?? '—'} / ${a.controlFirstLayerMacs?.toLocaleString('en-US') ?? '—'}</td><td>${a.prunedInputBits ?? '—'} / ${a.controlInputBits ?? '—'}</td></tr>`,
+          `<tr><td>${a.width}</td><td>${escapeHtml(a.pruned)} (${a.prunedPlaneCount})</td><td>${escapeHtml(a.control)} (${a.controlPlaneCount})</td><td>${deltaText(a.validationDeltaPoints, a.seeds)}</td><td>${deltaText(a.testDeltaPoints, a.seeds)}</td><td>${a.prunedBytes.toLocaleString('en-US')} / ${a.controlBytes.toLocaleString('en-US')}</td><td>${a.prunedFirstLayerMacs?.toLocaleString('en-US') ?? '—'} / ${a.controlFirstLayerMacs?.toLocaleString('en-US') ?? '—'}</td><td>${a.prunedInputBits ?? '—'} / ${a.controlInputBits ?? '—'}</td></tr>`,
       )
       .join('\n');
     parts.push(
