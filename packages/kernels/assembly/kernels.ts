@@ -20,6 +20,7 @@ const MODE_SCORES: i32 = 2; // store f32 scale*x + bias
 
 export { convIm2col } from './conv-im2col';
 export { convLut9 } from './conv-lut9';
+export { convTapLut } from './conv-tap-lut';
 export { denseScalar } from './dense-scalar';
 
 export function heapBase(): usize {

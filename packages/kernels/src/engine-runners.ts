@@ -1,7 +1,7 @@
-import { wordsForChannels } from '@cbnn/core';
+import { InvalidInputError, wordsForChannels } from '@cbnn/core';
 import type { EnginePlan } from './engine-plan';
 import { referenceKernels } from './reference-kernels';
-import { bindBinaryConv } from './conv-binding';
+import { bindBinaryConv, chooseConvKernel, convKernelApplies, type ConvKernel } from './conv-binding';
 import { bindDense, bindDenseOut } from './wasm-dense';
 import { WasmKernelInstance } from './wasm-kernels';
 
@@ -19,6 +19,8 @@ export interface PlanRunner {
    * wrote, so a step may be repeated once the steps before it have run.
    */
   readonly steps: readonly RunnerStep[];
+  /** The kernel of each binary conv call, in order (wasm runner; empty for the reference). */
+  readonly convKernels: readonly ConvKernel[];
 }
 
 /** One call of a runner: the model layers it computes (a conv with its fused pool is one call). */
@@ -81,6 +83,7 @@ export function createReferenceRunner(plan: EnginePlan, maxBatch: number): PlanR
   return {
     input,
     steps,
+    convKernels: [],
     run(count: number): Float32Array {
       for (const step of steps) step.run(count);
       return buffers[buffers.length - 1] as Float32Array;
@@ -91,8 +94,11 @@ export function createReferenceRunner(plan: EnginePlan, maxBatch: number): PlanR
 /**
  * The wasm runner keeps weights, per-layer activations, 'same' padding scratch and scores in one
  * instance's memory, sized for `maxBatch` up front; each step is one call into the module.
+ * `convKernels` fixes the kernel of each binary conv call (worker threads get the calling
+ * thread's choice, so every thread runs, and bench.json names, the same kernels); by default
+ * each is chosen by chooseConvKernel.
  */
-export function createWasmRunner(plan: EnginePlan, maxBatch: number): PlanRunner {
+export function createWasmRunner(plan: EnginePlan, maxBatch: number, convKernels?: readonly ConvKernel[]): PlanRunner {
   const wasm = new WasmKernelInstance();
   const k = wasm.exports;
   const inputPtr = wasm.alloc(maxBatch * plan.inputWords * 4);
@@ -100,6 +106,7 @@ export function createWasmRunner(plan: EnginePlan, maxBatch: number): PlanRunner
   const layerOf = layerIndices(plan);
   let src = inputPtr;
   let scoresPtr = 0;
+  const kernelsUsed: ConvKernel[] = [];
   for (let s = 0; s < plan.steps.length; s++) {
     const step = plan.steps[s];
     const inp = src;
@@ -109,7 +116,18 @@ export function createWasmRunner(plan: EnginePlan, maxBatch: number): PlanRunner
         // pooled pixel and skips the rows and columns the pool drops.
         const next = plan.steps[s + 1];
         const pool = next?.op === 'maxpool2';
-        const conv = bindBinaryConv(wasm, step.layer, step.input.height, step.input.width, pool);
+        const { height, width } = step.input;
+        const forced = convKernels?.[kernelsUsed.length];
+        if (forced && !convKernelApplies(forced, step.layer)) {
+          throw new InvalidInputError(
+            `convKernels[${kernelsUsed.length}] '${forced}' cannot run layers[${layerOf[s]}] (a conv of ${step.layer.inC} input channels)`,
+            { field: `convKernels[${kernelsUsed.length}]` },
+            "lut9 runs 1 input channel, taplut 2 to 28, im2col any; or leave convKernels out to let the engine choose",
+          );
+        }
+        const kernel = forced ?? chooseConvKernel(step.layer, height, width, pool);
+        kernelsUsed.push(kernel);
+        const conv = bindBinaryConv(wasm, step.layer, height, width, pool, kernel);
         const out = wasm.alloc(maxBatch * (pool ? next.outWords : step.outWords) * 4);
         const layers = pool ? [layerOf[s], layerOf[s + 1]] : [layerOf[s]];
         if (pool) s++;
@@ -173,9 +191,13 @@ export function createWasmRunner(plan: EnginePlan, maxBatch: number): PlanRunner
   // All allocation is done: the memory does not grow any more, so these views stay valid.
   const input = wasm.u32(inputPtr, maxBatch * plan.inputWords);
   const scores = wasm.f32(scoresPtr, maxBatch * plan.classes);
+  if (convKernels && convKernels.length !== kernelsUsed.length) {
+    throw new InvalidInputError(`convKernels names ${convKernels.length} kernels, the model has ${kernelsUsed.length} binary convs`, { field: 'convKernels' });
+  }
   return {
     input,
     steps,
+    convKernels: kernelsUsed,
     run(count: number): Float32Array {
       for (let i = 0; i < steps.length; i++) steps[i].run(count);
       return scores;

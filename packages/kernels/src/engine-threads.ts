@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { InvalidInputError } from '@cbnn/core';
+import type { ConvKernel } from './conv-binding';
 import type { KernelImpl } from './kernel-set';
 import type { EngineModel } from './model-format';
 
@@ -28,6 +29,8 @@ export const ENGINE_WORKER_PATH = path.join(__dirname, '..', 'dist', 'engine-wor
 export interface EngineWorkerData {
   model: EngineModel;
   impl: KernelImpl;
+  /** The calling thread's conv kernels, so that every thread runs the same ones. */
+  convKernels: ConvKernel[];
   maxBatch: number;
   index: number;
   input: SharedArrayBuffer;
@@ -68,6 +71,7 @@ export interface ThreadPool {
 export function createThreadPool(
   model: EngineModel,
   impl: KernelImpl,
+  convKernels: readonly ConvKernel[],
   workers: number,
   perWorkerBatch: number,
   maxBatch: number,
@@ -98,6 +102,7 @@ export function createThreadPool(
     const data: EngineWorkerData = {
       model,
       impl,
+      convKernels: [...convKernels],
       maxBatch: perWorkerBatch,
       index: w,
       input: inputSab,

@@ -7,7 +7,7 @@ const data = workerData as EngineWorkerData;
 const control = workerControl(data);
 let engine: Engine | undefined;
 try {
-  engine = createEngine(data.model, { impl: data.impl, maxBatch: data.maxBatch, threads: 1 });
+  engine = createEngine(data.model, { impl: data.impl, maxBatch: data.maxBatch, threads: 1, convKernels: data.impl === 'wasm' ? data.convKernels : undefined });
   control.ready();
 } catch (e) {
   control.failedToStart((e as Error).message);

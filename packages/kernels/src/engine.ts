@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { InvalidInputError, readDataset, wordsForChannels, type Dataset, type SplitName } from '@cbnn/core';
 import { z } from 'zod';
+import { CONV_KERNELS, type ConvKernel } from './conv-binding';
 import { buildPlan, type EnginePlan } from './engine-plan';
 import { createReferenceRunner, createWasmRunner, type PlanRunner } from './engine-runners';
 import { checkThreads, createThreadPool, type ThreadPool } from './engine-threads';
@@ -27,6 +28,12 @@ export const engineOptionsSchema = z.object({
   threads: z.number().default(1),
   /** Batches smaller than this run on the calling thread alone (splitting a small batch costs more than it saves). */
   splitFrom: z.number().int().min(1).default(DEFAULT_SPLIT_FROM),
+  /**
+   * The kernel of each binary conv call (wasm), in order. By default each is the faster one on
+   * its shape, timed when the engine is created (chooseConvKernel); worker threads are given
+   * the calling thread's choice.
+   */
+  convKernels: z.array(z.enum(CONV_KERNELS as [ConvKernel, ...ConvKernel[]])).optional(),
 });
 export type EngineOptions = z.input<typeof engineOptionsSchema>;
 
@@ -85,7 +92,7 @@ export function createEngine(model: EngineModel, options: EngineOptions = {}): E
   // The calling thread runs the first share of a split batch, or a whole batch below splitFrom.
   const share = Math.ceil(opts.maxBatch / threads);
   const mainBatch = threads === 1 ? opts.maxBatch : Math.max(share, Math.min(opts.maxBatch, opts.splitFrom - 1));
-  const runner: PlanRunner = opts.impl === 'wasm' ? createWasmRunner(plan, mainBatch) : createReferenceRunner(plan, mainBatch);
+  const runner: PlanRunner = opts.impl === 'wasm' ? createWasmRunner(plan, mainBatch, opts.convKernels) : createReferenceRunner(plan, mainBatch);
   const classes = plan.classes;
   const features = model.input.features;
   const pixels = model.input.height * model.input.width;
@@ -96,7 +103,7 @@ export function createEngine(model: EngineModel, options: EngineOptions = {}): E
   const maskInput = features % 32 !== 0 && firstOp !== 'conv' && firstOp !== 'conv_real';
   const lastWordMask = (1 << (features % 32)) - 1;
   const pool: ThreadPool | undefined =
-    threads > 1 ? createThreadPool(model, opts.impl, threads - 1, share, opts.maxBatch, plan.inputWords, classes) : undefined;
+    threads > 1 ? createThreadPool(model, opts.impl, runner.convKernels, threads - 1, share, opts.maxBatch, plan.inputWords, classes) : undefined;
   const scratchScores = new Float32Array(opts.maxBatch * classes);
   let packer: PlanePacker | undefined;
   let packed: Uint32Array | undefined;

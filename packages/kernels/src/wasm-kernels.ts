@@ -36,6 +36,24 @@ export interface KernelExports {
     kWords: number,
     im2colOnly: number,
   ): void;
+  convTapLut(
+    inp: number,
+    batch: number,
+    h: number,
+    w: number,
+    inC: number,
+    same: number,
+    pool: number,
+    tables: number,
+    chunks: number,
+    pairs: number,
+    outC: number,
+    u: number,
+    f: number,
+    idx: number,
+    out: number,
+    indexOnly: number,
+  ): void;
   convLut9(inp: number, batch: number, h: number, w: number, same: number, pool: number, lut: number, outWords: number, out: number): void;
   convReal(
     inp: number,

@@ -88,6 +88,28 @@ describe('engine', () => {
     }
   });
 
+  it('runs the same scores with every conv kernel, records the kernels it chose, and refuses ones that cannot run a layer', () => {
+    // the demo's compact shape at a small size: convs of 1->12, 12->12, 12->24, 24->24
+    const model = randomEngineModel({ height: 12, width: 12, features: 1, classes: 10, seed: 4, layers: vggSmallLayers(0.19) });
+    const input = randomInput(model, 3, 5);
+    const ref = createEngine(model, { impl: 'reference', maxBatch: 3 }).predict(input, 3);
+    const auto = createEngine(model, { maxBatch: 3 });
+    expect(auto.predict(input, 3)).toEqual(ref);
+    expect(auto.kernels[0]).toBe('b-conv3x3-lut9-1xall');
+    for (const convKernels of [
+      ['lut9', 'im2col', 'im2col', 'im2col'],
+      ['im2col', 'taplut', 'taplut', 'taplut'],
+    ] as const) {
+      const forced = createEngine(model, { maxBatch: 3, convKernels: [...convKernels] });
+      expect(forced.predict(input, 3)).toEqual(ref);
+      expect(forced.kernels.filter((k) => k.includes('taplut')).length).toBe(convKernels.filter((k) => k === 'taplut').length);
+    }
+    expect(() => createEngine(model, { convKernels: ['taplut', 'taplut', 'taplut', 'taplut'] })).toThrow(
+      /convKernels\[0\] 'taplut' cannot run layers\[0\] \(a conv of 1 input channels\)/,
+    );
+    expect(() => createEngine(model, { convKernels: ['lut9'] })).toThrow(/convKernels names 1 kernels, the model has 4 binary convs/);
+  });
+
   it('refuses bad thread counts and batches larger than the engine was sized for', () => {
     const model = randomEngineModel({ height: 4, width: 4, features: 3, classes: 2, seed: 1, layers: [] });
     const cores = os.availableParallelism();

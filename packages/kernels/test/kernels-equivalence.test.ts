@@ -6,7 +6,10 @@ import {
   bindDenseOut,
   bindGemm,
   bindIm2colConv,
+  bindBinaryConv,
   bindLut9Conv,
+  bindTapLutConv,
+  chooseConvKernel,
   createWasmKernels,
   im2colOutputWords,
   randomPackedWeights,
@@ -182,6 +185,100 @@ describe('wasm kernels equal the reference', () => {
       ),
       { numRuns: 80 },
     );
+  });
+
+  it('tap-table conv (b-conv3x3-taplut) of 2..28 channels equals the reference: odd sizes, both paddings, with and without the fused pool', () => {
+    const instance = new WasmKernelInstance();
+    fc.assert(
+      fc.property(
+        fc.record({
+          batch: fc.integer({ min: 1, max: 3 }),
+          height: fc.integer({ min: 1, max: 11 }),
+          width: fc.integer({ min: 1, max: 11 }),
+          // 6-bit chunks: 1 to 5 per tap, the last one partial or full; 28 is the byte-sum limit
+          inC: fc.oneof(fc.integer({ min: 2, max: 28 }), fc.constantFrom(6, 7, 12, 13, 18, 24, 28)),
+          // one pass of 16 lanes, one of 32, several passes with a partial last word
+          outC: fc.oneof(fc.integer({ min: 1, max: 70 }), fc.constantFrom(12, 16, 17, 24, 32, 33, 64)),
+          padding: fc.constantFrom('same' as const, 'valid' as const),
+          pool: fc.boolean(),
+          seed: fc.integer({ min: 0, max: 1 << 30 }),
+        }),
+        ({ batch, height, width, inC, outC, padding, pool, seed }) => {
+          if (padding === 'valid' && (height < 3 || width < 3)) return; // no output (the reference needs one)
+          const input = randomPacked(seed, batch * height * width, inC);
+          const layer: ConvLayer = {
+            type: 'conv',
+            inC,
+            outC,
+            padding,
+            weights: randomPacked(seed + 1, outC * 9, inC),
+            ...thresholdsFor(seed + 2, outC, 3 * Math.ceil(Math.sqrt(9 * inC))),
+          };
+          const expected = referenceConv(input, batch, height, width, layer, pool);
+          // garbage in the input's padding bits (channels >= inC) must not change the result
+          const dirty = input.map((v) => v | ~((1 << inC) - 1));
+          const bind = (): WasmConvBinding => bindTapLutConv(instance, layer, height, width, pool);
+          expect(runWasmConv(instance, dirty, batch, expected.length, bind)).toEqual(expected);
+        },
+      ),
+      { numRuns: 120 },
+    );
+  });
+
+  it('tap-table conv at the byte limits: all-ones windows (pop 0 and 9*inC), thresholds at both ends, 28 channels', () => {
+    const instance = new WasmKernelInstance();
+    for (const inC of [2, 6, 7, 27, 28]) {
+      const height = 4,
+        width = 5,
+        outC = 20;
+      const kBits = 9 * inC;
+      const ones = new Uint32Array(height * width).fill((1 << inC) - 1);
+      // channel o: weights all ones (pop 0 inside) or all zeros (pop = valid bits), thresholds around the ends
+      const weights = new Uint32Array(outC * 9);
+      for (let o = 0; o < outC; o++) weights.fill(o % 2 ? 0 : (1 << inC) - 1, o * 9, o * 9 + 9);
+      const thresholds = Int32Array.from({ length: outC }, (_, o) => [-kBits - 1, -kBits, -kBits + 1, kBits - 1, kBits, kBits + 1, 0][o % 7]);
+      const flip = Uint8Array.from({ length: outC }, (_, o) => (o >> 1) % 2);
+      for (const padding of ['same', 'valid'] as const) {
+        const layer: ConvLayer = { type: 'conv', inC, outC, padding, weights, thresholds, flip };
+        for (const input of [ones, new Uint32Array(height * width)]) {
+          const expected = referenceConv(input, 1, height, width, layer, false);
+          expect(runWasmConv(instance, input, 1, expected.length, () => bindTapLutConv(instance, layer, height, width, false))).toEqual(expected);
+          expect(expected.some((v) => v !== 0)).toBe(true);
+        }
+      }
+    }
+    expect(() => bindTapLutConv(instance, { type: 'conv', inC: 29, outC: 1, padding: 'same', weights: new Uint32Array(9), thresholds: new Int32Array(1), flip: new Uint8Array(1) }, 3, 3, false)).toThrow(/2\.\.28 input channels, got 29/);
+  });
+
+  it('bindBinaryConv runs the kernel it is given or the measured faster one, and names it', () => {
+    const instance = new WasmKernelInstance();
+    for (const [inC, outC, side, pool] of [
+      [12, 12, 12, true],
+      [24, 24, 7, true],
+      [12, 24, 7, false],
+      [40, 8, 5, false],
+      [1, 12, 9, true],
+    ] as const) {
+      const layer: ConvLayer = { type: 'conv', inC, outC, padding: 'same', weights: randomPacked(inC, outC * 9, inC), ...thresholdsFor(inC + 1, outC, 9) };
+      const input = randomPacked(outC, 2 * side * side, inC);
+      const expected = referenceConv(input, 2, side, side, layer, pool);
+      const choice = chooseConvKernel(layer, side, side, pool);
+      // lut9 for one channel, im2col past 28 channels; in between, whichever timed faster
+      if (inC === 1) expect(choice).toBe('lut9');
+      else if (inC > 28) expect(choice).toBe('im2col');
+      else expect(['taplut', 'im2col']).toContain(choice);
+      expect(chooseConvKernel(layer, side, side, pool)).toBe(choice); // timed once per shape
+      const auto = bindBinaryConv(instance, layer, side, side, pool);
+      expect(auto.variant).toMatch({ lut9: /^b-conv3x3-lut9-/, taplut: /^b-conv3x3-taplut6x\d-1x(16|32)-i8x16add$/, im2col: /^b-conv3x3-im2col/ }[choice]);
+      expect(runWasmConv(instance, input, 2, expected.length, () => auto)).toEqual(expected);
+      for (const kernel of ['taplut', 'im2col'] as const) {
+        if (kernel === 'taplut' && (inC < 2 || inC > 28)) {
+          expect(() => bindBinaryConv(instance, layer, side, side, pool, kernel)).toThrow(/conv kernel 'taplut' does not run a layer of/);
+          continue;
+        }
+        expect(runWasmConv(instance, input, 2, expected.length, () => bindBinaryConv(instance, layer, side, side, pool, kernel))).toEqual(expected);
+      }
+    }
   });
 
   it('im2col conv fused with 2x2 max-pool equals reference conv then max-pool', () => {
