@@ -68,7 +68,7 @@ export function benchMarkdown(result: BenchResult): string {
     }
     lines.push(
       '',
-      'Each call timed alone (median of 7 runs, min–max); a conv followed by max-pool is one call. im2col: that phase alone; the rest of the call is the popcount GEMM with the threshold, the pool and the packing of the output bits fused into it.',
+      'Each call timed alone (median of 7 runs, min–max); a conv followed by max-pool is one call. im2col: that phase alone (for a tap-table conv, `b-conv3x3-taplut…`, the rewrite of the input into table indices); the rest of the call is the popcount GEMM or the table sums with the threshold, the pool and the packing of the output bits fused into it.',
       '',
       '| model | layer | kernel | binary MACs/image | ms (min–max) | CPU ms | G binary-MAC/s | im2col ms |',
       '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |',

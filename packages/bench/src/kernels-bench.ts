@@ -189,7 +189,7 @@ function fillRandom(view: Uint32Array, seed: number, bits: number, rows: number)
 export async function runKernelBenchmarks(options: KernelBenchOptions = {}, log: (line: string) => void = () => undefined): Promise<KernelBenchReport> {
   const o = kernelBenchOptionsSchema.parse(options);
   const notes: string[] = [
-    `binary: @cbnn/kernels WebAssembly, 1 thread, popcount kernel '${fastestIm2colKernel()}' (the faster of scalar i64.popcnt and SIMD i8x16.popcnt on this CPU, timed once); conv = bit im2col + blocked XNOR-popcount GEMM with thresholds fused; float: tfjs-core 4.22 on tfjs-backend-wasm (XNNPACK, SIMD), 1 thread in Node.`,
+    `binary: @cbnn/kernels WebAssembly, 1 thread, popcount kernel '${fastestIm2colKernel()}' (the faster of scalar i64.popcnt and SIMD i8x16.popcnt on this CPU, timed once); conv = per layer the faster of the tap-table conv (2..28 input channels: per-tap byte tables of popcounts, im2col, threshold, pool and packing fused) and bit im2col + blocked XNOR-popcount GEMM with thresholds fused, timed on its shape (the kernel column names the one that ran); float: tfjs-core 4.22 on tfjs-backend-wasm (XNNPACK, SIMD), 1 thread in Node.`,
     'MACs count all 3x3 taps (same padding borders included) for both sides; float GFLOP/s = 2 x MACs / s.',
     'Times are wall-clock medians; the last column repeats them by process CPU time, which other load on a shared machine disturbs less.',
   ];
@@ -312,7 +312,7 @@ export async function runKernelBenchmarks(options: KernelBenchOptions = {}, log:
   const profiles: ModelProfileCase[] = [];
   if (o.profiles) {
     notes.push(
-      `profiles: each call of the engine's forward pass (VGG-small, random weights, batch ${o.profileBatch}, 1 thread) timed alone, median of ${o.runs} runs; im2col = that phase of a conv alone, rest = its popcount GEMM with threshold, pool and output packing fused in; G binary-MAC/s counts all 3x3 taps.`,
+      `profiles: each call of the engine's forward pass (VGG-small, random weights, batch ${o.profileBatch}, 1 thread) timed alone, median of ${o.runs} runs; im2col = that phase of a conv alone (for a tap-table conv: the rewrite of the input into table indices), rest = its popcounts or table sums with threshold, pool and output packing fused in; G binary-MAC/s counts all 3x3 taps.`,
     );
     for (const { width, planes } of o.profileModels) {
       const model = randomEngineModel({ height: o.height, width: o.width, features: planes, classes: o.classes, layers: vggSmallLayers(width), seed: 17 });

@@ -14,7 +14,8 @@
 // three pixels of a window row are 3 consecutive u16 and taps outside the image read index 0,
 // whose entry is popcount(w[o][t][j]): exactly what the im2col conv's zero column counts. The
 // im2col kernel's per-border-class threshold constants therefore apply unchanged, as bytes:
-// bit = (pop <u u[class][o]) ^ f[o] (src/wasm-conv-tap-lut.ts converts ((pop ^ m) + c) >= 0).
+// bit = (pop >=u u[class][o]) ^ f[o] (src/wasm-conv-tap-lut.ts converts ((pop ^ m) + c) >= 0;
+// V8 lowers ge_u to two instructions on x64, lt_u to four).
 // Tables are [chunk][tap][64 values][16 | 32 lanes], so a chunk's 9 lookups use constant offsets.
 //
 // Channels are processed in passes of 32 (one output word); a pass reads only its own tables.
@@ -41,7 +42,7 @@ const CHUNK_TAPS_32: usize = 9 * 64 * 32;
     a = i8x16.add(a, v128.load(tj + <usize>load<u16>(r2, 2), 7168));
     a = i8x16.add(a, v128.load(tj + <usize>load<u16>(r2, 4), 8192));
   }
-  return <u32>i8x16.bitmask(v128.xor(i8x16.lt_u(a, v128.load(u)), v128.load(f)));
+  return <u32>i8x16.bitmask(v128.xor(i8x16.ge_u(a, v128.load(u)), v128.load(f)));
 }
 
 // The same for 32 channels (two vectors per table entry).
@@ -82,8 +83,8 @@ const CHUNK_TAPS_32: usize = 9 * 64 * 32;
     a = i8x16.add(a, v128.load(e, 16384));
     b = i8x16.add(b, v128.load(e, 16400));
   }
-  const lo = <u32>i8x16.bitmask(v128.xor(i8x16.lt_u(a, v128.load(u)), v128.load(f)));
-  return lo | (<u32>i8x16.bitmask(v128.xor(i8x16.lt_u(b, v128.load(u, 16)), v128.load(f, 16))) << 16);
+  const lo = <u32>i8x16.bitmask(v128.xor(i8x16.ge_u(a, v128.load(u)), v128.load(f)));
+  return lo | (<u32>i8x16.bitmask(v128.xor(i8x16.ge_u(b, v128.load(u, 16)), v128.load(f, 16))) << 16);
 }
 
 // Rewrite image `img` (one word per pixel, padding bits ignored) as chunk offsets into the

@@ -30,9 +30,9 @@ export interface TapLutConv {
   pairs: boolean;
   /** [passes][chunks][9 taps][64][16 | 32] popcounts, u8. */
   tables: Uint8Array;
-  /** [passes][16 classes][16 | 32] bytes: bit = (pop < u) ^ f. */
+  /** [passes][16 classes][16 | 32] bytes: bit = (pop >= u) ^ f. */
   u: Uint8Array;
-  /** [passes][16 | 32] bytes: 0xff where the test is flipped. */
+  /** [passes][16 | 32] bytes: 0xff where the test is `pop < u` (lanes of real channels with m = -1). */
   f: Uint8Array;
 }
 
@@ -45,8 +45,8 @@ function popcount(v: number): number {
 /**
  * Tables and byte thresholds of a layer. The thresholds are the im2col kernel's per-class
  * constants on the same raw popcount (taps outside the image count popcount(weights) in both),
- * rewritten from ((pop ^ m) + c) >= 0: m = -1 gives pop < c, m = 0 gives !(pop < -c). Lanes past
- * outC get u = 0, f = 0: never set.
+ * rewritten from ((pop ^ m) + c) >= 0: m = -1 gives pop < c = !(pop >= c), m = 0 gives pop >= -c.
+ * Lanes past outC get u = 0, f = 0xff: !(pop >= 0), never set.
  */
 export function prepareTapLutConv(layer: ConvLayer): TapLutConv {
   const { inC, outC } = layer;
@@ -74,12 +74,12 @@ export function prepareTapLutConv(layer: ConvLayer): TapLutConv {
   }
   const prepared = prepareIm2colConv(layer);
   const u = new Uint8Array(passes * BORDER_CLASSES * lanes);
-  const f = new Uint8Array(passes * lanes);
+  const f = new Uint8Array(passes * lanes).fill(0xff);
   for (let o = 0; o < outC; o++) {
     const pass = pairs ? o >>> 5 : 0;
     const lane = o - pass * 32;
     const flipped = prepared.m[o] === 0;
-    f[pass * lanes + lane] = flipped ? 0xff : 0;
+    f[pass * lanes + lane] = flipped ? 0 : 0xff;
     for (let cls = 0; cls < BORDER_CLASSES; cls++) {
       const c = prepared.c[cls * prepared.outCPad + o];
       const bound = flipped ? -c : c;
