@@ -87,6 +87,122 @@ const CHUNK_TAPS_32: usize = 9 * 64 * 32;
   return lo | (<u32>i8x16.bitmask(v128.xor(i8x16.ge_u(b, v128.load(u, 16)), v128.load(f, 16))) << 16);
 }
 
+// Two neighbouring pixels (x, x + 1) at once: they share 2 of their 3 window columns, so a
+// chunk index is loaded and added to the table base once for both (4 per window row instead of
+// 6), and the two sums are independent chains. Bits of pixel x in the low word, x + 1 in the high.
+@inline function pairBits16(t0: usize, p0: usize, rowStride: usize, planeBytes: usize, chunks: i32, uA: usize, uB: usize, f: usize): u64 {
+  let a = i32x4.splat(0);
+  let b = i32x4.splat(0);
+  let tj = t0;
+  let r0 = p0;
+  for (let j = 0; j < chunks; j++, tj += CHUNK_TAPS_16, r0 += planeBytes) {
+    const r1 = r0 + rowStride;
+    const r2 = r1 + rowStride;
+    let e: usize;
+    e = tj + <usize>load<u16>(r0, 0);
+    a = i8x16.add(a, v128.load(e, 0));
+    e = tj + <usize>load<u16>(r0, 2);
+    a = i8x16.add(a, v128.load(e, 1024));
+    b = i8x16.add(b, v128.load(e, 0));
+    e = tj + <usize>load<u16>(r0, 4);
+    a = i8x16.add(a, v128.load(e, 2048));
+    b = i8x16.add(b, v128.load(e, 1024));
+    e = tj + <usize>load<u16>(r0, 6);
+    b = i8x16.add(b, v128.load(e, 2048));
+    e = tj + <usize>load<u16>(r1, 0);
+    a = i8x16.add(a, v128.load(e, 3072));
+    e = tj + <usize>load<u16>(r1, 2);
+    a = i8x16.add(a, v128.load(e, 4096));
+    b = i8x16.add(b, v128.load(e, 3072));
+    e = tj + <usize>load<u16>(r1, 4);
+    a = i8x16.add(a, v128.load(e, 5120));
+    b = i8x16.add(b, v128.load(e, 4096));
+    e = tj + <usize>load<u16>(r1, 6);
+    b = i8x16.add(b, v128.load(e, 5120));
+    e = tj + <usize>load<u16>(r2, 0);
+    a = i8x16.add(a, v128.load(e, 6144));
+    e = tj + <usize>load<u16>(r2, 2);
+    a = i8x16.add(a, v128.load(e, 7168));
+    b = i8x16.add(b, v128.load(e, 6144));
+    e = tj + <usize>load<u16>(r2, 4);
+    a = i8x16.add(a, v128.load(e, 8192));
+    b = i8x16.add(b, v128.load(e, 7168));
+    e = tj + <usize>load<u16>(r2, 6);
+    b = i8x16.add(b, v128.load(e, 8192));
+  }
+  const fv = v128.load(f);
+  const bitsA = <u32>i8x16.bitmask(v128.xor(i8x16.ge_u(a, v128.load(uA)), fv));
+  const bitsB = <u32>i8x16.bitmask(v128.xor(i8x16.ge_u(b, v128.load(uB)), fv));
+  return <u64>bitsA | (<u64>bitsB << 32);
+}
+
+@inline function pairBits32(t0: usize, p0: usize, rowStride: usize, planeBytes: usize, chunks: i32, uA: usize, uB: usize, f: usize): u64 {
+  let a0 = i32x4.splat(0);
+  let a1 = i32x4.splat(0);
+  let b0 = i32x4.splat(0);
+  let b1 = i32x4.splat(0);
+  let tj = t0;
+  let r0 = p0;
+  for (let j = 0; j < chunks; j++, tj += CHUNK_TAPS_32, r0 += planeBytes) {
+    const r1 = r0 + rowStride;
+    const r2 = r1 + rowStride;
+    let e: usize;
+    e = tj + <usize>load<u16>(r0, 0);
+    a0 = i8x16.add(a0, v128.load(e, 0));
+    a1 = i8x16.add(a1, v128.load(e, 16));
+    e = tj + <usize>load<u16>(r0, 2);
+    a0 = i8x16.add(a0, v128.load(e, 2048));
+    a1 = i8x16.add(a1, v128.load(e, 2064));
+    b0 = i8x16.add(b0, v128.load(e, 0));
+    b1 = i8x16.add(b1, v128.load(e, 16));
+    e = tj + <usize>load<u16>(r0, 4);
+    a0 = i8x16.add(a0, v128.load(e, 4096));
+    a1 = i8x16.add(a1, v128.load(e, 4112));
+    b0 = i8x16.add(b0, v128.load(e, 2048));
+    b1 = i8x16.add(b1, v128.load(e, 2064));
+    e = tj + <usize>load<u16>(r0, 6);
+    b0 = i8x16.add(b0, v128.load(e, 4096));
+    b1 = i8x16.add(b1, v128.load(e, 4112));
+    e = tj + <usize>load<u16>(r1, 0);
+    a0 = i8x16.add(a0, v128.load(e, 6144));
+    a1 = i8x16.add(a1, v128.load(e, 6160));
+    e = tj + <usize>load<u16>(r1, 2);
+    a0 = i8x16.add(a0, v128.load(e, 8192));
+    a1 = i8x16.add(a1, v128.load(e, 8208));
+    b0 = i8x16.add(b0, v128.load(e, 6144));
+    b1 = i8x16.add(b1, v128.load(e, 6160));
+    e = tj + <usize>load<u16>(r1, 4);
+    a0 = i8x16.add(a0, v128.load(e, 10240));
+    a1 = i8x16.add(a1, v128.load(e, 10256));
+    b0 = i8x16.add(b0, v128.load(e, 8192));
+    b1 = i8x16.add(b1, v128.load(e, 8208));
+    e = tj + <usize>load<u16>(r1, 6);
+    b0 = i8x16.add(b0, v128.load(e, 10240));
+    b1 = i8x16.add(b1, v128.load(e, 10256));
+    e = tj + <usize>load<u16>(r2, 0);
+    a0 = i8x16.add(a0, v128.load(e, 12288));
+    a1 = i8x16.add(a1, v128.load(e, 12304));
+    e = tj + <usize>load<u16>(r2, 2);
+    a0 = i8x16.add(a0, v128.load(e, 14336));
+    a1 = i8x16.add(a1, v128.load(e, 14352));
+    b0 = i8x16.add(b0, v128.load(e, 12288));
+    b1 = i8x16.add(b1, v128.load(e, 12304));
+    e = tj + <usize>load<u16>(r2, 4);
+    a0 = i8x16.add(a0, v128.load(e, 16384));
+    a1 = i8x16.add(a1, v128.load(e, 16400));
+    b0 = i8x16.add(b0, v128.load(e, 14336));
+    b1 = i8x16.add(b1, v128.load(e, 14352));
+    e = tj + <usize>load<u16>(r2, 6);
+    b0 = i8x16.add(b0, v128.load(e, 16384));
+    b1 = i8x16.add(b1, v128.load(e, 16400));
+  }
+  const f0 = v128.load(f);
+  const f1 = v128.load(f, 16);
+  const bitsA = <u32>i8x16.bitmask(v128.xor(i8x16.ge_u(a0, v128.load(uA)), f0)) | (<u32>i8x16.bitmask(v128.xor(i8x16.ge_u(a1, v128.load(uA, 16)), f1)) << 16);
+  const bitsB = <u32>i8x16.bitmask(v128.xor(i8x16.ge_u(b0, v128.load(uB)), f0)) | (<u32>i8x16.bitmask(v128.xor(i8x16.ge_u(b1, v128.load(uB, 16)), f1)) << 16);
+  return <u64>bitsA | (<u64>bitsB << 32);
+}
+
 // Rewrite image `img` (one word per pixel, padding bits ignored) as chunk offsets into the
 // zero-framed index planes; the frame is zeroed by the caller once per call.
 function indexImage(img: usize, h: i32, w: i32, inC: i32, pad: i32, chunks: i32, entryShift: i32, idx: usize, planeBytes: usize): void {
@@ -158,14 +274,35 @@ export function convTapLut(
         const rowClass = same ? (i32(y == 0) | (i32(y == ho - 1) << 1)) : 0;
         const outRow = outImg + <usize>((pool ? y >> 1 : y) * outW) * outPixBytes + wordAt;
         const p0 = idx + <usize>y * rowStride;
-        for (let x = 0; x < cols; x++) {
+        let x = 0;
+        for (; x + 1 < cols; x += 2) {
+          const p = p0 + (<usize>x << 1);
+          const clsA = same ? rowClass | (i32(x == 0) << 2) : 0; // x + 1 < cols <= wo: x is never the last column
+          const clsB = same ? rowClass | (i32(x + 1 == wo - 1) << 3) : 0;
+          const uA = uPass + <usize>clsA * entryBytes;
+          const uB = uPass + <usize>clsB * entryBytes;
+          const bits = pairs
+            ? pairBits32(t0, p, rowStride, planeBytes, chunks, uA, uB, fPass)
+            : pairBits16(t0, p, rowStride, planeBytes, chunks, uA, uB, fPass);
+          if (pool) {
+            // x is even: both pixels fall into the same pooled pixel
+            const q = outRow + <usize>(x >> 1) * outPixBytes;
+            store<u32>(q, load<u32>(q) | <u32>bits | <u32>(bits >> 32));
+          } else {
+            const q = outRow + <usize>x * outPixBytes;
+            store<u32>(q, load<u32>(q) | <u32>bits);
+            store<u32>(q + outPixBytes, load<u32>(q + outPixBytes) | <u32>(bits >> 32));
+          }
+        }
+        if (x < cols) {
+          // odd width without pool: the last pixel alone
           const p = p0 + (<usize>x << 1);
           const cls = same ? rowClass | (i32(x == 0) << 2) | (i32(x == wo - 1) << 3) : 0;
           const u = uPass + <usize>cls * entryBytes;
           const bits = pairs
             ? pixelBits32(t0, p, rowStride, planeBytes, chunks, u, fPass)
             : pixelBits16(t0, p, rowStride, planeBytes, chunks, u, fPass);
-          const q = outRow + <usize>(pool ? x >> 1 : x) * outPixBytes;
+          const q = outRow + <usize>x * outPixBytes;
           store<u32>(q, load<u32>(q) | bits);
         }
       }

@@ -19,9 +19,9 @@ export function tapLutChunks(inC: number): number {
   return Math.ceil(inC / TAP_LUT_CHUNK_BITS);
 }
 
-/** Variant name: tables of 6-bit chunks x <chunks> per tap, tile 1 pixel x 16|32 channels, i8x16 adds. */
+/** Variant name: tables of 6-bit chunks x <chunks> per tap, tile 2 pixels x 16|32 channels, i8x16 adds. */
 export function tapLutVariant(inC: number, outC: number): string {
-  return `b-conv3x3-taplut6x${tapLutChunks(inC)}-1x${outC > 16 ? 32 : 16}-i8x16add`;
+  return `b-conv3x3-taplut6x${tapLutChunks(inC)}-2x${outC > 16 ? 32 : 16}-i8x16add`;
 }
 
 export interface TapLutConv {

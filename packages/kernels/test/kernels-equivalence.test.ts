@@ -269,7 +269,7 @@ describe('wasm kernels equal the reference', () => {
       else expect(['taplut', 'im2col']).toContain(choice);
       expect(chooseConvKernel(layer, side, side, pool)).toBe(choice); // timed once per shape
       const auto = bindBinaryConv(instance, layer, side, side, pool);
-      expect(auto.variant).toMatch({ lut9: /^b-conv3x3-lut9-/, taplut: /^b-conv3x3-taplut6x\d-1x(16|32)-i8x16add$/, im2col: /^b-conv3x3-im2col/ }[choice]);
+      expect(auto.variant).toMatch({ lut9: /^b-conv3x3-lut9-/, taplut: /^b-conv3x3-taplut6x\d-2x(16|32)-i8x16add$/, im2col: /^b-conv3x3-im2col/ }[choice]);
       expect(runWasmConv(instance, input, 2, expected.length, () => auto)).toEqual(expected);
       for (const kernel of ['taplut', 'im2col'] as const) {
         if (kernel === 'taplut' && (inC < 2 || inC > 28)) {
