@@ -8,7 +8,7 @@
 // Usage:
 //   node tools/bench-runtime.mjs --dataset D --compact C --baseline B --fp F [--out DIR]
 //        [--runs N] [--warmup N] [--batches 1,64,256] [--threads 1,2] [--max-images N]
-//        [--min-run-seconds S] [--engine wasm|reference] [--no-tfjs] [--no-onnx] [--quick]
+//        [--min-run-seconds S] [--engine wasm|reference] [--no-tfjs] [--no-onnx] [--onnx-spinning] [--quick]
 // --compact takes a train.bnn output or a pruning.select output (its chosen/ model).
 //
 // Before trained models exist: --stand-ins DIR builds (once) DIR/dataset from the mnist package and
@@ -30,7 +30,7 @@ const flag = (name) => {
 const list = (name) => flag(name)?.split(',').map(Number);
 const usage = (message) => {
   console.error(
-    `bench-runtime: ${message}\nusage: node tools/bench-runtime.mjs --dataset D --compact C --baseline B --fp F [--out DIR] [--runs N] [--warmup N] [--batches 1,64,256] [--threads 1,2] [--max-images N] [--engine wasm|reference] [--no-tfjs] [--no-onnx] [--quick]`,
+    `bench-runtime: ${message}\nusage: node tools/bench-runtime.mjs --dataset D --compact C --baseline B --fp F [--out DIR] [--runs N] [--warmup N] [--batches 1,64,256] [--threads 1,2] [--max-images N] [--engine wasm|reference] [--no-tfjs] [--no-onnx] [--onnx-spinning] [--quick]`,
   );
   process.exit(2);
 };
@@ -59,6 +59,7 @@ if (flag('--min-run-seconds')) params.minRunSeconds = Number(flag('--min-run-sec
 if (flag('--engine')) params.engine = flag('--engine');
 if (args.includes('--no-tfjs')) params.tfjs = false;
 if (args.includes('--no-onnx')) params.onnx = false;
+if (args.includes('--onnx-spinning')) params.onnxSpinning = true;
 
 const { runRuntimeBenchmark } = require(entry);
 

@@ -10,15 +10,18 @@ export const ONNX_KERNEL = 'mlas f32';
 /**
  * The full-precision model on onnxruntime-node's CPU execution provider with `threads` intra-op
  * threads (1 = no thread pool), all graph optimisations on (it folds batch norms into the
- * convolutions). Input NHWC float32 pixels scaled to [-1, 1], like tfjs's.
+ * convolutions). Input NHWC float32 pixels scaled to [-1, 1], like tfjs's. `spinning` false sets
+ * session.intra_op.allow_spinning = 0: idle pool threads block instead of spin-waiting, so they do
+ * not take CPU from the sides measured after this one in the same process.
  */
-export async function onnxSide(onnxBytes: Uint8Array, dataset: Dataset, threads: number): Promise<RuntimeSide> {
+export async function onnxSide(onnxBytes: Uint8Array, dataset: Dataset, threads: number, spinning = true): Promise<RuntimeSide> {
   const session = await ort.InferenceSession.create(onnxBytes, {
     executionProviders: ['cpu'],
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    ...(spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
   });
   const inputName = session.inputNames[0];
   const outputName = session.outputNames[0];

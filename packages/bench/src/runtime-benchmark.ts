@@ -125,8 +125,13 @@ export async function runRuntimeBenchmark(input: RuntimeBenchInput, params: Runt
   const onnxSides: RuntimeSide[] = [];
   if (p.onnx) {
     const onnxBytes = await fullPrecisionOnnx(fp.dir, notes, logger);
-    backends.onnxruntime = `onnxruntime-node ${ort.env.versions.node ?? ort.env.versions.common}, CPU execution provider, graph optimisation 'all'`;
-    for (const t of threads) onnxSides.push(await onnxSide(onnxBytes, dataset, t));
+    backends.onnxruntime = `onnxruntime-node ${ort.env.versions.node ?? ort.env.versions.common}, CPU execution provider, graph optimisation 'all', intra-op spinning ${p.onnxSpinning ? 'on' : 'off'}`;
+    if (!p.onnxSpinning && threads.some((t) => t > 1)) {
+      notes.push(
+        "onnxruntime's intra-op threads do not spin-wait between runs (session.intra_op.allow_spinning = 0, param onnxSpinning: false): spinning pool threads of one session took CPU from the sides measured after it in this process.",
+      );
+    }
+    for (const t of threads) onnxSides.push(await onnxSide(onnxBytes, dataset, t, p.onnxSpinning));
     sides.push(...onnxSides);
   } else notes.push('onnxruntime sides not measured (onnx: false).');
 

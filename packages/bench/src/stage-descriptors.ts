@@ -25,11 +25,20 @@ export const runtimeBenchParamsSchema = z.object({
   tfjs: z.boolean().default(true),
   /** Measure the onnxruntime sides. */
   onnx: z.boolean().default(true),
+  /**
+   * Let onnxruntime's intra-op threads spin-wait between runs (its default). Off by default: the
+   * sides share one process, and a multi-threaded session's spinning threads kept burning CPU
+   * while the sides after it ran (an engine call right after an onnxruntime 2-thread call took
+   * 2.5x its process CPU time: 53 vs 21.5 µs per compact image), while onnxruntime's own times
+   * were the same or better without it on the shared 2-core machine.
+   */
+  onnxSpinning: z.boolean().default(false),
 });
 export const benchRuntimeDescriptor = defineStageDescriptor({
   name: 'bench.runtime',
   // 2: runtime names carry the kernel; engine on the listed threads; per-layer profiles and the GEMM of the run
-  version: 2,
+  // 3: onnxruntime's intra-op threads do not spin between runs (onnxSpinning: false)
+  version: 3,
   description: 'Runtime benchmark: compact BNN vs baseline BNN (cbnn engine, TensorFlow.js) vs full precision (tfjs-wasm, onnxruntime), side by side',
   params: runtimeBenchParamsSchema,
   inputs: {
