@@ -49,7 +49,11 @@ export function chooseConvKernel(layer: ConvLayer, height: number, width: number
     const batch = 2;
     const input = wasm.put(randomPackedWeights(rng, batch * height * width, layer.inC));
     const out = wasm.alloc(batch * im2colOutputWords(height, width, layer, pool) * 4);
-    const candidates = (['taplut', 'im2col'] as const).map((kernel) => ({ kernel, binding: bindKernel(kernel, wasm, layer, height, width, pool), best: Infinity }));
+    const candidates = (['taplut', 'im2col'] as const).map((kernel) => ({
+      kernel,
+      binding: bindKernel(kernel, wasm, layer, height, width, pool),
+      best: Infinity,
+    }));
     // warm-up: let both functions reach V8's optimising tier before they are timed
     for (let i = 0; i < 4; i++) for (const c of candidates) c.binding.run(input, batch, out);
     for (let round = 0; round < 7; round++) {
@@ -71,14 +75,7 @@ export function chooseConvKernel(layer: ConvLayer, height: number, width: number
  * The binary conv kernel for a layer: `kernel` when given (it must apply to the layer), else
  * chooseConvKernel's. Results are identical whichever runs; `variant` names it.
  */
-export function bindBinaryConv(
-  wasm: WasmKernelInstance,
-  layer: ConvLayer,
-  height: number,
-  width: number,
-  pool: boolean,
-  kernel?: ConvKernel,
-): WasmConvBinding {
+export function bindBinaryConv(wasm: WasmKernelInstance, layer: ConvLayer, height: number, width: number, pool: boolean, kernel?: ConvKernel): WasmConvBinding {
   if (kernel && !convKernelApplies(kernel, layer)) {
     throw new Error(`conv kernel '${kernel}' does not run a layer of ${layer.inC} input channels`);
   }

@@ -122,7 +122,7 @@ export function createWasmRunner(plan: EnginePlan, maxBatch: number, convKernels
           throw new InvalidInputError(
             `convKernels[${kernelsUsed.length}] '${forced}' cannot run layers[${layerOf[s]}] (a conv of ${step.layer.inC} input channels)`,
             { field: `convKernels[${kernelsUsed.length}]` },
-            "lut9 runs 1 input channel, taplut 2 to 28, im2col any; or leave convKernels out to let the engine choose",
+            'lut9 runs 1 input channel, taplut 2 to 28, im2col any; or leave convKernels out to let the engine choose',
           );
         }
         const kernel = forced ?? chooseConvKernel(step.layer, height, width, pool);

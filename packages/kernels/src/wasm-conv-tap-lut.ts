@@ -90,13 +90,7 @@ export function prepareTapLutConv(layer: ConvLayer): TapLutConv {
   return { chunks, pairs, tables, u, f };
 }
 
-export function bindTapLutConv(
-  wasm: WasmKernelInstance,
-  layer: ConvLayer,
-  height: number,
-  width: number,
-  pool: boolean,
-): WasmConvBinding {
+export function bindTapLutConv(wasm: WasmKernelInstance, layer: ConvLayer, height: number, width: number, pool: boolean): WasmConvBinding {
   const p = prepareTapLutConv(layer);
   const tables = wasm.put(p.tables);
   const u = wasm.put(p.u);

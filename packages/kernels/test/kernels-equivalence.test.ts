@@ -247,7 +247,15 @@ describe('wasm kernels equal the reference', () => {
         }
       }
     }
-    expect(() => bindTapLutConv(instance, { type: 'conv', inC: 29, outC: 1, padding: 'same', weights: new Uint32Array(9), thresholds: new Int32Array(1), flip: new Uint8Array(1) }, 3, 3, false)).toThrow(/2\.\.28 input channels, got 29/);
+    expect(() =>
+      bindTapLutConv(
+        instance,
+        { type: 'conv', inC: 29, outC: 1, padding: 'same', weights: new Uint32Array(9), thresholds: new Int32Array(1), flip: new Uint8Array(1) },
+        3,
+        3,
+        false,
+      ),
+    ).toThrow(/2\.\.28 input channels, got 29/);
   });
 
   it('bindBinaryConv runs the kernel it is given or the measured faster one, and names it', () => {
