@@ -177,5 +177,7 @@ export function earlyStopSummary(search: Pick<SearchResult, 'baseline' | 'candid
     return `Early stop: nothing was stopped (0 of ${runs.length} trainings), so every candidate ran its planned epochs and the choice is the one full training makes.`;
   return `Stopped early (${search.epochsSaved} training epochs saved): ${stopped
     .map(({ c, r }) => `${r.instance} (${c.name}) after epoch ${r.epochs ?? '?'} of ${r.epochsPlanned ?? '?'}${r.stopReason ? ` — ${r.stopReason}` : ''}`)
-    .join('; ')}. A stopped candidate could not reach the budget by the rule's bound; whether full training would have brought it within budget was not measured.`;
+    .join(
+      '; ',
+    )}. A stopped candidate could not reach the budget by the rule's bound; whether full training would have brought it within budget was not measured.`;
 }
