@@ -40,6 +40,18 @@ function thresholdsFor(seed: number, outC: number, span: number): { thresholds: 
   return { thresholds, flip };
 }
 
+/** A conv layer with random weights and thresholds around the middle of its dot products (seeds seed+1, seed+2). */
+function randomConvLayer(seed: number, inC: number, outC: number, padding: 'same' | 'valid'): ConvLayer {
+  return {
+    type: 'conv',
+    inC,
+    outC,
+    padding,
+    weights: randomPacked(seed + 1, outC * 9, inC),
+    ...thresholdsFor(seed + 2, outC, 3 * Math.ceil(Math.sqrt(9 * inC))),
+  };
+}
+
 /** The reference conv of `batch` packed images, then the 2x2 max-pool when `pool`. */
 function referenceConv(input: Uint32Array, batch: number, height: number, width: number, layer: ConvLayer, pool: boolean): Uint32Array {
   const ho = layer.padding === 'same' ? height : height - 2;
@@ -85,14 +97,7 @@ describe('wasm kernels equal the reference', () => {
         }),
         ({ batch, height, width, inC, outC, padding, seed }) => {
           const input = randomPacked(seed, batch * height * width, inC);
-          const layer: ConvLayer = {
-            type: 'conv',
-            inC,
-            outC,
-            padding,
-            weights: randomPacked(seed + 1, outC * 9, inC),
-            ...thresholdsFor(seed + 2, outC, 3 * Math.ceil(Math.sqrt(9 * inC))),
-          };
+          const layer = randomConvLayer(seed, inC, outC, padding);
           const ho = padding === 'same' ? height : height - 2;
           const wo = padding === 'same' ? width : width - 2;
           const n = batch * ho * wo * wordsForChannels(outC);
@@ -206,14 +211,7 @@ describe('wasm kernels equal the reference', () => {
         ({ batch, height, width, inC, outC, padding, pool, seed }) => {
           if (padding === 'valid' && (height < 3 || width < 3)) return; // no output (the reference needs one)
           const input = randomPacked(seed, batch * height * width, inC);
-          const layer: ConvLayer = {
-            type: 'conv',
-            inC,
-            outC,
-            padding,
-            weights: randomPacked(seed + 1, outC * 9, inC),
-            ...thresholdsFor(seed + 2, outC, 3 * Math.ceil(Math.sqrt(9 * inC))),
-          };
+          const layer = randomConvLayer(seed, inC, outC, padding);
           const expected = referenceConv(input, batch, height, width, layer, pool);
           // garbage in the input's padding bits (channels >= inC) must not change the result
           const dirty = input.map((v) => v | ~((1 << inC) - 1));
@@ -305,14 +303,7 @@ describe('wasm kernels equal the reference', () => {
         }),
         ({ batch, height, width, inC, outC, padding, kernel, seed }) => {
           const input = randomPacked(seed, batch * height * width, inC);
-          const layer: ConvLayer = {
-            type: 'conv',
-            inC,
-            outC,
-            padding,
-            weights: randomPacked(seed + 1, outC * 9, inC),
-            ...thresholdsFor(seed + 2, outC, 3 * Math.ceil(Math.sqrt(9 * inC))),
-          };
+          const layer = randomConvLayer(seed, inC, outC, padding);
           const expected = referenceConv(input, batch, height, width, layer, true);
           expect(runWasmConv(instance, input, batch, expected.length, () => bindIm2colConv(instance, layer, height, width, true, kernel))).toEqual(expected);
         },
