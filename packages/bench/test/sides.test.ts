@@ -61,15 +61,19 @@ describe('runtime sides', () => {
     await tfjs.dispose();
   });
 
-  it('onnxruntime computes the scores tfjs computes, with 1 and 2 threads', async () => {
+  it('onnxruntime computes the scores tfjs computes, with 1 and 2 threads, spinning or not', async () => {
     const tfjs = await tfjsSide('fp', fpDir, dataset, { kind: 'pixels' }, 'tfjs-wasm xnnpack f32', 'xnnpack f32');
     const model = await loadTfjsModel(path.join(fpDir, 'tfjs'));
     const bytes = exportOnnxModel(model);
     model.dispose();
     const expectedScores = (await tfjs.prepare(40))() as Float32Array;
     const expected = await tfjs.classify(25);
-    for (const threads of [1, 2]) {
-      const ort = await onnxSide(bytes, dataset, threads);
+    for (const [threads, spinning] of [
+      [1, true],
+      [2, true],
+      [2, false],
+    ] as const) {
+      const ort = await onnxSide(bytes, dataset, threads, spinning);
       expect(ort.threads).toBe(threads);
       expect(ort.modelBytes).toBe(bytes.length);
       const { relDiff, rowsVary } = compareScores((await (await ort.prepare(40))()) as Float32Array, expectedScores);
