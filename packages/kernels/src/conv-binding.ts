@@ -33,7 +33,7 @@ let scratch: WasmKernelInstance | undefined;
  * The kernel the engine runs for a conv of this shape: lut9 for a 1-channel input (a single
  * lookup per pixel); where the tap-table conv applies, whichever of it and the im2col GEMM is
  * faster on this shape, timed once per process and shape (both on the same random images,
- * interleaved, best of 7; a few ms); the im2col GEMM otherwise.
+ * interleaved, best of 7; 2-17 ms per shape measured); the im2col GEMM otherwise.
  */
 export function chooseConvKernel(layer: ConvLayer, height: number, width: number, pool: boolean): ConvKernel {
   if (lut9Applies(layer)) return 'lut9';
