@@ -11,8 +11,8 @@ import { WasmKernelInstance } from './wasm-kernels';
  * pixel, 1-channel inputs), `taplut` (per-tap byte tables, 2..28 channels), `im2col` (bit im2col
  * + popcount GEMM, any width).
  */
-export type ConvKernel = 'lut9' | 'taplut' | 'im2col';
-export const CONV_KERNELS: readonly ConvKernel[] = ['lut9', 'taplut', 'im2col'];
+export const CONV_KERNELS = ['lut9', 'taplut', 'im2col'] as const;
+export type ConvKernel = (typeof CONV_KERNELS)[number];
 
 export function convKernelApplies(kernel: ConvKernel, layer: Pick<ConvLayer, 'inC'>): boolean {
   if (kernel === 'lut9') return lut9Applies(layer);

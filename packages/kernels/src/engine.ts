@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { InvalidInputError, readDataset, wordsForChannels, type Dataset, type SplitName } from '@cbnn/core';
 import { z } from 'zod';
-import { CONV_KERNELS, type ConvKernel } from './conv-binding';
+import { CONV_KERNELS } from './conv-binding';
 import { buildPlan, type EnginePlan } from './engine-plan';
 import { createReferenceRunner, createWasmRunner, type PlanRunner } from './engine-runners';
 import { checkThreads, createThreadPool, type ThreadPool } from './engine-threads';
@@ -33,7 +33,7 @@ export const engineOptionsSchema = z.object({
    * its shape, timed when the engine is created (chooseConvKernel); worker threads are given
    * the calling thread's choice.
    */
-  convKernels: z.array(z.enum(CONV_KERNELS as [ConvKernel, ...ConvKernel[]])).optional(),
+  convKernels: z.array(z.enum(CONV_KERNELS)).optional(),
 });
 export type EngineOptions = z.input<typeof engineOptionsSchema>;
 
