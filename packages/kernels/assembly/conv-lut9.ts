@@ -23,8 +23,24 @@ const KEEP_COLUMNS_0_1: u32 = 0b011011011;
   return v;
 }
 
+// Column bits of pixel column ix for the pair window (row r at bit 4r, 0 where outside).
+@inline function column4(p0: usize, p1: usize, p2: usize, ok0: bool, ok2: bool, ix: i32, w: i32): u32 {
+  if (ix < 0 || ix >= w) return 0;
+  const at = <usize>ix << 2;
+  let v: u32 = (load<u32>(p1 + at) & 1) << 4;
+  if (ok0) v |= load<u32>(p0 + at) & 1;
+  if (ok2) v |= (load<u32>(p2 + at) & 1) << 8;
+  return v;
+}
+
+const KEEP_PAIR_COLUMNS_0_1: u32 = 0x333; // columns 0 and 1 of the 3 rows of a pair window
+
+// pairPtr (outWords == 1 only, else 0): the outputs of two neighbouring pixels (x, x + 1) per
+// 3x4 window (row r, column c at bit 4r + c), [16 pair classes][4096] u64 (x's word low): pair
+// class = row class | 4 if x is the first column | 8 if x + 1 is the last. One lookup and one
+// store per two pixels.
 export function convLut9(
-  inPtr: usize, batch: i32, h: i32, w: i32, same: i32, pool: i32, lutPtr: usize, outWords: i32, outPtr: usize,
+  inPtr: usize, batch: i32, h: i32, w: i32, same: i32, pool: i32, lutPtr: usize, outWords: i32, outPtr: usize, pairPtr: usize,
 ): void {
   const pad = same ? 1 : 0;
   const ho = same ? h : h - 2;
@@ -52,8 +68,26 @@ export function convLut9(
       const p2 = p1 + rowBytes;
       const rowClass = same ? (i32(y == 0) | (i32(y == ho - 1) << 1)) : 0;
       const outRow = outImg + <usize>((pool ? y >> 1 : y) * outW) * outPixBytes;
-      let idx = column(p0, p1, p2, ok0, true, ok2, -pad, w) | (column(p0, p1, p2, ok0, true, ok2, 1 - pad, w) << 1);
-      for (let x = 0; x < cols; x++) {
+      let x = 0;
+      if (pairPtr) {
+        let win = column4(p0, p1, p2, ok0, ok2, -pad, w) | (column4(p0, p1, p2, ok0, ok2, 1 - pad, w) << 1);
+        for (; x + 1 < cols; x += 2) {
+          win |= (column4(p0, p1, p2, ok0, ok2, x + 2 - pad, w) << 2) | (column4(p0, p1, p2, ok0, ok2, x + 3 - pad, w) << 3);
+          const cls = same ? rowClass | (i32(x == 0) << 2) | (i32(x + 1 == wo - 1) << 3) : 0;
+          const e = load<u64>(pairPtr + (<usize>((cls << 12) | win) << 3));
+          if (pool) {
+            const q = outRow + (<usize>(x >> 1) << 2);
+            store<u32>(q, load<u32>(q) | <u32>e | <u32>(e >> 32));
+          } else {
+            store<u64>(outRow + (<usize>x << 2), e); // each pixel is written once
+          }
+          win = (win >> 2) & KEEP_PAIR_COLUMNS_0_1;
+        }
+        if (x == cols) continue;
+      }
+      // one pixel at a time: more than one output word, or the last pixel of an odd row
+      let idx = column(p0, p1, p2, ok0, true, ok2, x - pad, w) | (column(p0, p1, p2, ok0, true, ok2, x + 1 - pad, w) << 1);
+      for (; x < cols; x++) {
         idx |= column(p0, p1, p2, ok0, true, ok2, x + 2 - pad, w) << 2;
         const cls = same ? rowClass | (i32(x == 0) << 2) | (i32(x == wo - 1) << 3) : 0;
         const e = lutPtr + <usize>cls * classBytes + <usize>idx * outPixBytes;

@@ -62,7 +62,7 @@ export interface Engine {
   /** Threads a batch of at least `splitFrom` images is split across (1 = the calling thread only). */
   readonly threads: number;
   readonly plan: EnginePlan;
-  /** Kernel variant of each call a forward pass makes, in order (e.g. 'b-conv3x3-lut9-1xall'). */
+  /** Kernel variant of each call a forward pass makes, in order (e.g. 'b-conv3x3-lut9-2xall'). */
   readonly kernels: readonly string[];
   /** Packed input words per image: H*W*words(features). */
   readonly inputWords: number;

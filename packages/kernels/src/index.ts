@@ -20,7 +20,7 @@ export { summary, formatSummary, type LayerSummary, type ModelSummary } from './
 export { bindDense, bindDenseOut, bindGemm, type WasmDenseBinding } from './wasm-dense';
 export { bindBinaryConv, chooseConvKernel, convKernelApplies, CONV_KERNELS, type ConvKernel } from './conv-binding';
 export { bindTapLutConv, prepareTapLutConv, tapLutApplies, tapLutChunks, tapLutVariant, TAP_LUT_CHUNK_BITS, type TapLutConv } from './wasm-conv-tap-lut';
-export { bindLut9Conv, lut9Table, lut9Applies, LUT9_CONV_VARIANT } from './wasm-conv-lut';
+export { bindLut9Conv, lut9Table, lut9PairTable, lut9Applies, LUT9_CONV_VARIANT, LUT9_PAIR_CONV_VARIANT } from './wasm-conv-lut';
 export {
   prepareIm2colConv,
   bindIm2colConv,

@@ -54,7 +54,7 @@ export interface KernelExports {
     out: number,
     indexOnly: number,
   ): void;
-  convLut9(inp: number, batch: number, h: number, w: number, same: number, pool: number, lut: number, outWords: number, out: number): void;
+  convLut9(inp: number, batch: number, h: number, w: number, same: number, pool: number, lut: number, outWords: number, out: number, pairs: number): void;
   convReal(
     inp: number,
     batch: number,

@@ -95,7 +95,7 @@ describe('engine', () => {
     const ref = createEngine(model, { impl: 'reference', maxBatch: 3 }).predict(input, 3);
     const auto = createEngine(model, { maxBatch: 3 });
     expect(auto.predict(input, 3)).toEqual(ref);
-    expect(auto.kernels[0]).toBe('b-conv3x3-lut9-1xall');
+    expect(auto.kernels[0]).toBe('b-conv3x3-lut9-2xall'); // 12 output channels: one word, two pixels per lookup
     for (const convKernels of [
       ['lut9', 'im2col', 'im2col', 'im2col'],
       ['im2col', 'taplut', 'taplut', 'taplut'],
