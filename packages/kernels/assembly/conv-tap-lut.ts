@@ -16,7 +16,9 @@
 // im2col kernel's per-border-class threshold constants therefore apply unchanged, as bytes:
 // bit = (pop >=u u[class][o]) ^ f[o] (src/wasm-conv-tap-lut.ts converts ((pop ^ m) + c) >= 0;
 // V8 lowers ge_u to two instructions on x64, lt_u to four).
-// Tables are [chunk][tap][64 values][16 | 32 lanes], so a chunk's 9 lookups use constant offsets.
+// Tables are [chunk][tap][64 values][16 | 32 lanes], so a chunk's 9 lookups use constant offsets
+// (in the loads' offset field: V8 cannot fold an i32 add into the address). AssemblyScript takes
+// that offset only as a literal (an inlined parameter is not one), so the lookups are written out.
 //
 // Channels are processed in passes of 32 (one output word); a pass reads only its own tables.
 
