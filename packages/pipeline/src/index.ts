@@ -13,6 +13,8 @@ export * from './stage-worker-runtime';
 export * from './workspace-lock';
 export * from './run-reporter';
 export * from './runner';
+export * from './critical-path';
+export * from './stage-scheduler';
 export * from './status';
 export { createPlanner, planPipeline, oldKeySchemeNotice, isOldKeyScheme, type Planner } from './planner';
 export * from './file-hashes';

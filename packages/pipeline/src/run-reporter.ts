@@ -1,4 +1,5 @@
 import type { ProgressUpdate } from '@cbnn/core';
+import type { ThreadChange } from './stage-scheduler';
 
 export type StageStatus = 'ran' | 'cached' | 'failed' | 'skipped' | 'cancelled';
 
@@ -20,6 +21,10 @@ export interface StageOutcome {
   cpuSeconds?: number;
   /** The queue worker that executed it. */
   worker?: string;
+  /** From ready (upstream settled, not cached) to started: the wait for a job slot. */
+  waitMs?: number;
+  /** Its threads over time, from its start (a queue worker's: the count it chose). */
+  threads?: ThreadChange[];
 }
 
 export interface RunSummary {

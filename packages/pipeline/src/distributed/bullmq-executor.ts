@@ -172,7 +172,7 @@ export class BullmqExecutor implements Executor {
           if (!outcome.ok) return reject(outcome.error);
           const r = outcome.value;
           this.timings.push({ stage: job.stage, worker: r.worker, ...r.timing, seenAt: Date.now() });
-          resolve({ output: r.output, log: r.log, metrics: r.metrics, cpuSeconds: r.cpuSeconds, worker: r.worker });
+          resolve({ output: r.output, log: r.log, metrics: r.metrics, cpuSeconds: r.cpuSeconds, worker: r.worker, threads: r.threads });
         },
       };
       this.pending.set(jobId, entry);

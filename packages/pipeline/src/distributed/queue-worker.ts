@@ -189,6 +189,7 @@ export async function startStageQueueWorker(options: StageQueueWorkerOptions): P
         metrics: result.metrics,
         cpuSeconds: result.cpuSeconds,
         worker: id,
+        threads: stageJob.threads,
         timing: { queuedAt: payload.queuedAt, startedAt, ranMs, commitMs },
       };
     } catch (e) {

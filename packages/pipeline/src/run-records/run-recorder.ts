@@ -120,6 +120,8 @@ export class RunRecorder {
       metrics: o.metrics && recordableMetrics(o.metrics),
       worker: o.worker,
       note: o.note,
+      waitSeconds: o.waitMs === undefined ? undefined : o.waitMs / 1000,
+      threads: o.threads?.map((c) => ({ atSeconds: c.atMs / 1000, threads: c.threads })),
     };
   }
 }
