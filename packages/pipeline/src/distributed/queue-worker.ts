@@ -146,8 +146,10 @@ export async function startStageQueueWorker(options: StageQueueWorkerOptions): P
         checkpointDir: checkpointDirOf(storeRoot, payload.key),
         logFile: path.join(dir, 'log.jsonl'),
         seed: payload.seed,
-        // An explicit `threads:` in the pipeline wins; otherwise this machine's share of cores.
-        threads: payload.threadsPinned ? payload.threads : Math.max(payload.threads, threadBudget),
+        // An explicit `threads:` in the pipeline wins; otherwise this machine's share of its cores
+        // (the runner's budget is for its own machine: it may have many more or fewer cores).
+        threads: payload.threadsPinned ? payload.threads : threadBudget,
+        threadsPinned: payload.threadsPinned,
       };
       fs.mkdirSync(stageJob.outDir, { recursive: true });
       fs.mkdirSync(stageJob.tmpDir, { recursive: true });
