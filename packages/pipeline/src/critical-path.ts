@@ -25,10 +25,7 @@ export function recordedStageSeconds(storeRoot: string, pipeline: Pick<ResolvedP
  * spare threads, shortens the run the most. Costs default to UNKNOWN_STAGE_SECONDS, which makes
  * the priority the number of stages on the longest chain below.
  */
-export function criticalPathPriorities(
-  pipeline: Pick<ResolvedPipeline, 'instances'>,
-  cost: ReadonlyMap<string, number> = new Map(),
-): Map<string, number> {
+export function criticalPathPriorities(pipeline: Pick<ResolvedPipeline, 'instances'>, cost: ReadonlyMap<string, number> = new Map()): Map<string, number> {
   const ids = pipeline.instances.map((i) => i.id);
   const deps = new Map(pipeline.instances.map((i) => [i.id, i.upstream]));
   const downstream = new Map<string, string[]>(ids.map((id) => [id, []]));

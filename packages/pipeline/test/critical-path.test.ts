@@ -28,7 +28,16 @@ describe('StageScheduler', () => {
   const order = (ids: string[]) => new Map(ids.map((id, i) => [id, i]));
 
   it('gives a free slot to the highest priority, ties in pipeline order, not to who asked first', async () => {
-    const s = new StageScheduler({ jobs: 1, threads: 1, priority: new Map([['a', 1], ['b', 5], ['c', 5]]), order: order(['a', 'b', 'c']) });
+    const s = new StageScheduler({
+      jobs: 1,
+      threads: 1,
+      priority: new Map([
+        ['a', 1],
+        ['b', 5],
+        ['c', 5],
+      ]),
+      order: order(['a', 'b', 'c']),
+    });
     const started: string[] = [];
     const run = (id: string) => s.acquire(id).then((l) => (started.push(id), l));
     const leases = [run('a'), run('c'), run('b')];
@@ -44,7 +53,17 @@ describe('StageScheduler', () => {
   });
 
   it('deals spare threads by priority, up to what a stage can use; pinned and non-adapting stages keep theirs', async () => {
-    const s = new StageScheduler({ jobs: 3, threads: 4, priority: new Map([['a', 10], ['b', 5], ['c', 1], ['p', 20]]), order: order(['a', 'b', 'c', 'p']) });
+    const s = new StageScheduler({
+      jobs: 3,
+      threads: 4,
+      priority: new Map([
+        ['a', 10],
+        ['b', 5],
+        ['c', 1],
+        ['p', 20],
+      ]),
+      order: order(['a', 'b', 'c', 'p']),
+    });
     const [a, b] = await Promise.all([s.acquire('a'), s.acquire('b')]);
     expect([a.threads, b.threads]).toEqual([3, 1]); // a is new: it may use what is spare
     const seen: Record<string, number[]> = { a: [], b: [] };
@@ -69,7 +88,15 @@ describe('StageScheduler', () => {
   });
 
   it('a new stage gets its thread at once and the holder is told to shrink; a finishing stage gives its threads back', async () => {
-    const s = new StageScheduler({ jobs: 2, threads: 2, priority: new Map([['long', 9], ['short', 2]]), order: order(['long', 'short']) });
+    const s = new StageScheduler({
+      jobs: 2,
+      threads: 2,
+      priority: new Map([
+        ['long', 9],
+        ['short', 2],
+      ]),
+      order: order(['long', 'short']),
+    });
     const long = await s.acquire('long');
     long.canUse(2);
     long.adopted(2);

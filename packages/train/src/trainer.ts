@@ -228,7 +228,9 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       const wanted = budget ? trainingThreads({ ...options, threads: budget.current() }) : threads;
       if (wanted !== threads) {
         const now = await parallel.resize(wanted);
-        logger.info(`epoch ${epoch}: ${threads} -> ${now} thread(s)${now !== wanted ? ` (${wanted} given, a worker failed to start)` : ''}, as the run's thread budget moved`);
+        logger.info(
+          `epoch ${epoch}: ${threads} -> ${now} thread(s)${now !== wanted ? ` (${wanted} given, a worker failed to start)` : ''}, as the run's thread budget moved`,
+        );
         threads = now;
         mostThreads = Math.max(mostThreads, threads);
         budget!.adopted(threads);

@@ -39,7 +39,11 @@ export function registerRun(program: Command): void {
     .option('--stage <name>', 'run only this stage (and what it needs); repeatable', collect)
     .option('--force <name>', 'execute this stage even if cached; repeatable', collect)
     .option('-j, --jobs <n>', 'stages running at once, the critical ones first (default: number of cores)', positiveInteger('--jobs'))
-    .option('--threads <n>', 'total CPU threads shared by the running stages; spare ones go to the stage the most work waits on (default: number of cores)', positiveInteger('--threads'))
+    .option(
+      '--threads <n>',
+      'total CPU threads shared by the running stages; spare ones go to the stage the most work waits on (default: number of cores)',
+      positiveInteger('--threads'),
+    )
     .option('--oversubscribe', 'allow --threads above the number of cores')
     .option('--set <key=value>', 'override a top-level param; repeatable', collect)
     .option('--store <dir>', 'artifact store folder (default: .cbnn/ in the project)')
