@@ -49,9 +49,9 @@ interface Resolved {
 
 /**
  * Run a resolved pipeline: cached stages are restored, the rest executed by `executor` in
- * dependency order, at most `jobs` at a time, the stage the most work waits on first. Results are committed to the store only when a
- * stage succeeds; the lock file is rewritten at the end (also after failures and cancels, for
- * what did finish).
+ * dependency order, at most `jobs` at a time, the stage the most work waits on first. Results
+ * are committed to the store only when a stage succeeds; the lock file is rewritten at the end
+ * (also after failures and cancels, for what did finish).
  */
 export async function runPipeline(pipeline: ResolvedPipeline, options: RunOptions): Promise<RunSummary> {
   const { store, executor } = options;
