@@ -23,7 +23,7 @@ stages:
   long:
     uses: train.bnn
     needs: { dataset: data }
-    with: { width: 0.125, epochs: 8, batchSize: 32, gradientShards: 2, recalibrationSamples: 0, patience: 0, backend: wasm }
+    with: { width: 0.125, epochs: 6, batchSize: 32, gradientShards: 2, recalibrationSamples: 0, patience: 0, backend: wasm }
 `;
 
 interface Outcome {
@@ -55,6 +55,7 @@ describe('threads move to the stage that is left', () => {
     const grown = long.threads!.find((c) => c.threads === 2);
     expect(grown).toBeDefined();
     expect(grown!.atMs).toBeGreaterThan(0);
+    expect(a.stderr).toContain('long: now on 2 threads (was 1)');
     // The run record holds the same timeline, in seconds.
     const record = JSON.parse(fs.readFileSync(path.join(moving, 'records', `${a.runId}.json`), 'utf8'));
     const recorded = record.stages.find((s: { id: string }) => s.id === 'long');

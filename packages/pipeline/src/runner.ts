@@ -230,7 +230,11 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
             progress: (u) => reporter.stageProgress?.(inst.id, u),
             log: (line) => reporter.stageLog?.(inst.id, line, false),
             threadsUsable: (max) => lease.canUse(max),
-            threadsAdopted: (n) => lease.adopted(n),
+            threadsAdopted: (n) => {
+              // Said live, as it happens; the summary and the record keep the whole timeline.
+              const was = lease.adopted(n);
+              if (was !== undefined) reporter.message?.(`${inst.id}: now on ${n} thread${n === 1 ? '' : 's'} (was ${was})`);
+            },
           },
           attemptAbort.signal,
           { onThreads: (listener) => lease.onChange(listener) },

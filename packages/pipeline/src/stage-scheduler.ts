@@ -43,8 +43,8 @@ export interface StageLease {
   onChange(listener: (threads: number) => void): void;
   /** The stage adopts changed counts, up to `max`. */
   canUse(max: number): void;
-  /** The stage now runs on `threads`. */
-  adopted(threads: number): void;
+  /** The stage now runs on `threads`; returns the count it ran on before, when this changes it. */
+  adopted(threads: number): number | undefined;
   /** Threads over time (the first entry is what it started on, or its first report of it). */
   timeline(): ThreadChange[];
   release(): void;
@@ -169,11 +169,17 @@ export class StageScheduler {
         this.schedule();
       },
       adopted: (threads) => {
-        const at = this.now() - r.startedAt;
-        // The first report says what the stage started on (it may use fewer than it was given).
-        if (!r.reported && r.timeline.length === 1) r.timeline[0] = { atMs: 0, threads };
-        else if (r.timeline.at(-1)?.threads !== threads) r.timeline.push({ atMs: at, threads });
+        const first = !r.reported;
         r.reported = true;
+        // The first report says what the stage started on (it may use fewer than it was given).
+        if (first && r.timeline.length === 1) {
+          r.timeline[0] = { atMs: 0, threads };
+          return undefined;
+        }
+        const was = r.timeline.at(-1)?.threads;
+        if (was === threads) return undefined;
+        r.timeline.push({ atMs: this.now() - r.startedAt, threads });
+        return was;
       },
       timeline: () => r.timeline.map((c) => ({ ...c })),
       release: () => {

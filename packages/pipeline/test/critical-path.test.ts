@@ -106,7 +106,8 @@ describe('StageScheduler', () => {
     const short = await s.acquire('short');
     expect(short.threads).toBe(1);
     expect(told).toEqual([1]);
-    long.adopted(1);
+    expect(long.adopted(1)).toBe(2);
+    expect(long.adopted(1)).toBeUndefined(); // no change: nothing to say
     short.release();
     await tick();
     expect(told).toEqual([1, 2]);
