@@ -74,4 +74,5 @@ export type WorkerMessage =
   | { type: 'progress'; update: ProgressUpdate }
   | { type: 'log'; line: string }
   | { type: 'done'; result: StageJobResult }
-  | { type: 'error'; message: string; stderrTail?: string[] };
+  /** `code`: the CbnnError code when the failure is the user's to fix (stage-failure.ts). */
+  | { type: 'error'; message: string; stderrTail?: string[]; code?: string };

@@ -15,6 +15,7 @@ import { checkpointDirOf, removeCheckpoint } from './checkpoints';
 import { damagedOutputNotice, editedOutFiles, editedOutNotice } from './damaged-output-notice';
 import { WorkspaceLock, type LockOwner } from './workspace-lock';
 import { RunRecorder, type RunRecordOptions } from './run-records/run-recorder';
+import { failureKindOf, type StageFailureKind } from './stage-failure';
 
 export interface RunOptions {
   store: ArtifactStore;
@@ -179,6 +180,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
     const inputs: Record<string, string> = {};
     for (const [name, hash] of Object.entries(inputHashes)) inputs[name] = store.views.view(hash);
     let lastError = '';
+    let lastFailure: StageFailureKind | undefined;
     const startedAt = Date.now();
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const dir = path.join(runDir, `${inst.id}.${attempt}`);
@@ -252,6 +254,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
           return { ...base, status: 'cancelled', attempts: attempt, durationMs: Date.now() - startedAt, note: 'cancelled' };
         }
         lastError = e instanceof CbnnError ? e.message.replace(/^stage '[^']*' failed: /, '') : (e as Error).message;
+        lastFailure = failureKindOf(e);
         if (attempt < attempts) reporter.message?.(`${inst.id}: attempt ${attempt}/${attempts} failed: ${lastError.split('\n')[0]}; retrying`);
       } finally {
         if (timer) clearTimeout(timer);
@@ -259,7 +262,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
         removeTree(dir);
       }
     }
-    return { ...base, status: 'failed', attempts, durationMs: Date.now() - startedAt, note: lastError };
+    return { ...base, status: 'failed', attempts, durationMs: Date.now() - startedAt, note: lastError, failure: lastFailure };
   };
 
   let all: StageOutcome[];
