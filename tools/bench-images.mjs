@@ -127,20 +127,31 @@ if (largest) {
 if (!keep) fs.rmSync(work, { recursive: true, force: true });
 process.exitCode = ok ? 0 : 1;
 
-/** The first `size` images (by file index): hard links to the PNG files, .npy files of the first rows. */
+/**
+ * `size` of the images, the first size/10 files of each class folder: hard links to the PNG files,
+ * and .npy files of the same rows (a file's name is its row in the .npy files).
+ */
 function subset(size) {
   if (size >= total) return { photos, images: path.join(npyDir, 'images.npy'), labels: path.join(npyDir, 'labels.npy') };
   const dir = path.join(work, `subset-${size}`);
   const sub = { photos: path.join(dir, 'photos'), images: path.join(dir, 'images.npy'), labels: path.join(dir, 'labels.npy') };
   if (fs.existsSync(sub.labels)) return sub;
-  for (const d of fs.readdirSync(photos)) {
+  const folders = fs.readdirSync(photos).sort();
+  const rows = [];
+  for (const d of folders) {
     fs.mkdirSync(path.join(sub.photos, d), { recursive: true });
-    for (const f of fs.readdirSync(path.join(photos, d))) if (Number.parseInt(f, 10) < size) fs.linkSync(path.join(photos, d, f), path.join(sub.photos, d, f));
+    for (const f of fs.readdirSync(path.join(photos, d)).sort().slice(0, Math.floor(size / folders.length))) {
+      fs.linkSync(path.join(photos, d, f), path.join(sub.photos, d, f));
+      rows.push(Number.parseInt(f, 10));
+    }
   }
+  rows.sort((a, b) => a - b);
   const images = bitslice.parseNpy(fs.readFileSync(path.join(npyDir, 'images.npy')), 'images.npy', 'images');
   const labels = bitslice.parseNpy(fs.readFileSync(path.join(npyDir, 'labels.npy')), 'labels.npy', 'labels');
-  fs.writeFileSync(sub.images, bitslice.encodeNpy('|u1', [size, 28, 28], images.data.subarray(0, size * 784)));
-  fs.writeFileSync(sub.labels, bitslice.encodeNpy('|u1', [size], labels.data.subarray(0, size)));
+  const pixels = new Uint8Array(rows.length * 784);
+  rows.forEach((r, i) => pixels.set(images.data.subarray(r * 784, (r + 1) * 784), i * 784));
+  fs.writeFileSync(sub.images, bitslice.encodeNpy('|u1', [rows.length, 28, 28], pixels));
+  fs.writeFileSync(sub.labels, bitslice.encodeNpy('|u1', [rows.length], Uint8Array.from(rows, (r) => labels.data[r])));
   return sub;
 }
 

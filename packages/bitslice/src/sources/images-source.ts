@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { InvalidInputError, sha256Hex } from '@cbnn/core';
 import { z } from 'zod';
 import { BadImageError, convertChannels, decodeImage, type DecodedImage } from './image-decode';
-import { listImageFolder, type ImageFileEntry } from './image-folder';
+import { imageFilePath, listImageFolder, type ImageFileEntry } from './image-folder';
 import { RESIZE_DESCRIPTIONS, RESIZE_METHODS, resizePixels } from './image-resize';
 import type { RecordSet } from './record-set';
 import { defineSource } from './source';
@@ -55,20 +55,21 @@ export const imagesSource = defineSource({
     const decodeAt = (i: number): DecodedImage | undefined => {
       ctx.signal?.throwIfAborted();
       const entry = all[i];
+      const file = imageFilePath(paths.dir, entry);
       // With skipBad every file is read twice (check, then write): progress restarts for the second pass.
       const done = reads++ % all.length;
       if (done % PROGRESS_EVERY === 0 || done === all.length - 1) ctx.onFile?.(entry.name, done + 1, all.length);
       let bytes: Buffer;
       let decoded: DecodedImage;
       try {
-        bytes = readFile(entry.file);
+        bytes = readFile(file);
         decoded = decodeImage(bytes);
       } catch (e) {
         if (!(e instanceof BadImageError)) throw e;
         if (!paths.skipBad) {
           throw new InvalidInputError(
             e.message,
-            { file: entry.file },
+            { file },
             'skipBad: true skips such files (each listed in the manifest), up to maxMalformedFraction of them',
           );
         }
@@ -81,7 +82,7 @@ export const imagesSource = defineSource({
       } else if (!target && (decoded.height !== shape.height || decoded.width !== shape.width)) {
         throw new InvalidInputError(
           `image is ${decoded.height}x${decoded.width} (height x width), but ${shape.from} is ${shape.height}x${shape.width}`,
-          { file: entry.file },
+          { file },
           'give size: [height, width] (and resize: bilinear | area | nearest) to resize every image',
         );
       }
@@ -114,7 +115,7 @@ export const imagesSource = defineSource({
         labels: Uint8Array.from(indices, (i) => all[i].label),
         read(index, into) {
           const decoded = decodeAt(indices[index]);
-          if (!decoded) throw new InvalidInputError('became unreadable while the dataset was built', { file: all[indices[index]].file });
+          if (!decoded) throw new InvalidInputError('became unreadable while the dataset was built', { file: imageFilePath(paths.dir, all[indices[index]]) });
           into.set(resizePixels({ height: decoded.height, width: decoded.width, channels, data: convertChannels(decoded, channels) }, height, width, paths.resize));
         },
       };
