@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createRng, writeDataset } from '@cbnn/core';
 import { randomEngineModel, readEngineModel, vggSmallLayers, writeEngineModel } from '@cbnn/kernels';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, requireChromium } from '@cbnn/browser-test';
 import { EXPORT_WEB_FILE, WEB_ENGINE_BUNDLE, enginePredictions, exportWeb } from '../src';
 
 /**
@@ -15,7 +16,6 @@ import { EXPORT_WEB_FILE, WEB_ENGINE_BUNDLE, enginePredictions, exportWeb } from
  * scores), with no console error and no request that leaves the folder. Drawing on the canvas
  * must produce a prediction. Screenshot in test-artifacts/.
  */
-const CHROMIUM = process.env.CBNN_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(__dirname, '..', 'test-artifacts');
 const H = 28;
 const W = 28;
@@ -32,8 +32,7 @@ let server: http.Server;
 let origin: string;
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM))
-    throw new Error(`chromium is not installed at ${CHROMIUM}: apt-get update && apt-get install -y chromium, or set CBNN_CHROMIUM`);
+  requireChromium();
   if (!fs.existsSync(WEB_ENGINE_BUNDLE)) throw new Error(`${WEB_ENGINE_BUNDLE} is missing: build the package first (npx nx build @cbnn/deploy)`);
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-deploy-web-'));
   const modelFile = path.join(root, 'model.cbnn');
@@ -98,20 +97,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -164,3 +164,20 @@ export function readSearchResult(file: string): SearchResult {
 export function writeSearchResult(file: string, result: SearchResult): void {
   writeJsonAtomicSync(file, searchResultSchema.parse(result));
 }
+
+/**
+ * What the early stop did to the search, in one sentence for search.md and the report. When it
+ * stopped nothing, every candidate trained its planned epochs, to the bytes full training gives
+ * (the rule only reads validation accuracies), so the choice is the one full training makes.
+ */
+export function earlyStopSummary(search: Pick<SearchResult, 'baseline' | 'candidates' | 'controls' | 'epochsSaved'>): string {
+  const runs = [search.baseline, ...search.candidates, ...search.controls].flatMap((c) => c.seeds.map((r) => ({ c, r })));
+  const stopped = runs.filter(({ r }) => r.stoppedEarly);
+  if (!stopped.length)
+    return `Early stop: nothing was stopped (0 of ${runs.length} trainings), so every candidate ran its planned epochs and the choice is the one full training makes.`;
+  return `Stopped early (${search.epochsSaved} training epochs saved): ${stopped
+    .map(({ c, r }) => `${r.instance} (${c.name}) after epoch ${r.epochs ?? '?'} of ${r.epochsPlanned ?? '?'}${r.stopReason ? ` — ${r.stopReason}` : ''}`)
+    .join(
+      '; ',
+    )}. A stopped candidate could not reach the budget by the rule's bound; whether full training would have brought it within budget was not measured.`;
+}

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { withinBudget } from './plan-policies';
 import { ENGINE_MODEL_FILE } from '@cbnn/train/model-info';
 import type { ModelFolderSummary } from './model-folder';
-import { deltaText, type AblationRow, type SearchCandidate, type SearchResult, type SeedRun } from './search-format';
+import { deltaText, earlyStopSummary, type AblationRow, type SearchCandidate, type SearchResult, type SeedRun } from './search-format';
 import { accuracyInterval95, differenceStandardError, spreadOf, type SeedSpread } from './seed-statistics';
 
 export const BASELINE_NAME = 'baseline';
@@ -283,20 +283,13 @@ export function searchSummaryMarkdown(result: SearchResult): string {
         `| ${c.name === result.chosen ? `**${c.name}**` : c.name} | ${c.role} | ${c.planeCount} | ${c.width} | ${c.seeds.length} | ${c.packedBytes} | ${c.compressionVsBaseline.toFixed(2)} | ${pm(c.validation)} | ${c.role === 'baseline' ? '—' : `${c.validationDropPoints.toFixed(2)} ± ${c.dropStandardErrorPoints.toFixed(2)}`} | ${pm(c.test)} | ${c.role === 'control' ? '(control)' : c.withinBudget ? 'yes' : 'no'} |`,
     ),
   ];
-  const stopped = rows.flatMap((c) => c.seeds.filter((s) => s.stoppedEarly).map((s) => ({ c, s })));
   if (result.repeatedInstances.length) {
     lines.push(
       '',
       `Repeated trainings, counted once (same configuration, seed and model bytes as another instance, e.g. a plan alternative that does not exist): ${result.repeatedInstances.join(', ')}.`,
     );
   }
-  if (stopped.length) {
-    lines.push(
-      '',
-      `Stopped early (${result.epochsSaved} training epochs saved):`,
-      ...stopped.map(({ c, s }) => `- ${s.instance} (${c.name}): after epoch ${s.epochs ?? '?'}${s.stopReason ? ` — ${s.stopReason}` : ''}`),
-    );
-  }
+  lines.push('', earlyStopSummary(result));
   if (result.ablation.length) {
     lines.push(
       '',

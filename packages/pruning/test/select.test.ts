@@ -218,7 +218,7 @@ describe('pruning.select', () => {
     expect(result.epochsSaved).toBe(3);
     expect(result.candidates.find((c) => c.seeds[0].instance === 'p3-w0.25')!.seeds[0]).toMatchObject({ stoppedEarly: true, epochs: 1, epochsPlanned: 4 });
     expect(fs.readFileSync(path.join(outDir, 'search.md'), 'utf8')).toContain(
-      'Stopped early (3 training epochs saved):\n- p3-w0.25 (b7b6b5-w0.25): after epoch 1 — stopped at epoch 1/4',
+      'Stopped early (3 training epochs saved): p3-w0.25 (b7b6b5-w0.25) after epoch 1 of 4 — stopped at epoch 1/4',
     );
   });
 

@@ -1,7 +1,7 @@
 import type { ChartSpec } from './charts';
 import { escapeHtml } from './html-escape';
 import type { ReportInput } from './report-input';
-import { deltaText } from '@cbnn/pruning/search-format';
+import { deltaText, earlyStopSummary } from '@cbnn/pruning/search-format';
 import type { SearchResult } from './result-schemas';
 
 /**
@@ -29,10 +29,7 @@ export function decisionLines(input: ReportInput): string[] {
       `Compact model chosen (pruning.select) on the ${search.selection} split; test accuracy is measured once per model for reporting and read by no decision.`,
     );
     lines.push(seedLine(search));
-    const stopped = [search.baseline, ...search.candidates, ...search.controls].flatMap((c) =>
-      c.seeds.filter((r) => r.stoppedEarly).map((r) => `${r.instance} (${c.name}) after epoch ${r.epochs ?? '?'} of ${r.epochsPlanned ?? '?'}`),
-    );
-    if (stopped.length) lines.push(`Stopped early (${search.epochsSaved} training epochs saved): ${stopped.join('; ')}.`);
+    lines.push(earlyStopSummary(search));
   }
   return lines;
 }

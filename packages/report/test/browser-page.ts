@@ -2,14 +2,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromiumContext, requireChromium } from '@cbnn/browser-test';
 
 /**
  * Debian's real chromium (headless, no network features) for the pages this package writes (the
  * report, the experiments page): open a file, wait until every chart has rendered or failed, and
  * collect console errors, failed and remote requests.
  */
-export const CHROMIUM = process.env.CBNN_CHROMIUM ?? '/usr/bin/chromium';
 export const ARTIFACTS = path.join(__dirname, '..', 'test-artifacts');
 
 export interface Browser {
@@ -19,27 +19,9 @@ export interface Browser {
 }
 
 export async function launchBrowser(prefix: string): Promise<Browser> {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(
-      `chromium is not installed at ${CHROMIUM}: the browser test needs it. Install it with 'apt-get update && apt-get install -y chromium' (the CI script does), or set CBNN_CHROMIUM to its path.`,
-    );
-  }
+  requireChromium();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  const context = await chromium.launchPersistentContext(path.join(root, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1360, height: 900 },
-  });
+  const context = await launchChromiumContext(path.join(root, 'profile'));
   return {
     root,
     context,

@@ -85,7 +85,9 @@ describe('buildReport on a full synthetic run', () => {
     search.candidates[2].seeds[0] = { ...search.candidates[2].seeds[0], stoppedEarly: true, epochs: 3, stopReason: 'rung 25%' };
     search.epochsSaved = 7;
     const { markdown } = buildReport({ ...input, search });
-    expect(markdown).toContain('- Stopped early (7 training epochs saved): search-b7b6b5b4-w0.25-s1 (b7b6b5b4-w0.25) after epoch 3 of 10.');
+    expect(markdown).toContain('- Stopped early (7 training epochs saved): search-b7b6b5b4-w0.25-s1 (b7b6b5b4-w0.25) after epoch 3 of 10 — rung 25%.');
+    const { markdown: unstopped } = buildReport(input);
+    expect(unstopped).toMatch(/- Early stop: nothing was stopped \(0 of \d+ trainings\), so every candidate ran its planned epochs/);
   });
 
   it("labels the authors' variant: sensitivity measured on the test split", () => {

@@ -52,27 +52,27 @@ describe('the budget stop rule', () => {
 });
 
 describe('train.bnn with earlyStop', () => {
-  it('stops a candidate that cannot reach the reference, and records why and when', async () => {
-    const datasetDir = path.join(root, 'dataset');
+  let datasetDir: string;
+  beforeAll(() => {
+    datasetDir = path.join(root, 'dataset');
     buildDataset(datasetDir, { source: 'mnist', seed: 1, limit: { total: 400 } });
-    // A reference that reached 100% and gained 10 points after its first quarter: no tiny MLP on 300 digits gets there.
-    const reference = referenceFolder('reference', [0.9, 0.95, 1, 1]);
-    const params = trainBnnStage.params.parse({
-      arch: 'mlp',
-      width: 0.05,
-      epochs: 8,
-      batchSize: 50,
-      backend: 'wasm',
-      earlyStop: { budgetPoints: 0, slack: 1, marginPoints: 0 },
-    }) as TrainBnnParams;
-    const outDir = path.join(root, 'out');
+  });
+
+  /** A tiny real candidate (an MLP on 400 digits), trained into its own folder. */
+  async function trainCandidate(
+    name: string,
+    extra: Record<string, unknown>,
+    inputs: Record<string, string>,
+  ): Promise<{ outDir: string; ctx: StageContext<TrainBnnParams> }> {
+    const params = trainBnnStage.params.parse({ arch: 'mlp', width: 0.05, epochs: 8, batchSize: 50, backend: 'wasm', ...extra }) as TrainBnnParams;
+    const outDir = path.join(root, name);
     fs.mkdirSync(outDir);
     const ctx: StageContext<TrainBnnParams> = {
       stage: 'search',
       params,
-      inputs: { dataset: datasetDir, reference },
+      inputs: { dataset: datasetDir, ...inputs },
       outDir,
-      tmpDir: path.join(root, 'tmp'),
+      tmpDir: path.join(root, `${name}-tmp`),
       logger: silentLogger(),
       progress: noProgress,
       signal: new AbortController().signal,
@@ -80,12 +80,33 @@ describe('train.bnn with earlyStop', () => {
       threads: 1,
     };
     await trainBnnStage.run(ctx);
-    const info = modelInfoSchema.parse(JSON.parse(fs.readFileSync(path.join(outDir, 'model-info.json'), 'utf8')));
+    return { outDir, ctx };
+  }
+  const infoOf = (outDir: string) => modelInfoSchema.parse(JSON.parse(fs.readFileSync(path.join(outDir, 'model-info.json'), 'utf8')));
+
+  it('stops a candidate that cannot reach the reference, and records why and when', async () => {
+    // A reference that reached 100% and gained 10 points after its first quarter: no tiny MLP on 300 digits gets there.
+    const reference = referenceFolder('reference', [0.9, 0.95, 1, 1]);
+    const { outDir, ctx } = await trainCandidate('out', { earlyStop: { budgetPoints: 0, slack: 1, marginPoints: 0 } }, { reference });
+    const info = infoOf(outDir);
     expect(info.metrics.stoppedEarly).toBe(true);
     expect(info.metrics.epochs).toBe(2);
     expect(info.metrics.stopReason).toMatch(/^stopped at epoch 2\/8 \(rung 25%\)/);
     expect(fs.existsSync(path.join(outDir, 'model.cbnn'))).toBe(true);
 
     await expect(trainBnnStage.run({ ...ctx, inputs: { dataset: datasetDir } })).rejects.toThrow(/earlyStop needs a 'reference' input/);
+  });
+
+  // Why an early-stopped search chooses what full training would whenever it stops nothing: the
+  // rule only reads validation accuracies, so a candidate it lets run is trained exactly as
+  // without it, to the same bytes (the search's record then says "0 stopped").
+  it('leaves a candidate it does not stop byte-identical to full training', async () => {
+    const easy = referenceFolder('easy-reference', [0.2, 0.2, 0.2, 0.2]);
+    const watched = await trainCandidate('watched', { epochs: 4, earlyStop: { budgetPoints: 1 } }, { reference: easy });
+    const full = await trainCandidate('full', { epochs: 4 }, {});
+    expect(infoOf(watched.outDir).metrics.stoppedEarly).toBeFalsy();
+    expect(infoOf(watched.outDir).metrics.epochs).toBe(4);
+    expect(fs.readFileSync(path.join(watched.outDir, 'model.cbnn')).equals(fs.readFileSync(path.join(full.outDir, 'model.cbnn')))).toBe(true);
+    expect(fs.readFileSync(path.join(watched.outDir, 'epochs.jsonl'), 'utf8')).toBe(fs.readFileSync(path.join(full.outDir, 'epochs.jsonl'), 'utf8'));
   });
 });
