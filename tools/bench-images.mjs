@@ -33,10 +33,7 @@ const option = (name, fallback) => {
 };
 const work = option('dir', fs.mkdtempSync(path.join(os.tmpdir(), 'bench-images-')));
 const keep = args.includes('--keep');
-const sizes = option('sizes', '')
-  .split(',')
-  .filter(Boolean)
-  .map(Number);
+const sizes = option('sizes', '').split(',').filter(Boolean).map(Number);
 const sources = option('sources', 'images,npy,fashion-mnist').split(',');
 fs.mkdirSync(work, { recursive: true });
 
@@ -121,7 +118,9 @@ for (const r of rows) {
 }
 const largest = rows.filter((r) => r.name === 'images').at(-1);
 if (largest) {
-  console.log(`target: images source peak RSS < 1024 MB at ${largest.records} images: ${largest.maxRssMB.toFixed(0)} MB, ${largest.maxRssMB < 1024 ? 'met' : 'NOT met'}`);
+  console.log(
+    `target: images source peak RSS < 1024 MB at ${largest.records} images: ${largest.maxRssMB.toFixed(0)} MB, ${largest.maxRssMB < 1024 ? 'met' : 'NOT met'}`,
+  );
   ok &&= largest.maxRssMB < 1024;
 }
 if (!keep) fs.rmSync(work, { recursive: true, force: true });
@@ -140,7 +139,10 @@ function subset(size) {
   const rows = [];
   for (const d of folders) {
     fs.mkdirSync(path.join(sub.photos, d), { recursive: true });
-    for (const f of fs.readdirSync(path.join(photos, d)).sort().slice(0, Math.floor(size / folders.length))) {
+    for (const f of fs
+      .readdirSync(path.join(photos, d))
+      .sort()
+      .slice(0, Math.floor(size / folders.length))) {
       fs.linkSync(path.join(photos, d, f), path.join(sub.photos, d, f));
       rows.push(Number.parseInt(f, 10));
     }
@@ -151,7 +153,14 @@ function subset(size) {
   const pixels = new Uint8Array(rows.length * 784);
   rows.forEach((r, i) => pixels.set(images.data.subarray(r * 784, (r + 1) * 784), i * 784));
   fs.writeFileSync(sub.images, bitslice.encodeNpy('|u1', [rows.length, 28, 28], pixels));
-  fs.writeFileSync(sub.labels, bitslice.encodeNpy('|u1', [rows.length], Uint8Array.from(rows, (r) => labels.data[r])));
+  fs.writeFileSync(
+    sub.labels,
+    bitslice.encodeNpy(
+      '|u1',
+      [rows.length],
+      Uint8Array.from(rows, (r) => labels.data[r]),
+    ),
+  );
   return sub;
 }
 

@@ -51,7 +51,12 @@ function runData(root: string, source: string): { code: number | null; stderr: s
 
 /** Files below `dir` (none when it does not exist). */
 function filesUnder(dir: string): string[] {
-  return fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name) : [];
+  return fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => e.name)
+    : [];
 }
 
 describe('bad input data: cbnn run exits 3 naming the file, nothing stored', () => {
@@ -79,19 +84,23 @@ describe('bad input data: cbnn run exits 3 naming the file, nothing stored', () 
     },
   ];
   for (const c of cases) {
-    it(c.name, () => {
-      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-bad-data-'));
-      photoFolder(root, c.spoil);
-      const r = runData(root, '{ source: images, paths: { dir: photos, color: grey } }');
-      expect(r.code).toBe(3);
-      const failure = r.stderr.split('\n').find((l) => l.includes('✖ data: failed'));
-      expect(failure).toContain(c.file);
-      expect(failure).toMatch(c.reason);
-      expect(r.stderr).not.toMatch(/^\s+at /m);
-      expect(filesUnder(path.join(r.store, 'objects'))).toEqual([]);
-      expect(filesUnder(path.join(r.store, 'runs'))).toEqual([]);
-      expect(fs.existsSync(path.join(r.store, 'out', 'data'))).toBe(false);
-    }, 120_000);
+    it(
+      c.name,
+      () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-bad-data-'));
+        photoFolder(root, c.spoil);
+        const r = runData(root, '{ source: images, paths: { dir: photos, color: grey } }');
+        expect(r.code).toBe(3);
+        const failure = r.stderr.split('\n').find((l) => l.includes('✖ data: failed'));
+        expect(failure).toContain(c.file);
+        expect(failure).toMatch(c.reason);
+        expect(r.stderr).not.toMatch(/^\s+at /m);
+        expect(filesUnder(path.join(r.store, 'objects'))).toEqual([]);
+        expect(filesUnder(path.join(r.store, 'runs'))).toEqual([]);
+        expect(fs.existsSync(path.join(r.store, 'out', 'data'))).toBe(false);
+      },
+      120_000,
+    );
   }
 
   it('a float .npy', () => {
@@ -115,7 +124,11 @@ describe('bad input data: cbnn run exits 3 naming the file, nothing stored', () 
       file,
       'name: mixed\nstages:\n  data:\n    uses: bitslice.dataset\n    with: { source: images, paths: { dir: photos, color: grey } }\n  crash:\n    cmd: exit 9\n    outs: [x]\n',
     );
-    const r = spawnSync(process.execPath, [CLI, 'run', file, '--store', path.join(root, 'store'), '--keep-going'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [CLI, 'run', file, '--store', path.join(root, 'store'), '--keep-going'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(r.stderr).toContain('cat/notes.png');
     expect(r.stderr).toContain('exited with code 9');
     expect(r.status).toBe(4);

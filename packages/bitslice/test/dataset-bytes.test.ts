@@ -56,7 +56,10 @@ describe('dataset bytes are those of the in-memory builder', () => {
     'images, rgb resized (area), 16-bit PNGs, limit per class': () => {
       const dir = path.join(root, 'rgb');
       writeDigitFolder(dir, digits, NAMES);
-      fs.writeFileSync(path.join(dir, 'zero', 'wide16.png'), pngBytes(3, 5, 1, [0, 1000, 9000, 30000, 65535, 1, 2, 3, 4, 5, 60000, 50000, 40000, 20000, 10], 16));
+      fs.writeFileSync(
+        path.join(dir, 'zero', 'wide16.png'),
+        pngBytes(3, 5, 1, [0, 1000, 9000, 30000, 65535, 1, 2, 3, 4, 5, 60000, 50000, 40000, 20000, 10], 16),
+      );
       return { source: 'images', paths: { dir, color: 'rgb', size: [14, 20], resize: 'area' }, limit: { perClass: 3 }, seed: 4 };
     },
     'npy files, a label outside the classes': () => {
@@ -75,10 +78,30 @@ describe('dataset bytes are those of the in-memory builder', () => {
     'mnist package, limit per class': () => ({ source: 'mnist', limit: { perClass: 4 }, seed: 7 }),
   };
   const expected: Record<string, Record<string, string>> = {
-    'images, class folders, stratified split': { 'dataset.json': 'a98cc4a0397d3511', 'files.txt': 'a18b3283ca807605', 'images.bin': 'de9061bd231dc0f0', 'labels.bin': '74e9b0d553ac132f' },
-    'images, train/ and test/ folders': { 'dataset.json': '1b10e0911f4fe65d', 'files.txt': 'c15522ad1a87094f', 'images.bin': '4d7b13f1e1933100', 'labels.bin': '3986fd9098d02e2e' },
-    'images, skipBad with a file that is not an image': { 'dataset.json': '75b23a28e528b2d5', 'files.txt': 'a18b3283ca807605', 'images.bin': '1aa904bc2d9d6413', 'labels.bin': '2ad74fc311b336bc' },
-    'images, rgb resized (area), 16-bit PNGs, limit per class': { 'dataset.json': '79c9d279398e003a', 'files.txt': 'e9d39f652feedf3f', 'images.bin': '6830e992be5d47aa', 'labels.bin': 'c52a7571586334be' },
+    'images, class folders, stratified split': {
+      'dataset.json': 'a98cc4a0397d3511',
+      'files.txt': 'a18b3283ca807605',
+      'images.bin': 'de9061bd231dc0f0',
+      'labels.bin': '74e9b0d553ac132f',
+    },
+    'images, train/ and test/ folders': {
+      'dataset.json': '1b10e0911f4fe65d',
+      'files.txt': 'c15522ad1a87094f',
+      'images.bin': '4d7b13f1e1933100',
+      'labels.bin': '3986fd9098d02e2e',
+    },
+    'images, skipBad with a file that is not an image': {
+      'dataset.json': '75b23a28e528b2d5',
+      'files.txt': 'a18b3283ca807605',
+      'images.bin': '1aa904bc2d9d6413',
+      'labels.bin': '2ad74fc311b336bc',
+    },
+    'images, rgb resized (area), 16-bit PNGs, limit per class': {
+      'dataset.json': '79c9d279398e003a',
+      'files.txt': 'e9d39f652feedf3f',
+      'images.bin': '6830e992be5d47aa',
+      'labels.bin': 'c52a7571586334be',
+    },
     'npy files, a label outside the classes': { 'dataset.json': 'c0014c664752c66a', 'images.bin': '713eb3ccdf1e1a68', 'labels.bin': 'e0395e222b34fb03' },
     'npz, deflated': { 'dataset.json': '464bfb5082b14e4e', 'images.bin': '02bfc01d397d7b77', 'labels.bin': '9ee4d3179d48b7a2' },
     'mnist package, limit per class': { 'dataset.json': 'bdb9d28ccaa70e7f', 'images.bin': '9e1bdd4cc85eaa1f', 'labels.bin': 'd3cfc1f109d1d28b' },

@@ -67,11 +67,7 @@ export const imagesSource = defineSource({
       } catch (e) {
         if (!(e instanceof BadImageError)) throw e;
         if (!paths.skipBad) {
-          throw new InvalidInputError(
-            e.message,
-            { file },
-            'skipBad: true skips such files (each listed in the manifest), up to maxMalformedFraction of them',
-          );
+          throw new InvalidInputError(e.message, { file }, 'skipBad: true skips such files (each listed in the manifest), up to maxMalformedFraction of them');
         }
         if (state[i] === UNREAD) ctx.malformed.add(entry.name, i, e.message, { listAll: true });
         state[i] = BAD;
@@ -116,7 +112,9 @@ export const imagesSource = defineSource({
         read(index, into) {
           const decoded = decodeAt(indices[index]);
           if (!decoded) throw new InvalidInputError('became unreadable while the dataset was built', { file: imageFilePath(paths.dir, all[indices[index]]) });
-          into.set(resizePixels({ height: decoded.height, width: decoded.width, channels, data: convertChannels(decoded, channels) }, height, width, paths.resize));
+          into.set(
+            resizePixels({ height: decoded.height, width: decoded.width, channels, data: convertChannels(decoded, channels) }, height, width, paths.resize),
+          );
         },
       };
     };
