@@ -4,6 +4,7 @@ import { zipSync } from 'fflate';
 import { readDataset } from '@cbnn/core';
 import { buildDataset, datasetParamsSchema, encodeNpy as npyBytes, loadSource } from '@cbnn/bitslice';
 import { mnistDigits, sourceError, tempDir, pixelsOf } from './fixtures';
+import { listZipEntries, readAt } from '../src/sources/zip-entries';
 
 const params = (paths: Record<string, unknown>, extra: Record<string, unknown> = {}) => datasetParamsSchema.parse({ source: 'npy', paths, ...extra });
 
@@ -58,6 +59,13 @@ describe('npy source', () => {
       expect(source.classNames[9]).toBe('nine');
       expect(Buffer.from(pixelsOf(source)).equals(Buffer.from(rgb))).toBe(true);
       expect(Array.from(source.train.labels)).toEqual(Array.from(digits.labels));
+      // Stored (np.savez): the images entry is found in place and read there; deflated: unzipped in memory.
+      const fd = fs.openSync(file, 'r');
+      const located = listZipEntries(fd, fs.fstatSync(fd).size)!;
+      const entry = located.find((e) => e.name === 'images.npy')!;
+      expect(entry.method).toBe(level === 0 ? 0 : 8);
+      if (level === 0) expect(readAt(fd, entry.dataOffset, entry.size).equals(entries['images.npy'])).toBe(true);
+      fs.closeSync(fd);
     }
   });
 

@@ -1,12 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidInputError, sha256FileSync, sha256Hex } from '@cbnn/core';
-import { unzipSync } from 'fflate';
+import { inflateSync, unzipSync } from 'fflate';
 import { z } from 'zod';
 import { readInputFile } from './input-file';
 import { dtypeName, integerAt, NPY_HEADER_PROBE, parseNpy, parseNpyHeader, type NpyArray, type NpyHeader } from './npy-file';
 import type { RecordSet } from './record-set';
 import { defineSource, type SourceLoadContext } from './source';
+import { listZipEntries, readAt, readInto } from './zip-entries';
 
 const NPZ_IMAGES = 'images.npy';
 const NPZ_LABELS = 'labels.npy';
@@ -39,16 +40,22 @@ export const npySource = defineSource({
     let imagesName: string;
     let labelsName: string;
     if (paths.file) {
-      // An .npz (zip, often deflated) is unpacked in memory: the images entry's pixels are held whole.
-      const input = readInputFile(paths.file, '.npz archive');
-      files.push(input.fingerprint);
-      const arrays = readNpz(input.bytes, paths.file);
       imagesName = `${paths.file}:${NPZ_IMAGES}`;
       labelsName = `${paths.file}:${NPZ_LABELS}`;
-      const array = parseNpy(arrays.images, imagesName, 'images');
-      images = { ...array, dataOffset: 0 };
-      pixels = memoryPixels(array.data);
-      labels = parseNpy(arrays.labels, labelsName, 'labels');
+      const stored = openStoredNpz(paths.file, imagesName, labelsName);
+      if (stored) {
+        ({ header: images, pixels, labels } = stored);
+        files.push(stored.fingerprint);
+      } else {
+        // A deflated images entry (numpy.savez_compressed) cannot be read in place: unpacked in memory.
+        const input = readInputFile(paths.file, '.npz archive');
+        files.push(input.fingerprint);
+        const arrays = readNpz(input.bytes, paths.file);
+        const array = parseNpy(arrays.images, imagesName, 'images');
+        images = { ...array, dataOffset: 0 };
+        pixels = memoryPixels(array.data);
+        labels = parseNpy(arrays.labels, labelsName, 'labels');
+      }
       ctx.onFile?.(paths.file, 1, 1);
     } else {
       imagesName = paths.images!;
@@ -113,16 +120,10 @@ function memoryPixels(data: Uint8Array): PixelReader {
  * in memory as before.
  */
 function openNpy(file: string): { header: NpyHeader; pixels: PixelReader; fingerprint: string } {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (e) {
-    throw new InvalidInputError(`cannot read images .npy: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file });
-  }
+  const fd = openFile(file, 'images .npy');
   try {
     const size = fs.fstatSync(fd).size;
-    const start = Buffer.alloc(Math.min(size, NPY_HEADER_PROBE));
-    fs.readSync(fd, start, 0, start.length, 0);
+    const start = readAt(fd, 0, Math.min(size, NPY_HEADER_PROBE));
     if (start[0] === 0x1f && start[1] === 0x8b) {
       fs.closeSync(fd);
       const input = readInputFile(file, 'images .npy');
@@ -130,34 +131,76 @@ function openNpy(file: string): { header: NpyHeader; pixels: PixelReader; finger
       return { header: { ...array, dataOffset: 0 }, pixels: memoryPixels(array.data), fingerprint: input.fingerprint };
     }
     const header = parseNpyHeader(start, size, file, 'images');
-    const fingerprint = `${path.basename(file)} sha256:${sha256FileSync(file)}`;
-    let open = true;
+    return { header, fingerprint: fileFingerprint(file), pixels: filePixels(fd) };
+  } catch (e) {
+    closeQuietly(fd);
+    throw e;
+  }
+}
+
+/**
+ * An .npz whose images entry is stored (numpy.savez): its rows are read in place, at the entry's
+ * offset in the archive; the labels entry is read whole (inflated if deflated). Undefined for a
+ * deflated images entry or an archive the entry reader does not follow (the caller unzips).
+ */
+function openStoredNpz(
+  file: string,
+  imagesName: string,
+  labelsName: string,
+): { header: NpyHeader; pixels: PixelReader; labels: NpyArray; fingerprint: string } | undefined {
+  const fd = openFile(file, '.npz archive');
+  try {
+    const entries = listZipEntries(fd, fs.fstatSync(fd).size);
+    const images = entries?.find((e) => e.name === NPZ_IMAGES);
+    const labels = entries?.find((e) => e.name === NPZ_LABELS);
+    if (!images || !labels || images.method !== 0 || images.size !== images.compressedSize || (labels.method !== 0 && labels.method !== 8)) {
+      fs.closeSync(fd);
+      return undefined;
+    }
+    const labelBytes = readAt(fd, labels.dataOffset, labels.compressedSize);
+    const labelArray = parseNpy(labels.method === 8 ? inflateSync(labelBytes) : labelBytes, labelsName, 'labels');
+    const header = parseNpyHeader(readAt(fd, images.dataOffset, Math.min(images.size, NPY_HEADER_PROBE)), images.size, imagesName, 'images');
     return {
-      header,
-      fingerprint,
-      pixels: {
-        read(into, offset) {
-          let done = 0;
-          while (done < into.length) {
-            const n = fs.readSync(fd, into, done, into.length - done, offset + done);
-            if (n === 0) return false;
-            done += n;
-          }
-          return true;
-        },
-        close() {
-          if (open) fs.closeSync(fd);
-          open = false;
-        },
-      },
+      header: { ...header, dataOffset: images.dataOffset + header.dataOffset },
+      pixels: filePixels(fd),
+      labels: labelArray,
+      fingerprint: fileFingerprint(file),
     };
   } catch (e) {
-    try {
-      fs.closeSync(fd);
-    } catch {
-      // closed already (the gzip path)
-    }
+    closeQuietly(fd);
     throw e;
+  }
+}
+
+function openFile(file: string, what: string): number {
+  try {
+    return fs.openSync(file, 'r');
+  } catch (e) {
+    throw new InvalidInputError(`cannot read ${what}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file });
+  }
+}
+
+/** As readInputFile's fingerprint, hashed by streaming the file. */
+function fileFingerprint(file: string): string {
+  return `${path.basename(file)} sha256:${sha256FileSync(file)}`;
+}
+
+function filePixels(fd: number): PixelReader {
+  let open = true;
+  return {
+    read: (into, offset) => readInto(fd, into, offset) === into.length,
+    close() {
+      if (open) fs.closeSync(fd);
+      open = false;
+    },
+  };
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // closed already
   }
 }
 
