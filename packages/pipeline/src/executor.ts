@@ -88,4 +88,5 @@ export type WorkerMessage =
   | { type: 'threads-adopted'; threads: number }
   | { type: 'log'; line: string }
   | { type: 'done'; result: StageJobResult }
-  | { type: 'error'; message: string; stderrTail?: string[] };
+  /** `code`: the CbnnError code when the failure is the user's to fix (stage-failure.ts). */
+  | { type: 'error'; message: string; stderrTail?: string[]; code?: string };

@@ -27,3 +27,4 @@ export * from './checkpoints';
 export * from './progress-renderer';
 export * from './run-records';
 export { RunRecorder, type RunRecordOptions } from './run-records/run-recorder';
+export * from './stage-failure';

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { fork, type ChildProcess } from 'node:child_process';
 import { CancelledError, StageFailedError } from '@cbnn/core';
+import { stageFailedError } from './stage-failure';
 import type { Executor, ParentMessage, StageJob, StageJobControl, StageJobEvents, StageJobResult, WorkerMessage } from './executor';
 
 export interface LocalExecutorOptions {
@@ -42,7 +43,7 @@ export class LocalExecutor implements Executor {
       };
       child.stdout!.on('data', collect);
       child.stderr!.on('data', collect);
-      let outcome: { ok: true; result: StageJobResult } | { ok: false; message: string; tail?: string[] } | undefined;
+      let outcome: { ok: true; result: StageJobResult } | { ok: false; message: string; tail?: string[]; code?: string } | undefined;
       let cancelled = false;
       child.on('message', (m: WorkerMessage) => {
         if (m.type === 'progress') events.progress(m.update);
@@ -50,7 +51,7 @@ export class LocalExecutor implements Executor {
         else if (m.type === 'threads-usable') events.threadsUsable?.(m.max);
         else if (m.type === 'threads-adopted') events.threadsAdopted?.(m.threads);
         else if (m.type === 'done') outcome = { ok: true, result: m.result };
-        else if (m.type === 'error') outcome = { ok: false, message: m.message, tail: m.stderrTail };
+        else if (m.type === 'error') outcome = { ok: false, message: m.message, tail: m.stderrTail, code: m.code };
       });
       const onAbort = (): void => {
         cancelled = true;
@@ -73,9 +74,10 @@ export class LocalExecutor implements Executor {
         const message = outcome ? outcome.message : `worker exited with ${sig ? `signal ${sig}` : `code ${code}`} before finishing`;
         const tail = outcome && !outcome.ok && outcome.tail?.length ? outcome.tail : stderrTail;
         reject(
-          new StageFailedError(
+          stageFailedError(
             job.stage,
             tail.length ? `${message}\n  stderr (last ${tail.length} lines):\n${tail.map((l) => `    ${l}`).join('\n')}` : message,
+            outcome && !outcome.ok ? outcome.code : undefined,
           ),
         );
       });

@@ -1,5 +1,6 @@
 import type { ProgressUpdate } from '@cbnn/core';
 import type { ThreadChange } from './stage-scheduler';
+import type { StageFailureKind } from './stage-failure';
 
 export type StageStatus = 'ran' | 'cached' | 'failed' | 'skipped' | 'cancelled';
 
@@ -15,6 +16,8 @@ export interface StageOutcome {
   metrics?: Record<string, unknown>;
   /** Why it failed or was skipped; for a cache hit, where the result came from. */
   note?: string;
+  /** A failure on the user's input (its last attempt's): the run exits 3 rather than 4 (failedRunExitCode). */
+  failure?: StageFailureKind;
   startedAt?: number;
   endedAt?: number;
   /** CPU seconds of the process that executed it (as its executor reports them). */

@@ -17,6 +17,7 @@ import { WorkspaceLock, type LockOwner } from './workspace-lock';
 import { RunRecorder, type RunRecordOptions } from './run-records/run-recorder';
 import { criticalPathPriorities, recordedStageSeconds } from './critical-path';
 import { StageScheduler, type StageLease } from './stage-scheduler';
+import { failureKindOf, type StageFailureKind } from './stage-failure';
 
 export interface RunOptions {
   store: ArtifactStore;
@@ -189,6 +190,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
     const inputs: Record<string, string> = {};
     for (const [name, hash] of Object.entries(inputHashes)) inputs[name] = store.views.view(hash);
     let lastError = '';
+    let lastFailure: StageFailureKind | undefined;
     const startedAt = Date.now();
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const dir = path.join(runDir, `${inst.id}.${attempt}`);
@@ -271,6 +273,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
           return { ...base, status: 'cancelled', attempts: attempt, durationMs: Date.now() - startedAt, note: 'cancelled' };
         }
         lastError = e instanceof CbnnError ? e.message.replace(/^stage '[^']*' failed: /, '') : (e as Error).message;
+        lastFailure = failureKindOf(e);
         if (attempt < attempts) reporter.message?.(`${inst.id}: attempt ${attempt}/${attempts} failed: ${lastError.split('\n')[0]}; retrying`);
       } finally {
         if (timer) clearTimeout(timer);
@@ -278,7 +281,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
         removeTree(dir);
       }
     }
-    return { ...base, status: 'failed', attempts, durationMs: Date.now() - startedAt, note: lastError };
+    return { ...base, status: 'failed', attempts, durationMs: Date.now() - startedAt, note: lastError, failure: lastFailure };
   };
 
   let all: StageOutcome[];

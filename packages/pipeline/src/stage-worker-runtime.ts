@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { createStageRegistry, describeZodError, isCbnnError, type StageHandler, type ThreadBudget } from '@cbnn/core';
 import type { ParentMessage, StageJob, StageJobResult, WorkerMessage } from './executor';
 import { processCpuSeconds } from './process-cpu';
+import { failureCodeOf } from './stage-failure';
 
 const STDERR_TAIL = 20;
 
@@ -61,7 +62,7 @@ export function runStageWorker(handlers: Iterable<StageHandler<any>> | HandlerLo
         // A CbnnError is the user's to fix: its message names the file, line or field (and a hint);
         // a stack is only useful for anything else, which is a bug.
         const message = isCbnnError(e) ? e.userMessage() : err.stack && !err.stderrTail ? `${err.message}\n${stackTail(err.stack)}` : err.message;
-        send({ type: 'error', message, stderrTail: err.stderrTail });
+        send({ type: 'error', message, stderrTail: err.stderrTail, code: failureCodeOf(e) });
         process.disconnect?.();
       },
     );

@@ -270,6 +270,32 @@ stages:
       await executor.close();
     }
   });
+
+  it('invalid input raised on a queue worker reaches the runner as an invalid-input failure, message kept', async () => {
+    const p = project(`
+name: bad-data
+stages:
+  data: { uses: test.bad-data, with: { file: photos/dog/7.png } }
+`);
+    const prefix = uniquePrefix();
+    await startWorkers(redisUrl, p.store, prefix, p.events, 1);
+    const store = new ArtifactStore(p.store);
+    const executor = await BullmqExecutor.connect({ redis: redisUrl, store, prefix, backoffMs: 200, pollMs: 300 });
+    const { runPipeline, loadPipeline, failedRunExitCode } = await import('../src');
+    const { registry } = await import('./distributed-helpers');
+    try {
+      const summary = await runPipeline(loadPipeline(p.file, { registry }), { store, executor });
+      const data = summary.outcomes[0];
+      expect(data.status).toBe('failed');
+      expect(data.failure).toBe('invalid-input');
+      expect(data.note).toContain('photos/dog/7.png: not a PNG or JPEG image');
+      expect(data.note).not.toContain('[invalid-input]');
+      expect(failedRunExitCode(summary.outcomes)).toBe(3);
+      expect(fs.existsSync(path.join(p.store, 'out', 'data'))).toBe(false);
+    } finally {
+      await executor.close();
+    }
+  });
 });
 
 describe('Redis that cannot carry the queue', () => {

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
 import { ExitCode, CancelledError } from '@cbnn/core';
-import { ArtifactStore, LocalExecutor, planStatus, ProgressRenderer, runPipeline, type Executor, type RunSummary } from '@cbnn/pipeline';
+import { ArtifactStore, failedRunExitCode, LocalExecutor, planStatus, ProgressRenderer, runPipeline, type Executor, type RunSummary } from '@cbnn/pipeline';
 import { checkStageNames, collect, CommandError, openPipeline, PIPELINE_ARGUMENT, positiveInteger, printJson, workerScript } from '../context';
 import { printPlans } from './status';
 import { printRatioList } from './report';
@@ -129,7 +129,8 @@ export function registerRun(program: Command): void {
       if (opts.json) printJson(summary);
       if (bullmq?.unavailable) throw bullmq.unavailable;
       if (summary.cancelled) throw new CancelledError('run cancelled; finished stages are kept in the store');
-      if (!summary.ok) process.exitCode = ExitCode.stageFailed;
+      // 3 when only the user's data failed (a stage's InvalidInputError), 4 when anything else did too.
+      if (!summary.ok) process.exitCode = failedRunExitCode(summary.outcomes);
     });
 }
 

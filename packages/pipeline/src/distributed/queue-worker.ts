@@ -11,6 +11,7 @@ import type { StageJob } from '../executor';
 import { LocalExecutor } from '../local-executor';
 import { checkpointDirOf, removeCheckpoint } from '../checkpoints';
 import { checkRedis, openRedis } from './redis-connection';
+import { markQueueFailure } from '../stage-failure';
 import {
   queueNames,
   stageJobPayloadSchema,
@@ -171,7 +172,7 @@ export async function startStageQueueWorker(options: StageQueueWorkerOptions): P
         const message = e instanceof CbnnError ? e.message.replace(/^stage '[^']*' failed: /, '') : (e as Error).message;
         if (attempt < attempts)
           relay.log({ level: 40, msg: `attempt ${attempt}/${attempts} failed: ${message.split('\n')[0]}; the queue retries it with backoff` });
-        throw new Error(message);
+        throw new Error(markQueueFailure(message, e));
       } finally {
         signal?.removeEventListener('abort', onAbort);
       }
