@@ -22,8 +22,9 @@ function cliVersion(): string {
 
 /**
  * Exit codes (core's ExitCode): 0 ok, 1 unexpected failure, 2 usage, 3 invalid input (pipeline
- * file, params), 4 a stage failed, 5 corrupt store (verify), 6 store busy (run --no-wait),
- * 7 Redis unavailable (--executor bullmq, worker), 130 cancelled.
+ * file, params, or a stage's input data: a run whose failed stages all failed on invalid input),
+ * 4 a stage failed (for any other reason; it wins over 3), 5 corrupt store (verify), 6 store busy
+ * (run --no-wait), 7 Redis unavailable (--executor bullmq, worker), 130 cancelled.
  */
 export const HELP_EPILOG = `
 Start here:

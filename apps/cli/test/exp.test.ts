@@ -110,6 +110,25 @@ describe('cbnn exp', () => {
     fs.rmSync(path.join(records, '20200101-000000-dead.json'));
   });
 
+  it('show reads a record of format 1 (before the schedule fields)', () => {
+    const records = path.join(dir, '.cbnn', 'records');
+    const current = JSON.parse(fs.readFileSync(path.join(records, `${ids.first}.json`), 'utf8'));
+    expect(current.format).toBe('cbnn.run/2');
+    expect(current.stages[0]).toHaveProperty('waitSeconds');
+    const old = { ...current, format: 'cbnn.run/1', id: '20200101-000000-0001', name: 'old1' };
+    old.stages = current.stages.map(({ waitSeconds: _w, threads: _t, ...s }: Record<string, unknown>) => s);
+    const file = path.join(records, `${old.id}.json`);
+    fs.writeFileSync(file, JSON.stringify(old));
+    try {
+      const r = cbnn('exp', 'show', 'old1', '--json');
+      expect(r.stderr).not.toContain('not a run record');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).runs.map((x: { id: string; params: { n: number } }) => [x.id, x.params.n])).toEqual([[old.id, 3]]);
+    } finally {
+      fs.rmSync(file);
+    }
+  });
+
   it('remove drops records (all names resolved first); gc then frees what only they kept', () => {
     expect(cbnn('exp', 'remove', 'five', 'nope').code).toBe(2);
     expect(JSON.parse(cbnn('exp', 'list', '--json').stdout).runs).toHaveLength(3);

@@ -277,7 +277,7 @@ describe('shipped pipelines through the real CLI', () => {
     expect(Object.keys(plan.keptPlanes).sort()).toEqual(['b', 'g', 'r']);
   }, 600_000);
 
-  it('a truncated IDX file fails its stage with a message naming the file, without a stack trace', () => {
+  it('a truncated IDX file fails its stage with a message naming the file, without a stack trace, exit 3', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-idx-'));
     const images = path.join(dir, 'train-images-idx3-ubyte');
     const labels = path.join(dir, 'train-labels-idx1-ubyte');
@@ -291,7 +291,7 @@ describe('shipped pipelines through the real CLI', () => {
       `name: idx\nstages:\n  data:\n    uses: bitslice.dataset\n    with: { source: idx, paths: { trainImages: ${images}, trainLabels: ${labels} } }\n`,
     );
     const r = cbnn(['run', file, '--store', path.join(dir, 'store')]);
-    expect(r.code).toBe(4);
+    expect(r.code).toBe(3); // invalid input data, not a crash
     expect(r.stderr).toContain(`${images}: header declares 10x28x28 = 7840 bytes of data but the file has 3920`);
     expect(r.stderr).not.toMatch(/^\s+at /m);
   });

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InvalidInputError, parseOrThrow, sha256Hex, silentLogger, writeDataset, type DatasetManifest, type Logger, type SplitName } from '@cbnn/core';
+import { InvalidInputError, parseOrThrow, sha256Hex, silentLogger, type DatasetManifest, type Logger, type SplitName } from '@cbnn/core';
+import { DatasetFileWriter } from './dataset-writer';
 import { datasetParamsSchema, type DatasetParams, type DatasetParamsInput } from './dataset-params';
 import { assignSplits, type RecordRef } from './splits';
 import { DATASET_SOURCES } from './sources';
@@ -23,7 +24,11 @@ export interface LoadResult {
   malformed: MalformedRecords;
 }
 
-/** Validate the source-specific `paths` and load the source, with every record validated. */
+/**
+ * Validate the source-specific `paths` and load the source: every record listed and labelled.
+ * Sources that read pixels on demand (images, npy) check each record when `buildDataset` reads
+ * it (or, for images with `skipBad`, here, since the split must know which files are unreadable).
+ */
 export function loadSource(params: DatasetParams, ctx: BuildContext = {}): LoadResult {
   const logger = ctx.logger ?? silentLogger();
   const source = DATASET_SOURCES[params.source as keyof typeof DATASET_SOURCES];
@@ -35,10 +40,22 @@ export function loadSource(params: DatasetParams, ctx: BuildContext = {}): LoadR
     signal: ctx.signal,
     onFile: (file, done, total) => ctx.onProgress?.(`read ${file}`, done, total),
   });
+  try {
+    checkLoaded(loaded, malformed, params, logger);
+  } catch (e) {
+    loaded.close?.();
+    throw e;
+  }
+  return { source: loaded, malformed };
+}
+
+function checkLoaded(loaded: LoadedSource, malformed: MalformedRecords, params: DatasetParams, logger: Logger): void {
   const fraction = loaded.examined === 0 ? 0 : malformed.count / loaded.examined;
+  // A source that reads on demand knows its version (a digest of what it read) only at the end.
+  const version = loaded.finish ? '' : ` ${loaded.version}`;
   logger.info(
-    { source: loaded.name, version: loaded.version, examined: loaded.examined, malformed: malformed.count },
-    `source ${loaded.name} ${loaded.version}: ${loaded.examined} records read, ${malformed.count} malformed and excluded`,
+    { source: loaded.name, version: loaded.finish ? undefined : loaded.version, examined: loaded.examined, malformed: malformed.count },
+    `source ${loaded.name}${version}: ${loaded.examined} records found, ${malformed.count} malformed and excluded`,
   );
   if (fraction > params.maxMalformedFraction) {
     const first = malformed.records
@@ -53,12 +70,13 @@ export function loadSource(params: DatasetParams, ctx: BuildContext = {}): LoadR
   if (loaded.train.count + (loaded.test?.count ?? 0) === 0) {
     throw new InvalidInputError(`source '${loaded.name}' has no valid record`, { field: 'paths' });
   }
-  return { source: loaded, malformed };
 }
 
 /**
- * Build a dataset artifact in `outDir`: load and validate the source, split (stratified, seeded),
- * copy the records grouped by split and write them with core's `writeDataset`.
+ * Build a dataset artifact in `outDir`: load and validate the source, split (stratified, seeded)
+ * on the labels alone, then copy the records grouped by split, one at a time, from the source
+ * into the streamed dataset files (memory: one record, plus a few bytes per record for labels and
+ * the split).
  */
 export function buildDataset(outDir: string, paramsInput: DatasetParamsInput, ctx: BuildContext = {}): DatasetManifest {
   const params = parseOrThrow(datasetParamsSchema, paramsInput, 'bitslice.dataset params');
@@ -84,39 +102,42 @@ export function buildDataset(outDir: string, paramsInput: DatasetParamsInput, ct
   const imageSize = height * width * channels;
   const order: SplitName[] = ['train', 'validation', 'test'];
   const total = order.reduce((n, s) => n + assignment[s].length, 0);
-  const images = new Uint8Array(total * imageSize);
-  const labels = new Uint8Array(total);
   const splits = {} as DatasetManifest['splits'];
-  let offset = 0;
-  for (const name of order) {
-    const refs = assignment[name];
-    const perClass = new Array<number>(classCount).fill(0);
-    refs.forEach((raw, i) => {
-      const ref = mergedRef(raw);
-      const pool = pools[ref.pool];
-      const label = pool.labels[ref.index];
-      images.set(pool.images.subarray(ref.index * imageSize, (ref.index + 1) * imageSize), (offset + i) * imageSize);
-      labels[offset + i] = label;
-      perClass[label]++;
-    });
-    splits[name] = { offset, count: refs.length, perClass };
-    offset += refs.length;
-  }
+  const createdDir = !fs.existsSync(outDir);
+  let writer: DatasetFileWriter | undefined;
+  try {
+    // Records go to the file in stored order, each read from its source when its turn comes.
+    writer = new DatasetFileWriter(outDir, total, imageSize);
+    const record = new Uint8Array(imageSize);
+    let offset = 0;
+    for (const name of order) {
+      const refs = assignment[name];
+      const perClass = new Array<number>(classCount).fill(0);
+      for (const raw of refs) {
+        ctx.signal?.throwIfAborted();
+        const ref = mergedRef(raw);
+        const pool = pools[ref.pool];
+        const label = pool.labels[ref.index];
+        pool.read(ref.index, record);
+        writer.append(record, label);
+        perClass[label]++;
+      }
+      splits[name] = { offset, count: refs.length, perClass };
+      offset += refs.length;
+    }
+    const facts = { ...source, ...source.finish?.() };
 
-  const limitText = params.limit ? `; limited (stratified) to ${JSON.stringify(params.limit)}` : '';
-  const splitMethod = useCanonical
-    ? `canonical test split of the source; validation: stratified ${params.fractions.validation} of the training pool${limitText}`
-    : `stratified: test ${round(testFraction)} of all records, validation ${params.fractions.validation} of the rest${source.test ? ' (canonical test split pooled: canonicalTest false)' : ''}${limitText}`;
-  const files = [...source.files];
-  if (source.fileList !== undefined) {
-    fs.mkdirSync(outDir, { recursive: true });
-    fs.writeFileSync(path.join(outDir, DATASET_FILE_LIST), source.fileList);
-    files.push(`${DATASET_FILE_LIST} sha256:${sha256Hex(source.fileList)}`);
-  }
-  const manifest = writeDataset(
-    outDir,
-    {
-      source: { name: source.name, version: source.version, description: source.description, files },
+    const limitText = params.limit ? `; limited (stratified) to ${JSON.stringify(params.limit)}` : '';
+    const splitMethod = useCanonical
+      ? `canonical test split of the source; validation: stratified ${params.fractions.validation} of the training pool${limitText}`
+      : `stratified: test ${round(testFraction)} of all records, validation ${params.fractions.validation} of the rest${source.test ? ' (canonical test split pooled: canonicalTest false)' : ''}${limitText}`;
+    const files = [...source.files];
+    if (facts.fileList !== undefined) {
+      fs.writeFileSync(path.join(outDir, DATASET_FILE_LIST), facts.fileList);
+      files.push(`${DATASET_FILE_LIST} sha256:${sha256Hex(facts.fileList)}`);
+    }
+    const manifest = writer.finish({
+      source: { name: source.name, version: facts.version, description: facts.description, files },
       shape: source.shape,
       channelNames: source.channelNames,
       classNames: source.classNames,
@@ -124,15 +145,22 @@ export function buildDataset(outDir: string, paramsInput: DatasetParamsInput, ct
       splitMethod,
       seed,
       malformed: malformed.report(),
-    },
-    images,
-    labels,
-  );
-  logger.info(
-    { train: splits.train.count, validation: splits.validation.count, test: splits.test.count, seed },
-    `dataset written: train ${splits.train.count}, validation ${splits.validation.count}, test ${splits.test.count} (${splitMethod})`,
-  );
-  return manifest;
+    });
+    writer = undefined;
+    logger.info(
+      { source: source.name, version: facts.version, train: splits.train.count, validation: splits.validation.count, test: splits.test.count, seed },
+      `dataset written (${source.name} ${facts.version}): train ${splits.train.count}, validation ${splits.validation.count}, test ${splits.test.count} (${splitMethod})`,
+    );
+    return manifest;
+  } catch (e) {
+    // Nothing half-written stays behind: the stage fails with its folder as it found it.
+    writer?.abort();
+    if (createdDir) fs.rmSync(outDir, { recursive: true, force: true });
+    else fs.rmSync(path.join(outDir, DATASET_FILE_LIST), { force: true });
+    throw e;
+  } finally {
+    source.close?.();
+  }
 }
 
 function concatLabels(parts: Uint8Array[]): Uint8Array {

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRng, InvalidInputError, readDataset } from '@cbnn/core';
 import { buildDataset, CIFAR10_RECORD_SIZE, datasetParamsSchema, loadSource } from '@cbnn/bitslice';
-import { cifarBatchBytes, tempDir } from './fixtures';
+import { cifarBatchBytes, tempDir, pixelsOf } from './fixtures';
 
 const params = (paths: Record<string, unknown>, extra: Record<string, unknown> = {}) => datasetParamsSchema.parse({ source: 'cifar10', paths, ...extra });
 
@@ -28,10 +28,10 @@ describe('cifar10 source', () => {
     expect(source.train.count).toBe(50);
     expect(source.test!.count).toBe(10);
     const expected = Buffer.concat(batches.map((b) => Buffer.from(b.rgb)));
-    expect(Buffer.from(source.train.images).equals(expected)).toBe(true);
+    expect(Buffer.from(pixelsOf(source)).equals(expected)).toBe(true);
     // Spot check the conversion against the raw record: pixel 37 of record 3, green.
     const raw = batches[0].bytes;
-    expect(source.train.images[(3 * 1024 + 37) * 3 + 1]).toBe(raw[3 * CIFAR10_RECORD_SIZE + 1 + 1024 + 37]);
+    expect(pixelsOf(source)[(3 * 1024 + 37) * 3 + 1]).toBe(raw[3 * CIFAR10_RECORD_SIZE + 1 + 1024 + 37]);
     expect(Array.from(source.test!.labels)).toEqual(test.labels);
   });
 

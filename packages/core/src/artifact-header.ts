@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
-import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
 import { CorruptArtifactError } from './errors';
-import { writeFileAtomicSync } from './atomic-file';
+import { fsyncDir, writeFileAtomicSync } from './atomic-file';
 
 /**
  * Every binary artifact file starts with this 64-byte header (little-endian):
@@ -34,17 +35,110 @@ export interface ExpectedArtifact {
 }
 
 export function encodeArtifact(kind: string, version: number, payload: Uint8Array): Uint8Array {
-  if (!/^[A-Z0-9]{4}$/.test(kind)) throw new Error(`artifact kind tag must be 4 chars [A-Z0-9], got '${kind}'`);
   const out = new Uint8Array(ARTIFACT_HEADER_SIZE + payload.length);
-  const view = new DataView(out.buffer);
+  writeHeader(out, kind, version, payload.length, createHash('sha256').update(payload).digest());
+  out.set(payload, ARTIFACT_HEADER_SIZE);
+  return out;
+}
+
+function writeHeader(out: Uint8Array, kind: string, version: number, payloadLength: number, sha256: Uint8Array): void {
+  if (!/^[A-Z0-9]{4}$/.test(kind)) throw new Error(`artifact kind tag must be 4 chars [A-Z0-9], got '${kind}'`);
+  const view = new DataView(out.buffer, out.byteOffset, ARTIFACT_HEADER_SIZE);
   out.set(Buffer.from(MAGIC, 'ascii'), 0);
   out.set(Buffer.from(kind, 'ascii'), 4);
   view.setUint16(8, version, true);
   view.setUint16(10, ARTIFACT_HEADER_SIZE, true);
-  view.setBigUint64(16, BigInt(payload.length), true);
-  out.set(createHash('sha256').update(payload).digest(), 24);
-  out.set(payload, ARTIFACT_HEADER_SIZE);
-  return out;
+  view.setBigUint64(16, BigInt(payloadLength), true);
+  out.set(sha256, 24);
+}
+
+/**
+ * Writes an artifact file whose payload arrives in pieces (a dataset of many images), so the
+ * payload never sits in memory whole. The file is the same bytes `writeArtifactFile` writes for
+ * the concatenated pieces: the header (length, SHA-256) is written last, over a placeholder, and
+ * the file appears atomically (temp file, fsync, rename) on `finish`; `abort` removes the temp file.
+ */
+export class ArtifactFileWriter {
+  private readonly tmp: string;
+  private readonly fd: number;
+  private readonly hash = createHash('sha256');
+  private readonly buffer: Buffer;
+  private buffered = 0;
+  private position = ARTIFACT_HEADER_SIZE;
+  private closed = false;
+
+  constructor(
+    readonly file: string,
+    private readonly kind: string,
+    private readonly version: number,
+    bufferSize = 1 << 20,
+  ) {
+    writeHeader(new Uint8Array(ARTIFACT_HEADER_SIZE), kind, version, 0, new Uint8Array(32)); // checks the kind tag now
+    const dir = path.dirname(file);
+    fs.mkdirSync(dir, { recursive: true });
+    this.tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    this.fd = fs.openSync(this.tmp, 'w');
+    this.buffer = Buffer.allocUnsafe(bufferSize);
+  }
+
+  /** Bytes of payload written so far. */
+  get length(): number {
+    return this.position - ARTIFACT_HEADER_SIZE + this.buffered;
+  }
+
+  write(bytes: Uint8Array): void {
+    this.hash.update(bytes);
+    if (this.buffered + bytes.length > this.buffer.length) this.flush();
+    if (bytes.length > this.buffer.length) {
+      this.writeAt(bytes);
+      return;
+    }
+    this.buffer.set(bytes, this.buffered);
+    this.buffered += bytes.length;
+  }
+
+  /** Write the header, fsync and rename into place; returns the payload's length and SHA-256. */
+  finish(): { payloadLength: number; sha256: string } {
+    try {
+      this.flush();
+      const digest = this.hash.digest();
+      const header = new Uint8Array(ARTIFACT_HEADER_SIZE);
+      const payloadLength = this.position - ARTIFACT_HEADER_SIZE;
+      writeHeader(header, this.kind, this.version, payloadLength, digest);
+      fs.writeSync(this.fd, header, 0, ARTIFACT_HEADER_SIZE, 0);
+      fs.fsyncSync(this.fd);
+      this.close();
+      fs.renameSync(this.tmp, this.file);
+      fsyncDir(path.dirname(this.file));
+      return { payloadLength, sha256: digest.toString('hex') };
+    } catch (e) {
+      this.abort();
+      throw e;
+    }
+  }
+
+  abort(): void {
+    this.close();
+    fs.rmSync(this.tmp, { force: true });
+  }
+
+  private flush(): void {
+    if (this.buffered === 0) return;
+    this.writeAt(this.buffer.subarray(0, this.buffered));
+    this.buffered = 0;
+  }
+
+  private writeAt(bytes: Uint8Array): void {
+    let done = 0;
+    while (done < bytes.length) done += fs.writeSync(this.fd, bytes, done, bytes.length - done, this.position + done);
+    this.position += bytes.length;
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    fs.closeSync(this.fd);
+  }
 }
 
 export function decodeArtifactHeader(bytes: Uint8Array, file: string): ArtifactHeader {

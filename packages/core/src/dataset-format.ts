@@ -18,6 +18,9 @@ export const DATASET_MANIFEST = 'dataset.json';
 export const DATASET_IMAGES = 'images.bin';
 export const DATASET_LABELS = 'labels.bin';
 export const DATASET_FORMAT_VERSION = 1;
+/** The artifact kind and version of images.bin and labels.bin. */
+export const DATASET_IMAGES_ARTIFACT = { kind: 'DSET', version: 1 } as const;
+export const DATASET_LABELS_ARTIFACT = { kind: 'LABL', version: 1 } as const;
 export const SPLIT_NAMES = ['train', 'validation', 'test'] as const;
 export type SplitName = (typeof SPLIT_NAMES)[number];
 
@@ -90,15 +93,22 @@ export function writeDataset(
     throw new Error(`writeDataset: ${labels.length} labels / ${images.length} pixels do not match ${total} records of ${height}x${width}x${channels}`);
   }
   fs.mkdirSync(dir, { recursive: true });
-  writeArtifactFile(path.join(dir, DATASET_IMAGES), 'DSET', 1, images);
-  writeArtifactFile(path.join(dir, DATASET_LABELS), 'LABL', 1, labels);
-  const full: DatasetManifest = {
-    format: 'cbnn.dataset',
-    formatVersion: DATASET_FORMAT_VERSION,
-    ...manifest,
-    imagesSha256: sha256Hex(images),
-    labelsSha256: sha256Hex(labels),
-  };
+  writeArtifactFile(path.join(dir, DATASET_IMAGES), DATASET_IMAGES_ARTIFACT.kind, DATASET_IMAGES_ARTIFACT.version, images);
+  writeArtifactFile(path.join(dir, DATASET_LABELS), DATASET_LABELS_ARTIFACT.kind, DATASET_LABELS_ARTIFACT.version, labels);
+  return writeDatasetManifest(dir, manifest, sha256Hex(images), sha256Hex(labels));
+}
+
+/**
+ * The manifest, written last: for a writer that streamed images.bin itself (an
+ * ArtifactFileWriter of kind 'DSET' v1) and wrote labels.bin, and knows both payloads' SHA-256.
+ */
+export function writeDatasetManifest(
+  dir: string,
+  manifest: Omit<DatasetManifest, 'format' | 'formatVersion' | 'imagesSha256' | 'labelsSha256'>,
+  imagesSha256: string,
+  labelsSha256: string,
+): DatasetManifest {
+  const full: DatasetManifest = { format: 'cbnn.dataset', formatVersion: DATASET_FORMAT_VERSION, ...manifest, imagesSha256, labelsSha256 };
   writeJsonAtomicSync(path.join(dir, DATASET_MANIFEST), full);
   return full;
 }

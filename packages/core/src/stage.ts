@@ -48,8 +48,28 @@ export interface StageContext<P> {
   signal: AbortSignal;
   /** Deterministic per stage: derived from the pipeline seed and the stage's key inputs. */
   seed: number;
-  /** CPU threads this stage may use. */
+  /** CPU threads this stage may use when it starts (it stays that value; see `threadBudget`). */
   threads: number;
+  /**
+   * The live share of the run's `--threads` budget: the runner moves threads between running
+   * stages (to the one the most work waits on). Absent (library use, cmd stages, queue
+   * workers): `threads` holds for the whole stage.
+   */
+  threadBudget?: ThreadBudget;
+}
+
+/**
+ * A stage that can change its thread count while it runs says so with `canUse`; the runner then
+ * sends it new counts, which it adopts when it can (a trainer: at its next epoch boundary) and
+ * reports with `adopted`. A stage that never calls `canUse` keeps its starting count.
+ */
+export interface ThreadBudget {
+  /** The threads the runner gives this stage now. */
+  current(): number;
+  /** This stage adopts changed counts, and can use at most `max` threads. */
+  canUse(max: number): void;
+  /** This stage now runs on `threads` (what the run's schedule records). */
+  adopted(threads: number): void;
 }
 
 export interface StageRunResult {

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { z } from 'zod';
 import {
   createRng,
+  ArtifactFileWriter,
   encodeArtifact,
   decodeArtifact,
   CorruptArtifactError,
@@ -56,6 +57,25 @@ describe('artifact header', () => {
     expect(() => decodeArtifact(bytes, 'x.bin', { kind: 'MODL', versions: [3] })).toThrow(/expected a 'MODL'/);
     expect(() => decodeArtifact(bytes, 'x.bin', { kind: 'TEST', versions: [1] })).toThrow(/version 3 is not supported/);
     expect(() => decodeArtifact(new Uint8Array(100), 'x.bin', { kind: 'TEST', versions: [3] })).toThrow(CorruptArtifactError);
+  });
+  it('a payload written in pieces is the same file as encodeArtifact of the whole; an aborted one leaves nothing', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-artifact-'));
+    const whole = createRng(5).fillBytes(new Uint8Array(3000));
+    // Pieces smaller than, equal to and larger than the 1 KiB buffer, and an empty one.
+    const cuts = [0, 7, 7, 1031, 2055, 3000];
+    const writer = new ArtifactFileWriter(path.join(dir, 'a.bin'), 'TEST', 3, 1024);
+    for (let i = 1; i < cuts.length; i++) writer.write(whole.subarray(cuts[i - 1], cuts[i]));
+    expect(writer.length).toBe(3000);
+    expect(fs.existsSync(path.join(dir, 'a.bin'))).toBe(false);
+    writer.finish();
+    expect(Buffer.from(fs.readFileSync(path.join(dir, 'a.bin'))).equals(Buffer.from(encodeArtifact('TEST', 3, whole)))).toBe(true);
+    const empty = new ArtifactFileWriter(path.join(dir, 'e.bin'), 'TEST', 1);
+    empty.finish();
+    expect(Buffer.from(fs.readFileSync(path.join(dir, 'e.bin'))).equals(Buffer.from(encodeArtifact('TEST', 1, new Uint8Array(0))))).toBe(true);
+    const aborted = new ArtifactFileWriter(path.join(dir, 'x.bin'), 'TEST', 1);
+    aborted.write(whole);
+    aborted.abort();
+    expect(fs.readdirSync(dir).sort()).toEqual(['a.bin', 'e.bin']);
   });
 });
 

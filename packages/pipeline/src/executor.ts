@@ -48,12 +48,24 @@ export interface StageJobResult {
   cpuSeconds?: number;
   /** Which queue worker ran it. */
   worker?: string;
+  /** Threads a queue worker gave the stage (its own count: the runner's budget is local). */
+  threads?: number;
 }
 
 export interface StageJobEvents {
   progress(update: ProgressUpdate): void;
   /** One JSON log line (already written to job.logFile by the worker). */
   log(line: string): void;
+  /** The stage adopts changed thread counts, up to `max` (ThreadBudget.canUse). */
+  threadsUsable?(max: number): void;
+  /** The stage now runs on `threads` (ThreadBudget.adopted). */
+  threadsAdopted?(threads: number): void;
+}
+
+/** What the runner tells a running attempt: executors that can pass it on subscribe. */
+export interface StageJobControl {
+  /** `listener` gets every new thread count the runner gives the stage. */
+  onThreads(listener: (threads: number) => void): void;
 }
 
 /**
@@ -64,14 +76,17 @@ export interface Executor {
   readonly name: string;
   /** true: the executor retries failed attempts itself (job.retries), the runner calls run once. */
   readonly retriesStages?: boolean;
-  run(job: StageJob, events: StageJobEvents, signal: AbortSignal): Promise<StageJobResult>;
+  run(job: StageJob, events: StageJobEvents, signal: AbortSignal, control?: StageJobControl): Promise<StageJobResult>;
   close(): Promise<void>;
 }
 
 /** Messages between the local executor and a worker process. */
-export type ParentMessage = { type: 'run'; job: StageJob } | { type: 'cancel' };
+export type ParentMessage = { type: 'run'; job: StageJob } | { type: 'cancel' } | { type: 'threads'; threads: number };
 export type WorkerMessage =
   | { type: 'progress'; update: ProgressUpdate }
+  | { type: 'threads-usable'; max: number }
+  | { type: 'threads-adopted'; threads: number }
   | { type: 'log'; line: string }
   | { type: 'done'; result: StageJobResult }
-  | { type: 'error'; message: string; stderrTail?: string[] };
+  /** `code`: the CbnnError code when the failure is the user's to fix (stage-failure.ts). */
+  | { type: 'error'; message: string; stderrTail?: string[]; code?: string };

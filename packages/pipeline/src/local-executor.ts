@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import { fork, type ChildProcess } from 'node:child_process';
 import { CancelledError, StageFailedError } from '@cbnn/core';
-import type { Executor, ParentMessage, StageJob, StageJobEvents, StageJobResult, WorkerMessage } from './executor';
+import { stageFailedError } from './stage-failure';
+import type { Executor, ParentMessage, StageJob, StageJobControl, StageJobEvents, StageJobResult, WorkerMessage } from './executor';
 
 export interface LocalExecutorOptions {
   /** Worker entry script for handler stages (it calls runStageWorker with its handlers). */
@@ -20,7 +21,7 @@ export class LocalExecutor implements Executor {
 
   constructor(private readonly options: LocalExecutorOptions) {}
 
-  run(job: StageJob, events: StageJobEvents, signal: AbortSignal): Promise<StageJobResult> {
+  run(job: StageJob, events: StageJobEvents, signal: AbortSignal, control?: StageJobControl): Promise<StageJobResult> {
     const script = job.kind === 'cmd' ? (this.options.cmdWorkerScript ?? path.join(__dirname, 'cmd-worker.js')) : this.options.workerScript;
     return new Promise((resolve, reject) => {
       if (signal.aborted) return reject(new CancelledError(`stage '${job.stage}' cancelled`));
@@ -42,13 +43,15 @@ export class LocalExecutor implements Executor {
       };
       child.stdout!.on('data', collect);
       child.stderr!.on('data', collect);
-      let outcome: { ok: true; result: StageJobResult } | { ok: false; message: string; tail?: string[] } | undefined;
+      let outcome: { ok: true; result: StageJobResult } | { ok: false; message: string; tail?: string[]; code?: string } | undefined;
       let cancelled = false;
       child.on('message', (m: WorkerMessage) => {
         if (m.type === 'progress') events.progress(m.update);
         else if (m.type === 'log') events.log(m.line);
+        else if (m.type === 'threads-usable') events.threadsUsable?.(m.max);
+        else if (m.type === 'threads-adopted') events.threadsAdopted?.(m.threads);
         else if (m.type === 'done') outcome = { ok: true, result: m.result };
-        else if (m.type === 'error') outcome = { ok: false, message: m.message, tail: m.stderrTail };
+        else if (m.type === 'error') outcome = { ok: false, message: m.message, tail: m.stderrTail, code: m.code };
       });
       const onAbort = (): void => {
         cancelled = true;
@@ -71,13 +74,18 @@ export class LocalExecutor implements Executor {
         const message = outcome ? outcome.message : `worker exited with ${sig ? `signal ${sig}` : `code ${code}`} before finishing`;
         const tail = outcome && !outcome.ok && outcome.tail?.length ? outcome.tail : stderrTail;
         reject(
-          new StageFailedError(
+          stageFailedError(
             job.stage,
             tail.length ? `${message}\n  stderr (last ${tail.length} lines):\n${tail.map((l) => `    ${l}`).join('\n')}` : message,
+            outcome && !outcome.ok ? outcome.code : undefined,
           ),
         );
       });
       child.send({ type: 'run', job } satisfies ParentMessage);
+      // The stage adopts a new count when it can (ctx.threadBudget); a finished one ignores it.
+      control?.onThreads((threads) => {
+        if (child.connected && child.exitCode === null) child.send({ type: 'threads', threads } satisfies ParentMessage);
+      });
     });
   }
 

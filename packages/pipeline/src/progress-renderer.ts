@@ -140,14 +140,23 @@ export function secs(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)}ms` : ms < 120_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.floor(ms / 60000)}m${Math.round((ms % 60000) / 1000)}s`;
 }
 
+/** A stage's threads over time: `2`, or `1 -> 2 at 5m12s` (times from the stage's start). */
+export function threadTimeline(changes: readonly { atMs: number; threads: number }[] | undefined): string {
+  if (!changes?.length) return '-';
+  return changes.map((c, i) => (i === 0 ? String(c.threads) : `-> ${c.threads} at ${secs(c.atMs)}`)).join(' ');
+}
+
 export function summaryTable(s: RunSummary): string {
+  const executed = (o: StageOutcome): boolean => o.status === 'ran' || o.status === 'failed';
   const rows = s.outcomes.map((o) => [
     o.id,
     o.status,
-    o.status === 'ran' || o.status === 'failed' ? secs(o.durationMs) : '-',
+    executed(o) ? secs(o.durationMs) : '-',
+    executed(o) && o.waitMs !== undefined ? secs(o.waitMs) : '-',
+    executed(o) ? threadTimeline(o.threads) : '-',
     o.attempts > 1 ? `${o.attempts} attempts` : '',
   ]);
-  const head = ['stage', 'result', 'duration', ''];
+  const head = ['stage', 'result', 'duration', 'waited', 'threads', ''];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const fmt = (r: string[]) =>
     r

@@ -1,4 +1,6 @@
 import type { ProgressUpdate } from '@cbnn/core';
+import type { ThreadChange } from './stage-scheduler';
+import type { StageFailureKind } from './stage-failure';
 
 export type StageStatus = 'ran' | 'cached' | 'failed' | 'skipped' | 'cancelled';
 
@@ -14,12 +16,18 @@ export interface StageOutcome {
   metrics?: Record<string, unknown>;
   /** Why it failed or was skipped; for a cache hit, where the result came from. */
   note?: string;
+  /** A failure on the user's input (its last attempt's): the run exits 3 rather than 4 (failedRunExitCode). */
+  failure?: StageFailureKind;
   startedAt?: number;
   endedAt?: number;
   /** CPU seconds of the process that executed it (as its executor reports them). */
   cpuSeconds?: number;
   /** The queue worker that executed it. */
   worker?: string;
+  /** From ready (upstream settled, not cached) to started: the wait for a job slot. */
+  waitMs?: number;
+  /** Its threads over time, from its start (a queue worker's: the count it chose). */
+  threads?: ThreadChange[];
 }
 
 export interface RunSummary {

@@ -15,13 +15,19 @@ import { checkpointDirOf, removeCheckpoint } from './checkpoints';
 import { damagedOutputNotice, editedOutFiles, editedOutNotice } from './damaged-output-notice';
 import { WorkspaceLock, type LockOwner } from './workspace-lock';
 import { RunRecorder, type RunRecordOptions } from './run-records/run-recorder';
+import { criticalPathPriorities, recordedStageSeconds } from './critical-path';
+import { StageScheduler, type StageLease } from './stage-scheduler';
+import { failureKindOf, type StageFailureKind } from './stage-failure';
 
 export interface RunOptions {
   store: ArtifactStore;
   executor: Executor;
-  /** Stage attempts running at once (default: number of cores). */
+  /** Stage attempts running at once (default: number of cores); free slots go by the critical path. */
   jobs?: number;
-  /** Total CPU threads, shared by the `jobs` stages running at once (default: number of cores). */
+  /**
+   * Total CPU threads, shared by the stages running at once (default: number of cores); spare
+   * threads move to the running stage the most work waits on (stage-scheduler.ts).
+   */
   threads?: number;
   /** Run only these stages/instances (and what they need). */
   stages?: readonly string[];
@@ -44,9 +50,9 @@ interface Resolved {
 
 /**
  * Run a resolved pipeline: cached stages are restored, the rest executed by `executor` in
- * dependency order, at most `jobs` at a time. Results are committed to the store only when a
- * stage succeeds; the lock file is rewritten at the end (also after failures and cancels, for
- * what did finish).
+ * dependency order, at most `jobs` at a time, the stage the most work waits on first. Results
+ * are committed to the store only when a stage succeeds; the lock file is rewritten at the end
+ * (also after failures and cancels, for what did finish).
  */
 export async function runPipeline(pipeline: ResolvedPipeline, options: RunOptions): Promise<RunSummary> {
   const { store, executor } = options;
@@ -75,12 +81,16 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
   const planner = createPlanner(pipeline, store);
   const notice = oldKeySchemeNotice(planner.lock, selected);
   if (notice) reporter.message?.(notice);
-  const slots = new Semaphore(jobs);
+  const scheduler = new StageScheduler({
+    jobs,
+    threads: Math.max(1, options.threads ?? os.availableParallelism()),
+    priority: stagePriorities(pipeline, selected, store.root, reporter),
+    order: new Map(pipeline.instances.map((inst, i) => [inst.id, i])),
+  });
   const outcomes = new Map<string, Promise<StageOutcome>>();
   const resolvedKeys = new Map<string, Resolved>();
   const inflight = new Map<string, { owner: string; done: Promise<StageOutcome> }>();
   let stopping = false;
-  const threads = Math.max(1, Math.floor((options.threads ?? os.availableParallelism()) / jobs));
 
   const outcomeOf = (id: string): Promise<StageOutcome> => {
     let p = outcomes.get(id);
@@ -129,14 +139,15 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
         });
       }
     }
-    const done = (async () => {
-      await slots.acquire();
+    const done = (async (): Promise<StageOutcome> => {
+      const lease = await scheduler.acquire(inst.id, inst.threads);
       try {
         if (cancel.signal.aborted) return { ...base, status: 'cancelled' as const, note: 'run cancelled' };
         if (stopping) return { ...base, status: 'skipped' as const, note: 'not started: the run stops after a failure (use --keep-going)' };
-        return await execute(inst, key, material);
+        const o = await execute(inst, key, material, lease);
+        return { ...o, waitMs: lease.waitMs, threads: o.threads ?? lease.timeline() };
       } finally {
-        slots.release();
+        lease.release();
       }
     })();
     inflight.set(key, { owner: inst.id, done });
@@ -172,13 +183,14 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
     return { status: 'cached', key, output: rec.output, log: rec.log, metrics: rec.metrics, note: `restored from the run cache (key ${key.slice(0, 12)})` };
   };
 
-  const execute = async (inst: StageInstance, key: string, material: KeyMaterial): Promise<StageOutcome> => {
+  const execute = async (inst: StageInstance, key: string, material: KeyMaterial, lease: StageLease): Promise<StageOutcome> => {
     const inputHashes = material.inputs;
     const base = { id: inst.id, stage: inst.stage, key };
     const attempts = executor.retriesStages ? 1 : inst.retries + 1;
     const inputs: Record<string, string> = {};
     for (const [name, hash] of Object.entries(inputHashes)) inputs[name] = store.views.view(hash);
     let lastError = '';
+    let lastFailure: StageFailureKind | undefined;
     const startedAt = Date.now();
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const dir = path.join(runDir, `${inst.id}.${attempt}`);
@@ -199,7 +211,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
         checkpointDir: checkpointDirOf(store.root, key),
         logFile: path.join(dir, 'log.jsonl'),
         seed: stageSeed(material),
-        threads: inst.threads ?? threads,
+        threads: lease.current(),
         threadsPinned: inst.threads !== undefined,
       };
       fs.mkdirSync(job.outDir, { recursive: true });
@@ -219,8 +231,15 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
           {
             progress: (u) => reporter.stageProgress?.(inst.id, u),
             log: (line) => reporter.stageLog?.(inst.id, line, false),
+            threadsUsable: (max) => lease.canUse(max),
+            threadsAdopted: (n) => {
+              // Said live, as it happens; the summary and the record keep the whole timeline.
+              const was = lease.adopted(n);
+              if (was !== undefined) reporter.message?.(`${inst.id}: now on ${n} thread${n === 1 ? '' : 's'} (was ${was})`);
+            },
           },
           attemptAbort.signal,
+          { onThreads: (listener) => lease.onChange(listener) },
         );
         // A remote worker has committed its output to the shared store already (result.output):
         // it is used only when every object it lists is intact here.
@@ -246,12 +265,15 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
           endedAt,
           cpuSeconds: result.cpuSeconds,
           worker: result.worker,
+          // A queue worker chose its own count; the runner's budget did not apply there.
+          ...(result.threads !== undefined ? { threads: [{ atMs: 0, threads: result.threads }] } : {}),
         };
       } catch (e) {
         if (e instanceof CancelledError || cancel.signal.aborted) {
           return { ...base, status: 'cancelled', attempts: attempt, durationMs: Date.now() - startedAt, note: 'cancelled' };
         }
         lastError = e instanceof CbnnError ? e.message.replace(/^stage '[^']*' failed: /, '') : (e as Error).message;
+        lastFailure = failureKindOf(e);
         if (attempt < attempts) reporter.message?.(`${inst.id}: attempt ${attempt}/${attempts} failed: ${lastError.split('\n')[0]}; retrying`);
       } finally {
         if (timer) clearTimeout(timer);
@@ -259,7 +281,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
         removeTree(dir);
       }
     }
-    return { ...base, status: 'failed', attempts, durationMs: Date.now() - startedAt, note: lastError };
+    return { ...base, status: 'failed', attempts, durationMs: Date.now() - startedAt, note: lastError, failure: lastFailure };
   };
 
   let all: StageOutcome[];
@@ -363,19 +385,17 @@ export function expandNames(pipeline: ResolvedPipeline, names: readonly string[]
   return out;
 }
 
-class Semaphore {
-  private waiting: Array<() => void> = [];
-  constructor(private free: number) {}
-  acquire(): Promise<void> {
-    if (this.free > 0) {
-      this.free--;
-      return Promise.resolve();
-    }
-    return new Promise((r) => this.waiting.push(r));
+/**
+ * Priorities by the critical path over the selected instances (what is not selected does not
+ * wait), costed by this pipeline's run records. Unreadable records cost only the estimate.
+ */
+function stagePriorities(pipeline: ResolvedPipeline, selected: readonly string[], storeRoot: string, reporter: RunReporter): Map<string, number> {
+  const wanted = new Set(selected);
+  let seconds = new Map<string, number>();
+  try {
+    seconds = recordedStageSeconds(storeRoot, pipeline);
+  } catch (e) {
+    reporter.message?.(`stage costs from earlier runs are unavailable (${(e as Error).message}); every stage counts the same`);
   }
-  release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.free++;
-  }
+  return criticalPathPriorities({ instances: pipeline.instances.filter((i) => wanted.has(i.id)) }, seconds);
 }

@@ -1,9 +1,10 @@
 import * as fs from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { z } from 'zod';
-import { createStageRegistry, describeZodError, isCbnnError, type StageHandler } from '@cbnn/core';
+import { createStageRegistry, describeZodError, isCbnnError, type StageHandler, type ThreadBudget } from '@cbnn/core';
 import type { ParentMessage, StageJob, StageJobResult, WorkerMessage } from './executor';
 import { processCpuSeconds } from './process-cpu';
+import { failureCodeOf } from './stage-failure';
 
 const STDERR_TAIL = 20;
 
@@ -28,6 +29,8 @@ export function runStageWorker(handlers: Iterable<StageHandler<any>> | HandlerLo
   const load: HandlerLoader = typeof handlers === 'function' ? handlers : registryLoader(createStageRegistry(handlers));
   const abort = new AbortController();
   let child: ChildProcess | undefined;
+  // The runner's live count for this stage (it moves threads to the critical stage).
+  let threads = 0;
   const send = (m: WorkerMessage): void => {
     if (process.connected) process.send!(m);
   };
@@ -41,8 +44,15 @@ export function runStageWorker(handlers: Iterable<StageHandler<any>> | HandlerLo
   process.on('SIGINT', () => undefined); // the runner decides; Ctrl-C reaches the whole group
   process.on('message', (msg: ParentMessage) => {
     if (msg.type === 'cancel') return stop(130);
+    if (msg.type === 'threads') return void (threads = msg.threads);
     if (msg.type !== 'run') return;
-    runJob(msg.job, load, abort.signal, send, (c) => (child = c)).then(
+    threads = msg.job.threads;
+    const budget: ThreadBudget = {
+      current: () => threads,
+      canUse: (max) => send({ type: 'threads-usable', max }),
+      adopted: (n) => send({ type: 'threads-adopted', threads: n }),
+    };
+    runJob(msg.job, load, abort.signal, send, (c) => (child = c), budget).then(
       (result) => {
         send({ type: 'done', result: { ...result, cpuSeconds: processCpuSeconds() } });
         process.disconnect?.();
@@ -52,7 +62,7 @@ export function runStageWorker(handlers: Iterable<StageHandler<any>> | HandlerLo
         // A CbnnError is the user's to fix: its message names the file, line or field (and a hint);
         // a stack is only useful for anything else, which is a bug.
         const message = isCbnnError(e) ? e.userMessage() : err.stack && !err.stderrTail ? `${err.message}\n${stackTail(err.stack)}` : err.message;
-        send({ type: 'error', message, stderrTail: err.stderrTail });
+        send({ type: 'error', message, stderrTail: err.stderrTail, code: failureCodeOf(e) });
         process.disconnect?.();
       },
     );
@@ -65,6 +75,7 @@ async function runJob(
   signal: AbortSignal,
   send: (m: WorkerMessage) => void,
   setChild: (c: ChildProcess) => void,
+  threadBudget: ThreadBudget,
 ): Promise<StageJobResult> {
   const logLine = (line: string): void => {
     fs.appendFileSync(job.logFile, line.endsWith('\n') ? line : line + '\n');
@@ -95,6 +106,8 @@ async function runJob(
     signal,
     seed: job.seed,
     threads: job.threads,
+    // A pinned count (`threads:` in the pipeline) never changes: the stage gets no budget to follow.
+    ...(job.threadsPinned ? {} : { threadBudget }),
   });
   return { metrics: result?.metrics };
 }

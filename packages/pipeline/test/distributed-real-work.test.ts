@@ -141,8 +141,12 @@ describe('distributed runs of real training (cbnn worker + cbnn run --executor b
     expect(survivor.stderr).toMatch(/done {2}train/);
     expect(outputs(result.stdout, p.store)).toEqual(reference);
     // The pipeline's threads: 1 reached the training on the worker (its own share would be 2 cores).
-    const train = (JSON.parse(result.stdout) as { outcomes: { id: string; metrics?: Record<string, unknown> }[] }).outcomes.find((o) => o.id === 'train')!;
+    const train = (JSON.parse(result.stdout) as { outcomes: { id: string; metrics?: Record<string, unknown>; threads?: unknown }[] }).outcomes.find(
+      (o) => o.id === 'train',
+    )!;
     expect(train.metrics?.threads).toBe(1);
+    // The worker's count is what the schedule records (the runner's budget is local).
+    expect(train.threads).toEqual([{ atMs: 0, threads: 1 }]);
   }, 180_000);
 
   it('Redis restarted during training: the run resumes or exits 7 naming Redis; the store stays intact and a rerun gives the same model', async () => {

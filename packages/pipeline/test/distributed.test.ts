@@ -96,7 +96,11 @@ describe('BullMQ executor on a real Redis', () => {
     expect(ranOn1 + ranOn2).toBe(6);
     expect(ranOn1).toBeGreaterThan(0);
     expect(ranOn2).toBeGreaterThan(0);
-    expect(w1.events.filter((e) => e.type === 'completed').length + w2.events.filter((e) => e.type === 'completed').length).toBe(6);
+    // A worker's 'completed' event comes over its stdout, independently of the job's result in Redis, so
+    // the last event may arrive just after the run returns: wait for it, then count exactly.
+    const completed = () => w1.events.filter((e) => e.type === 'completed').length + w2.events.filter((e) => e.type === 'completed').length;
+    await waitFor(() => completed() >= 6, 5000, 'six completed events from the workers');
+    expect(completed()).toBe(6);
     // Log lines and progress of the workers reached the runner's display.
     expect(logs.some((l) => l.startsWith('m-c ') && l.includes('wrote c'))).toBe(true);
     expect(logs.some((l) => l.includes('running on worker'))).toBe(true);
@@ -266,6 +270,32 @@ stages:
       expect(fs.readFileSync(counter, 'utf8')).toBe('3');
       expect(fs.readFileSync(path.join(p.store, 'out', 'flaky', 'value.txt'), 'utf8')).toBe('ok after 3');
       expect(logs.filter((l) => /attempt \d\/3 failed: planned failure/.test(l))).toHaveLength(2);
+    } finally {
+      await executor.close();
+    }
+  });
+
+  it('invalid input raised on a queue worker reaches the runner as an invalid-input failure, message kept', async () => {
+    const p = project(`
+name: bad-data
+stages:
+  data: { uses: test.bad-data, with: { file: photos/dog/7.png } }
+`);
+    const prefix = uniquePrefix();
+    await startWorkers(redisUrl, p.store, prefix, p.events, 1);
+    const store = new ArtifactStore(p.store);
+    const executor = await BullmqExecutor.connect({ redis: redisUrl, store, prefix, backoffMs: 200, pollMs: 300 });
+    const { runPipeline, loadPipeline, failedRunExitCode } = await import('../src');
+    const { registry } = await import('./distributed-helpers');
+    try {
+      const summary = await runPipeline(loadPipeline(p.file, { registry }), { store, executor });
+      const data = summary.outcomes[0];
+      expect(data.status).toBe('failed');
+      expect(data.failure).toBe('invalid-input');
+      expect(data.note).toContain('photos/dog/7.png: not a PNG or JPEG image');
+      expect(data.note).not.toContain('[invalid-input]');
+      expect(failedRunExitCode(summary.outcomes)).toBe(3);
+      expect(fs.existsSync(path.join(p.store, 'out', 'data'))).toBe(false);
     } finally {
       await executor.close();
     }

@@ -151,6 +151,36 @@ export class DataParallelTrainer {
     readonly workerBackends: string[],
   ) {}
 
+  /** The worker-thread setup of a pool for `options`: one worker per thread beyond the main one. */
+  private static workerInit(options: DataParallelOptions): WorkerInit {
+    return { replica: options.replica!, backend: options.backend, gradientKernels: options.gradientKernels ?? 'wasm' };
+  }
+
+  /**
+   * Grow or shrink the pool to `threads` (capped at the shard count), between steps: the shards
+   * and their order stay, so the numbers do not change. A worker that fails to start leaves the
+   * pool as it was. Returns the threads in use afterwards.
+   */
+  async resize(threads: number): Promise<number> {
+    const count = Math.min(Math.max(1, Math.floor(threads)), this.options.shards) - 1;
+    if (count > this.workers.length && this.options.replica) {
+      const init = DataParallelTrainer.workerInit(this.options);
+      const added = Array.from({ length: count - this.workers.length }, () => new GradientWorker(init));
+      try {
+        const backends = await Promise.all(added.map((w) => w.ready));
+        this.workers.push(...added);
+        this.workerBackends.push(...backends);
+      } catch {
+        await Promise.all(added.map((w) => w.terminate()));
+      }
+    }
+    while (this.workers.length > count) {
+      this.workerBackends.pop();
+      await this.workers.pop()!.terminate();
+    }
+    return this.threads;
+  }
+
   /** Threads that compute shards (main thread included). */
   get threads(): number {
     return this.workers.length + 1;
@@ -161,7 +191,7 @@ export class DataParallelTrainer {
       throw new Error(`sharded training needs >= 1 shard and thread (got ${options.shards} shards, ${options.threads} threads)`);
     const count = Math.min(options.threads, options.shards) - 1;
     if (count > 0 && !options.replica) throw new Error('training on more than one thread needs a replica spec (how a worker builds the model)');
-    const init = { replica: options.replica!, backend: options.backend, gradientKernels: options.gradientKernels ?? 'wasm' } satisfies WorkerInit;
+    const init = DataParallelTrainer.workerInit(options);
     const workers = Array.from({ length: count }, () => new GradientWorker(init));
     try {
       const backends = await Promise.all(workers.map((w) => w.ready));

@@ -106,6 +106,7 @@ async function runTraining(
       progress: ctx.progress,
       signal: ctx.signal,
       threads: ctx.threads,
+      threadBudget: ctx.threadBudget,
       shards: gradientShards,
       checkpointDir: ctx.checkpointDir,
       gradientKernels: params.gradientKernels,

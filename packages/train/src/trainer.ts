@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { CancelledError, noProgress, silentLogger, type Logger, type ProgressReporter, type SplitName } from '@cbnn/core';
+import { CancelledError, noProgress, silentLogger, type Logger, type ProgressReporter, type SplitName, type ThreadBudget } from '@cbnn/core';
 import { batchInputTensor } from './batch-input';
 import { CHECKPOINT_FILE, checkpointFingerprint, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint';
 import { recalibrateBatchNorm } from './batch-norm-recalibration';
@@ -71,6 +71,12 @@ export interface TrainOptions {
    * in a worker). tfjs-node parallelizes inside its kernels instead. Default 1.
    */
   threads?: number;
+  /**
+   * The live budget (the runner moves threads to the critical stage): a changed count is adopted
+   * at the next epoch boundary, growing or shrinking the worker pool. The numbers do not change
+   * (the shards fix them). Absent: `threads` for the whole training.
+   */
+  threadBudget?: ThreadBudget;
   replica?: ReplicaSpec;
   /**
    * Folder for a checkpoint after every epoch (checkpoint.ts): a run killed mid-training resumes
@@ -105,7 +111,7 @@ export interface TrainResult {
   resumedAtEpoch?: number;
   /** Why training stopped before its planned epochs (patience or the stop rule), when it did. */
   stopReason?: string;
-  /** Threads the training steps ran on (1: single-thread steps). */
+  /** Most threads the training steps ran on (1: single-thread steps); the run record has them over time. */
   threads: number;
   /** Gradient shards per batch (what the numbers depend on). */
   shards: number;
@@ -162,7 +168,9 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   // tfjs-layers's Adam reads `learningRate` on every step; it is a protected field in the typings.
   const setLearningRate = (lr: number) => ((optimizer as unknown as { learningRate: number }).learningRate = lr);
 
-  const threads = trainingThreads(options);
+  let threads = trainingThreads(options);
+  let mostThreads = threads;
+  const budget = options.threadBudget;
   const shards = options.shards ?? defaultGradientShards(options.batchSize);
   let state: TrainerState = { epoch: 0, step: 0, history: [], best: null, trainedSamples: 0, trainingSeconds: 0, stoppedEarly: false };
   const fingerprint = checkpointFingerprint({
@@ -209,8 +217,24 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     gradientKernels: options.gradientKernels,
   });
   logger.info(`${shards} gradient shards per batch on ${threads} thread(s)${threads > 1 ? ` (workers: ${parallel.workerBackends.join('; ')})` : ''}`);
+  budget?.canUse(trainingThreads({ ...options, threads: Infinity }));
+  budget?.adopted(threads);
   try {
     for (let epoch = state.epoch + 1; epoch <= options.epochs && !stoppedEarly; epoch++) {
+      // Epoch boundary: adopt the runner's new count (results are the same on any count). The
+      // steps await only promises, so the runner's message waits for the event loop to poll for
+      // I/O; two turns make sure one poll phase lies in between.
+      if (budget) for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
+      const wanted = budget ? trainingThreads({ ...options, threads: budget.current() }) : threads;
+      if (wanted !== threads) {
+        const now = await parallel.resize(wanted);
+        logger.info(
+          `epoch ${epoch}: ${threads} -> ${now} thread(s)${now !== wanted ? ` (${wanted} given, a worker failed to start)` : ''}, as the run's thread budget moved`,
+        );
+        threads = now;
+        mostThreads = Math.max(mostThreads, threads);
+        budget!.adopted(threads);
+      }
       const started = performance.now();
       let lossSum = 0;
       let correct = 0;
@@ -308,7 +332,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     stoppedEarly,
     resumedAtEpoch,
     stopReason,
-    threads,
+    threads: mostThreads,
     shards,
   };
 }

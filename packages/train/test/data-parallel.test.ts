@@ -34,6 +34,8 @@ async function parallelSteps(
   threads: number,
   batches: { x: Float32Array; labels: Uint8Array }[],
   shards = 2,
+  /** Thread count to resize the pool to before each batch (as the trainer does at epoch boundaries). */
+  resizes?: number[],
 ): Promise<{ weights: Float32Array; state: Float32Array; hits: number }> {
   const model = buildBinaryModel(spec);
   const optimizer = tf.train.adam(0.01);
@@ -49,7 +51,8 @@ async function parallelSteps(
   try {
     expect(trainer.workerBackends).toHaveLength(Math.min(threads, shards) - 1);
     if (trainer.threads > 1) expect(trainer.workerBackends[0]).toMatch(/^wasm/);
-    for (const b of batches) {
+    for (const [i, b] of batches.entries()) {
+      if (resizes) expect(await trainer.resize(resizes[i])).toBe(Math.min(resizes[i], shards));
       hits += (await trainer.step(model, optimizer, { ...b, count: b.labels.length })).hits;
       clipLatentWeights(model);
     }
@@ -112,6 +115,15 @@ describe('data-parallel training steps', () => {
     // The shard count, unlike the thread count, does change the numbers (per-shard statistics).
     const whole = await parallelSteps(1, batches, 1);
     expect(maxAbsDiff(whole.weights, one.weights)).toBeGreaterThan(0);
+  }, 60000);
+
+  it('a pool that grows and shrinks between steps gives the bytes of a fixed thread count', async () => {
+    const batches = [8, 9, 10, 11].map((seed) => batchOf(13, seed));
+    const fixed = await parallelSteps(1, batches, 3);
+    const moving = await parallelSteps(1, batches, 3, [1, 3, 2, 1]);
+    expect(Buffer.from(moving.weights.buffer).equals(Buffer.from(fixed.weights.buffer))).toBe(true);
+    expect(Buffer.from(moving.state.buffer).equals(Buffer.from(fixed.state.buffer))).toBe(true);
+    expect(moving.hits).toBe(fixed.hits);
   }, 60000);
 
   it('is deterministic for a seed and thread count', async () => {

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
 import { ExitCode, CancelledError } from '@cbnn/core';
-import { ArtifactStore, LocalExecutor, planStatus, ProgressRenderer, runPipeline, type Executor, type RunSummary } from '@cbnn/pipeline';
+import { ArtifactStore, failedRunExitCode, LocalExecutor, planStatus, ProgressRenderer, runPipeline, type Executor, type RunSummary } from '@cbnn/pipeline';
 import { checkStageNames, collect, CommandError, openPipeline, PIPELINE_ARGUMENT, positiveInteger, printJson, workerScript } from '../context';
 import { printPlans } from './status';
 import { printRatioList } from './report';
@@ -38,8 +38,12 @@ export function registerRun(program: Command): void {
     .description('run a pipeline: restore cached stages, execute the rest')
     .option('--stage <name>', 'run only this stage (and what it needs); repeatable', collect)
     .option('--force <name>', 'execute this stage even if cached; repeatable', collect)
-    .option('-j, --jobs <n>', 'stages running at once (default: number of cores)', positiveInteger('--jobs'))
-    .option('--threads <n>', 'total CPU threads for the stages running at once (default: number of cores)', positiveInteger('--threads'))
+    .option('-j, --jobs <n>', 'stages running at once, the critical ones first (default: number of cores)', positiveInteger('--jobs'))
+    .option(
+      '--threads <n>',
+      'total CPU threads shared by the running stages; spare ones go to the stage the most work waits on (default: number of cores)',
+      positiveInteger('--threads'),
+    )
     .option('--oversubscribe', 'allow --threads above the number of cores')
     .option('--set <key=value>', 'override a top-level param; repeatable', collect)
     .option('--store <dir>', 'artifact store folder (default: .cbnn/ in the project)')
@@ -125,7 +129,8 @@ export function registerRun(program: Command): void {
       if (opts.json) printJson(summary);
       if (bullmq?.unavailable) throw bullmq.unavailable;
       if (summary.cancelled) throw new CancelledError('run cancelled; finished stages are kept in the store');
-      if (!summary.ok) process.exitCode = ExitCode.stageFailed;
+      // 3 when only the user's data failed (a stage's InvalidInputError), 4 when anything else did too.
+      if (!summary.ok) process.exitCode = failedRunExitCode(summary.outcomes);
     });
 }
 

@@ -15,27 +15,44 @@ export interface NpyArray {
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
+/** An `.npy` header: the array's fields and where its data starts in the file. */
+export type NpyHeader = Omit<NpyArray, 'data'> & { dataOffset: number };
+
 /**
  * Parse a `.npy` file and check it against its own header: magic, version, the header dict
  * (descr, fortran_order, shape) and that the data is exactly shape x itemsize bytes (a truncated
  * or padded file is refused). `what` names the array in errors ('images', 'labels').
  */
 export function parseNpy(bytes: Uint8Array, file: string, what: string): NpyArray {
+  const header = parseNpyHeader(bytes, bytes.length, file, what);
+  const { dataOffset: _, ...fields } = header;
+  return { ...fields, data: bytes.subarray(header.dataOffset) };
+}
+
+/** Bytes of a file's start that hold any `.npy` header up to this length (a header is rarely above 200). */
+export const NPY_HEADER_PROBE = 1 << 16;
+
+/**
+ * The same checks from the file's first bytes (`start`: at least its header, e.g. the first
+ * NPY_HEADER_PROBE bytes) and its size, so a large array can be read row by row afterwards.
+ */
+export function parseNpyHeader(start: Uint8Array, fileSize: number, file: string, what: string): NpyHeader {
   const fail = (message: string, hint?: string): never => {
     throw new InvalidInputError(`${what}: ${message}`, { file }, hint);
   };
-  if (bytes.length < 10 || !MAGIC.every((b, i) => bytes[i] === b)) {
+  if (fileSize < 10 || start.length < 10 || !MAGIC.every((b, i) => start[i] === b)) {
     fail('not a NumPy .npy file (no \\x93NUMPY magic)', 'save the array with numpy.save(path, array)');
   }
-  const major = bytes[6];
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (major < 1 || major > 3) fail(`unsupported .npy format version ${major}.${bytes[7]} (expected 1.0 to 3.0)`);
+  const major = start[6];
+  const view = new DataView(start.buffer, start.byteOffset, start.byteLength);
+  if (major < 1 || major > 3) fail(`unsupported .npy format version ${major}.${start[7]} (expected 1.0 to 3.0)`);
   const lengthSize = major === 1 ? 2 : 4;
-  if (bytes.length < 8 + lengthSize) fail('file ends inside the header');
+  if (fileSize < 8 + lengthSize) fail('file ends inside the header');
   const headerLength = lengthSize === 2 ? view.getUint16(8, true) : view.getUint32(8, true);
   const dataOffset = 8 + lengthSize + headerLength;
-  if (bytes.length < dataOffset) fail(`file is ${bytes.length} bytes, shorter than its ${dataOffset}-byte header (truncated)`);
-  const header = Buffer.from(bytes.subarray(8 + lengthSize, dataOffset)).toString(major === 3 ? 'utf8' : 'latin1');
+  if (fileSize < dataOffset) fail(`file is ${fileSize} bytes, shorter than its ${dataOffset}-byte header (truncated)`);
+  if (start.length < dataOffset) fail(`header of ${dataOffset} bytes is longer than the ${start.length} bytes this reader looks at`);
+  const header = Buffer.from(start.subarray(8 + lengthSize, dataOffset)).toString(major === 3 ? 'utf8' : 'latin1');
 
   const descrMatch = /'descr'\s*:\s*'([^']*)'/.exec(header);
   if (!descrMatch) {
@@ -58,7 +75,7 @@ export function parseNpy(bytes: Uint8Array, file: string, what: string): NpyArra
   const itemSize = Number.parseInt(sizeText, 10);
   const count = shape.reduce((n, d) => n * d, 1);
   const expected = count * itemSize;
-  const actual = bytes.length - dataOffset;
+  const actual = fileSize - dataOffset;
   if (actual !== expected) {
     fail(
       `data is ${actual} bytes, but the header's shape (${shape.join(', ')}) of '${descr}' needs ${expected}` +
@@ -73,12 +90,12 @@ export function parseNpy(bytes: Uint8Array, file: string, what: string): NpyArra
     littleEndian: order !== '>',
     fortranOrder: fortranMatch![1] === 'True',
     shape,
-    data: bytes.subarray(dataOffset),
+    dataOffset,
   };
 }
 
 /** Human name of a dtype for messages: "float32 ('<f4')". */
-export function dtypeName(a: NpyArray): string {
+export function dtypeName(a: Pick<NpyArray, 'kind' | 'itemSize' | 'descr'>): string {
   const kinds: Record<string, string> = { u: 'uint', i: 'int', f: 'float', b: 'bool', c: 'complex' };
   return kinds[a.kind] ? `${kinds[a.kind]}${a.itemSize * 8} ('${a.descr}')` : `'${a.descr}'`;
 }

@@ -1,12 +1,24 @@
 /**
- * The records a source produced: uint8 pixels (NHWC, one image after the other) and one uint8
- * label per image.
+ * The records a source produced: one uint8 label per record, and the pixels (NHWC, imageSize
+ * bytes per record) copied out one record at a time with `read`. A source may hold them in memory
+ * (`memoryRecordSet`) or read each from its file on demand, so the dataset builder never needs all
+ * pixels at once.
  */
 export interface RecordSet {
   count: number;
-  /** count * imageSize bytes. */
-  images: Uint8Array;
   labels: Uint8Array;
+  /** Copy record `index`'s pixels into `into` (imageSize bytes). */
+  read(index: number, into: Uint8Array): void;
+}
+
+/** Records already in memory: `images` holds count * imageSize bytes. */
+export function memoryRecordSet(images: Uint8Array, labels: Uint8Array, imageSize: number): RecordSet & { images: Uint8Array } {
+  return {
+    count: labels.length,
+    images,
+    labels,
+    read: (index, into) => into.set(images.subarray(index * imageSize, (index + 1) * imageSize)),
+  };
 }
 
 /**
@@ -45,12 +57,8 @@ export class RecordSetBuilder {
     this.n++;
   }
 
-  finish(): RecordSet {
-    return {
-      count: this.n,
-      images: this.images.subarray(0, this.n * this.imageSize),
-      labels: this.labels.subarray(0, this.n),
-    };
+  finish(): RecordSet & { images: Uint8Array } {
+    return memoryRecordSet(this.images.subarray(0, this.n * this.imageSize), this.labels.subarray(0, this.n), this.imageSize);
   }
 
   private grow(): void {

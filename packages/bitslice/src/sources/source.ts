@@ -33,6 +33,15 @@ export interface LoadedSource {
   defaultTestFraction: number;
   /** Records read, valid or not (the denominator of the malformed fraction). */
   examined: number;
+  /**
+   * For sources that read records from their files on demand: called once every record the
+   * dataset holds was read; reads what is left to read (records outside a `limit`, so that they
+   * are checked and listed as before) and returns the facts only known then (files.txt, the
+   * version derived from it, counts in the description).
+   */
+  finish?(): Partial<Pick<LoadedSource, 'version' | 'description' | 'fileList'>>;
+  /** Releases open files; called after the dataset is written or its writing failed. */
+  close?(): void;
 }
 
 export interface SourceLoadContext {

@@ -9,6 +9,7 @@ import type { ArtifactStore } from '../artifact-store';
 import type { Executor, StageJob, StageJobEvents, StageJobResult } from '../executor';
 import { NoWorkerNotice, type WaitingJob } from './no-worker-notice';
 import { checkRedis, openRedis, redactRedisUrl, UnavailableError } from './redis-connection';
+import { stageFailedError, unmarkQueueFailure } from '../stage-failure';
 import {
   queueNames,
   stageJobId,
@@ -172,7 +173,7 @@ export class BullmqExecutor implements Executor {
           if (!outcome.ok) return reject(outcome.error);
           const r = outcome.value;
           this.timings.push({ stage: job.stage, worker: r.worker, ...r.timing, seenAt: Date.now() });
-          resolve({ output: r.output, log: r.log, metrics: r.metrics, cpuSeconds: r.cpuSeconds, worker: r.worker });
+          resolve({ output: r.output, log: r.log, metrics: r.metrics, cpuSeconds: r.cpuSeconds, worker: r.worker, threads: r.threads });
         },
       };
       this.pending.set(jobId, entry);
@@ -230,7 +231,8 @@ export class BullmqExecutor implements Executor {
   private failed(jobId: string, reason: string): void {
     const p = this.pending.get(jobId);
     if (!p) return;
-    p.settle({ ok: false, error: new StageFailedError(p.stage, reason || 'failed on a worker (no reason given)') });
+    const { message, kind } = unmarkQueueFailure(reason);
+    p.settle({ ok: false, error: stageFailedError(p.stage, message || 'failed on a worker (no reason given)', kind) });
   }
 
   /**

@@ -11,6 +11,7 @@ import type { StageJob } from '../executor';
 import { LocalExecutor } from '../local-executor';
 import { checkpointDirOf, removeCheckpoint } from '../checkpoints';
 import { checkRedis, openRedis } from './redis-connection';
+import { markQueueFailure } from '../stage-failure';
 import {
   queueNames,
   stageJobPayloadSchema,
@@ -146,8 +147,10 @@ export async function startStageQueueWorker(options: StageQueueWorkerOptions): P
         checkpointDir: checkpointDirOf(storeRoot, payload.key),
         logFile: path.join(dir, 'log.jsonl'),
         seed: payload.seed,
-        // An explicit `threads:` in the pipeline wins; otherwise this machine's share of cores.
-        threads: payload.threadsPinned ? payload.threads : Math.max(payload.threads, threadBudget),
+        // An explicit `threads:` in the pipeline wins; otherwise this machine's share of its cores
+        // (the runner's budget is for its own machine: it may have many more or fewer cores).
+        threads: payload.threadsPinned ? payload.threads : threadBudget,
+        threadsPinned: payload.threadsPinned,
       };
       fs.mkdirSync(stageJob.outDir, { recursive: true });
       fs.mkdirSync(stageJob.tmpDir, { recursive: true });
@@ -169,7 +172,7 @@ export async function startStageQueueWorker(options: StageQueueWorkerOptions): P
         const message = e instanceof CbnnError ? e.message.replace(/^stage '[^']*' failed: /, '') : (e as Error).message;
         if (attempt < attempts)
           relay.log({ level: 40, msg: `attempt ${attempt}/${attempts} failed: ${message.split('\n')[0]}; the queue retries it with backoff` });
-        throw new Error(message);
+        throw new Error(markQueueFailure(message, e));
       } finally {
         signal?.removeEventListener('abort', onAbort);
       }
@@ -189,6 +192,7 @@ export async function startStageQueueWorker(options: StageQueueWorkerOptions): P
         metrics: result.metrics,
         cpuSeconds: result.cpuSeconds,
         worker: id,
+        threads: stageJob.threads,
         timing: { queuedAt: payload.queuedAt, startedAt, ranMs, commitMs },
       };
     } catch (e) {

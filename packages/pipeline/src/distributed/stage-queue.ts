@@ -83,6 +83,8 @@ export const stageJobReturnSchema = z.strictObject({
   metrics: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
   worker: z.string(),
   cpuSeconds: z.number().optional(),
+  /** Threads the worker gave the stage (its own share of its cores, or the pipeline's pin). */
+  threads: z.number().int().positive().optional(),
   timing: z.strictObject({ queuedAt: z.number(), startedAt: z.number(), ranMs: z.number(), commitMs: z.number() }),
 });
 export type StageJobReturn = z.infer<typeof stageJobReturnSchema>;

@@ -12,7 +12,12 @@ import { z } from 'zod';
  * This module is the contract (schema + file names) and has no heavy imports: readers load it
  * through `@cbnn/pipeline/run-records`.
  */
-export const RECORDED_RUN_FORMAT = 'cbnn.run/1';
+export const RECORDED_RUN_FORMAT = 'cbnn.run/2';
+/**
+ * Formats readers accept. 2 added each stage's wait for a job slot and its threads over time
+ * (optional fields: a /1 record reads as a /2 one without a schedule).
+ */
+export const READABLE_RUN_FORMATS = ['cbnn.run/1', RECORDED_RUN_FORMAT] as const;
 export const RUN_RECORDS_DIR = 'records';
 
 const HASH = z.string().regex(/^[0-9a-f]{64}$/);
@@ -52,11 +57,18 @@ export const recordedStageSchema = z.object({
   /** The queue worker that executed it (bullmq executor). */
   worker: z.string().optional(),
   note: z.string().optional(),
+  /** From ready (upstream settled, not cached) to started: the wait for a job slot (format 2). */
+  waitSeconds: z.number().min(0).optional(),
+  /**
+   * The stage's threads over time (format 2): from `atSeconds` after its start it ran on
+   * `threads`. On a queue worker: the worker's own count.
+   */
+  threads: z.array(z.object({ atSeconds: z.number().min(0), threads: z.number().int().positive() })).optional(),
 });
 export type RecordedStage = z.infer<typeof recordedStageSchema>;
 
 export const recordedRunSchema = z.object({
-  format: z.literal(RECORDED_RUN_FORMAT),
+  format: z.enum(READABLE_RUN_FORMATS),
   id: z.string().regex(RUN_ID_PATTERN),
   name: z.string().regex(RUN_NAME_PATTERN).optional(),
   pipeline: z.object({

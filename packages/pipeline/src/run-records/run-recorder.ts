@@ -6,6 +6,7 @@ import { CbnnError, ExitCode, sha256Hex } from '@cbnn/core';
 import type { ResolvedPipeline } from '../pipeline-loader';
 import type { StageOutcome } from '../run-reporter';
 import { newRunId, RECORDED_RUN_FORMAT, RUN_NAME_PATTERN, type RecordedRun, type RecordedStage } from './run-record-format';
+import { failedRunExitCode } from '../stage-failure';
 import { writeRunRecord } from './run-record-store';
 
 const MAX_RECORDED_TEXT = 1000;
@@ -81,7 +82,7 @@ export class RunRecorder {
       durationMs: ended.getTime() - this.startedAt.getTime(),
       status,
       complete: this.pipeline.instances.every((i) => stages.some((s) => s.id === i.id && (s.status === 'ran' || s.status === 'cached'))),
-      exitCode: status === 'ok' ? ExitCode.ok : status === 'cancelled' ? ExitCode.cancelled : ExitCode.stageFailed,
+      exitCode: status === 'ok' ? ExitCode.ok : status === 'cancelled' ? ExitCode.cancelled : failedRunExitCode(outcomes),
       counts: { executed: count(['ran']), cached: count(['cached']), failed: count(['failed']), skipped: count(['skipped', 'cancelled']) },
       machine: {
         hostname: os.hostname(),
@@ -120,6 +121,8 @@ export class RunRecorder {
       metrics: o.metrics && recordableMetrics(o.metrics),
       worker: o.worker,
       note: o.note,
+      waitSeconds: o.waitMs === undefined ? undefined : o.waitMs / 1000,
+      threads: o.threads?.map((c) => ({ atSeconds: c.atMs / 1000, threads: c.threads })),
     };
   }
 }
