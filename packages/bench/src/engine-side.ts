@@ -10,20 +10,28 @@ export type EngineImpl = 'wasm' | 'reference';
 
 /**
  * The popcount the engine's kernels use: the wasm engine picks the faster of scalar i64.popcnt
- * and SIMD i8x16.popcnt on this CPU once per process (fastestIm2colKernel).
+ * and SIMD i8x16.popcnt on this CPU once per process (fastestIm2colKernel). With `kernels` (the
+ * variants one engine chose per layer), the kernel families that engine actually ran, e.g.
+ * 'i8x16.add tap tables + i64.popcnt' when its narrow convs ran the tap-table kernels (SIMD byte
+ * adds, no popcount) and its wide and dense layers scalar popcounts.
  */
-export function engineKernel(impl: EngineImpl): string {
+export function engineKernel(impl: EngineImpl, kernels?: readonly string[]): string {
   if (impl === 'reference') return 'TypeScript reference';
-  return fastestIm2colKernel() === 'scalar' ? 'i64.popcnt' : 'i8x16.popcnt';
+  if (!kernels?.length) return fastestIm2colKernel() === 'scalar' ? 'i64.popcnt' : 'i8x16.popcnt';
+  const families: string[] = [];
+  if (kernels.some((k) => /taplut|lut9/.test(k))) families.push('i8x16.add tap tables');
+  if (kernels.some((k) => /i64popcnt/.test(k))) families.push('i64.popcnt');
+  if (kernels.some((k) => /i8x16popcnt/.test(k))) families.push('i8x16.popcnt');
+  return families.length ? families.join(' + ') : engineKernel(impl);
 }
 
 /**
- * Runtime names of the cbnn engine as they appear in bench.json, naming the kernel that ran: a
- * side is called wasm-simd only when its popcounts are SIMD.
+ * Runtime names of the cbnn engine as they appear in bench.json, naming the kernels that ran: a
+ * side is called wasm-simd only when all its popcounts are SIMD; a mixed side lists its families.
  */
-export function engineRuntime(impl: EngineImpl): string {
+export function engineRuntime(impl: EngineImpl, kernels?: readonly string[]): string {
   if (impl === 'reference') return 'cbnn reference (TypeScript)';
-  const kernel = engineKernel(impl);
+  const kernel = engineKernel(impl, kernels);
   return kernel === 'i8x16.popcnt' ? `cbnn wasm-simd (${kernel})` : `cbnn wasm (${kernel})`;
 }
 
@@ -38,14 +46,14 @@ export function engineSide(
   const threads = options.threads ?? 1;
   const engine = createEngine(engineModel, { impl: options.impl, maxBatch: options.maxBatch, threads });
   const binaryMacsPerImage = summary(engineModel).totals.binaryMacs;
-  const runtime = engineRuntime(options.impl);
+  const runtime = engineRuntime(options.impl, engine.kernels);
   const inputOf = (batch: number): Uint32Array =>
     tiledTestBatch(dataset, batch, (batchSize, limit) => packedPlaneBatches(dataset, { split: 'test', layout: engineModel.input.layout, batchSize, limit }));
   return {
     model,
     runtime,
     threads,
-    kernel: engineKernel(options.impl),
+    kernel: engineKernel(options.impl, engine.kernels),
     kernels: [...engine.kernels],
     modelBytes: fs.statSync(modelFile).size,
     engineModel,

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidInputError, noProgress, silentLogger } from '@cbnn/core';
 import { selectBackend } from '@cbnn/train';
-import { benchResultSchema, benchRuntimeStage, describeSide, engineRuntime, readBenchResult, runRuntimeBenchmark, type BenchResult } from '../src';
+import { benchResultSchema, benchRuntimeStage, describeSide, engineKernel, readBenchResult, runRuntimeBenchmark, type BenchResult } from '../src';
 import { tempDir, writeBnnFolder, writeFpFolder, writeTinyDataset } from './fixtures';
 
 const root = tempDir('runtime');
@@ -13,7 +13,6 @@ const dirs = {
   baseline: path.join(root, 'baseline'),
   fp: path.join(root, 'fp'),
 };
-const engine = engineRuntime('wasm');
 const quick = { warmup: 1, runs: 3, batches: [1, 5], threads: [1, 2], minRunSeconds: 0.002, maxImages: 12 };
 
 beforeAll(async () => {
@@ -31,6 +30,8 @@ afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 describe('bench.runtime stage', () => {
   let result: BenchResult;
+  /** The engine runtime label of a model's rows (they name the kernel families its engine ran). */
+  const engineOf = (model: string): string => result.rows.find((r) => r.model === model && r.runtime.startsWith('cbnn'))!.runtime;
   const outDir = path.join(root, 'out');
 
   beforeAll(async () => {
@@ -65,10 +66,10 @@ describe('bench.runtime stage', () => {
     const sides = new Set(result.rows.map((r) => describeSide(r)));
     expect([...sides].sort()).toEqual(
       [
-        `compact BNN, ${engine}, 1 thread`,
-        `baseline BNN, ${engine}, 1 thread`,
-        `compact BNN, ${engine}, 2 threads`,
-        `baseline BNN, ${engine}, 2 threads`,
+        `compact BNN, ${engineOf('compact')}, 1 thread`,
+        `baseline BNN, ${engineOf('baseline')}, 1 thread`,
+        `compact BNN, ${engineOf('compact')}, 2 threads`,
+        `baseline BNN, ${engineOf('baseline')}, 2 threads`,
         'baseline BNN, tfjs-wasm cbnn popcount conv + xnnpack f32 (float ±1), 1 thread',
         'full precision, tfjs-wasm xnnpack f32, 1 thread',
         'full precision, onnxruntime cpu (mlas f32), 1 thread',
@@ -114,10 +115,10 @@ describe('bench.runtime stage', () => {
       expect(q.speedup).toBeCloseTo(slow.latencyMs.median / fast.latencyMs.median, 9);
     }
     expect(result.ratios.map((q) => `${describeSide(q.faster)} / ${describeSide(q.slower)}`)).toContain(
-      `compact BNN, ${engine}, 1 thread / full precision, tfjs-wasm xnnpack f32, 1 thread`,
+      `compact BNN, ${engineOf('compact')}, 1 thread / full precision, tfjs-wasm xnnpack f32, 1 thread`,
     );
     expect(result.ratios.map((q) => `${describeSide(q.faster)} / ${describeSide(q.slower)}`)).toContain(
-      `compact BNN, ${engine}, 2 threads / full precision, onnxruntime cpu (mlas f32), 2 threads`,
+      `compact BNN, ${engineOf('compact')}, 2 threads / full precision, onnxruntime cpu (mlas f32), 2 threads`,
     );
     // both sides' kernels are recorded with every ratio
     for (const q of result.ratios) {
@@ -126,10 +127,22 @@ describe('bench.runtime stage', () => {
     }
   });
 
+  it('labels every engine row with the kernel families its layers ran, and no other', () => {
+    const engineRows = result.rows.filter((r) => r.runtime.startsWith('cbnn'));
+    expect(engineRows.length).toBeGreaterThan(0);
+    for (const r of engineRows) {
+      const kernels = r.kernels ?? [];
+      expect(kernels.length).toBeGreaterThan(0);
+      expect(r.runtime).toBe(`cbnn wasm${engineKernel('wasm', kernels) === 'i8x16.popcnt' ? '-simd' : ''} (${engineKernel('wasm', kernels)})`);
+      expect(r.runtime.includes('tap tables')).toBe(kernels.some((k) => /taplut|lut9/.test(k)));
+      expect(r.runtime.includes('i64.popcnt')).toBe(kernels.some((k) => k.includes('i64popcnt')));
+    }
+  });
+
   it('writes bench.md with the table and the ratios', () => {
     const md = fs.readFileSync(path.join(outDir, 'bench.md'), 'utf8');
     expect(md).toContain('| model | runtime | threads | batch | latency ms | images/s |');
-    expect(md).toContain(`| compact BNN | ${engine} | 1 | 1 |`);
+    expect(md).toContain(`| compact BNN | ${engineOf('compact')} | 1 | 1 |`);
     expect(md).toContain('## Speedups (same run)');
     const lines = md.split('\n');
     // 2 rows (one per batch) + 8 ratios (compact and baseline on 1 and 2 threads vs it, per batch)
@@ -146,7 +159,8 @@ describe('bench.runtime stage', () => {
 
   it('records the kernel variants the engine ran, the per-layer profile and the GEMM of the same run', () => {
     const compactRow = result.rows.find((r) => r.model === 'compact' && r.threads === 1)!;
-    expect(compactRow.kernel).toMatch(/^i(64|8x16)\.popcnt$/);
+    expect(compactRow.kernel).toMatch(/^(i8x16\.add tap tables)?( \+ )?(i64\.popcnt|i8x16\.popcnt)?$/);
+    expect(compactRow.kernel).toBe(engineKernel('wasm', compactRow.kernels ?? []));
     expect(compactRow.kernels?.length).toBeGreaterThan(2);
     expect(compactRow.gBinaryMacsPerSecond).toBeGreaterThan(0);
     expect(result.gemm?.gBinaryMacsPerSecond).toBeGreaterThan(0);
