@@ -109,7 +109,8 @@ function resultsSection(input: ReportInput, rows: ResultsRow[]): string {
   );
 }
 
-function chartsSection(charts: ChartSpec[], missing: { title: string; reason: string }[]): string {
+/** The charts section of a page (the report, the experiments page): a figure per chart, and one per chart not shown with why. */
+export function chartsSection(charts: ChartSpec[], missing: { title: string; reason: string }[]): string {
   const figures = charts.map(
     (c) =>
       `<figure class="chart-figure"><figcaption><strong>${escapeHtml(c.title)}</strong> ${escapeHtml(c.caption)}</figcaption><div class="chart" id="${c.id}" data-rendered="pending"></div></figure>`,

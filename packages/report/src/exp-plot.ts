@@ -1,4 +1,4 @@
-import { table } from './build-report';
+import { chartsSection, table } from './build-report';
 import { chartPage } from './chart-page';
 import type { ChartSpec } from './charts';
 import { formatPlaneSelection } from './format';
@@ -66,14 +66,6 @@ export function buildExpPlot(input: ExpPlotInput): BuiltExpPlot {
   add('Training curves', curvesChart(input));
   add('Params vs metric', paramsChart(input));
 
-  const figures = charts.map(
-    (c) =>
-      `<figure class="chart-figure"><figcaption><strong>${escapeHtml(c.title)}</strong> ${escapeHtml(c.caption)}</figcaption><div class="chart" id="${c.id}" data-rendered="pending"></div></figure>`,
-  );
-  const absent = missing.map(
-    (m) =>
-      `<figure class="chart-figure chart-missing"><figcaption><strong>${escapeHtml(m.title)}</strong></figcaption><p class="missing">Not shown: ${escapeHtml(m.reason)}.</p></figure>`,
-  );
   const notes = input.notes?.length
     ? `<section class="notice" id="exp-notes"><ul>${input.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul></section>`
     : '';
@@ -94,7 +86,7 @@ export function buildExpPlot(input: ExpPlotInput): BuiltExpPlot {
   const body = [
     `<header><h1>${escapeHtml(title)}</h1><p class="meta">Generated ${escapeHtml(input.generatedAt ?? new Date().toISOString())} · ${input.runs.length} run${input.runs.length === 1 ? '' : 's'}</p></header>`,
     notes,
-    `<section id="charts"><h2>Charts</h2><div class="chart-grid">${[...figures, ...absent].join('\n')}</div></section>`,
+    chartsSection(charts, missing),
     `<section id="runs"><h2>Runs</h2>${runsTable}<p class="note">Rebuild one run's report: <code>cbnn report --run ID</code>; compare two: <code>cbnn exp diff A B</code>.</p></section>`,
   ].join('\n');
   return { html: chartPage(title, body, charts), charts, missing };
