@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InvalidInputError, noProgress, silentLogger } from '@cbnn/core';
+import { InvalidInputError, standaloneStageContext } from '@cbnn/core';
 import { selectBackend } from '@cbnn/train';
 import { benchResultSchema, benchRuntimeStage, describeSide, engineKernel, readBenchResult, runRuntimeBenchmark, type BenchResult } from '../src';
 import { tempDir, writeBnnFolder, writeFpFolder, writeTinyDataset } from './fixtures';
@@ -36,18 +36,17 @@ describe('bench.runtime stage', () => {
 
   beforeAll(async () => {
     fs.mkdirSync(outDir);
-    const metrics = await benchRuntimeStage.run({
-      stage: 'bench',
-      params: benchRuntimeStage.params.parse(quick),
-      inputs: { dataset: dirs.dataset, compact: dirs.search, baseline: dirs.baseline, fp: dirs.fp },
-      outDir,
-      tmpDir: path.join(root, 'tmp'),
-      logger: silentLogger(),
-      progress: noProgress,
-      signal: new AbortController().signal,
-      seed: 1,
-      threads: 2,
-    });
+    const metrics = await benchRuntimeStage.run(
+      standaloneStageContext({
+        stage: 'bench',
+        params: benchRuntimeStage.params.parse(quick),
+        inputs: { dataset: dirs.dataset, compact: dirs.search, baseline: dirs.baseline, fp: dirs.fp },
+        outDir,
+        tmpDir: path.join(root, 'tmp'),
+        seed: 1,
+        threads: 2,
+      }),
+    );
     result = readBenchResult(path.join(outDir, 'bench.json'));
     expect(metrics?.metrics?.speedupVsBaseline).toBeGreaterThan(0);
   });

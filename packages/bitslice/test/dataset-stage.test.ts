@@ -1,24 +1,20 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createLogger, InvalidInputError, noProgress, readDataset, silentLogger, type StageContext } from '@cbnn/core';
+import { createLogger, InvalidInputError, readDataset, standaloneStageContext, type StageContext } from '@cbnn/core';
 import { bitsliceDatasetStage, type DatasetParams } from '@cbnn/bitslice';
 import { tempDir, writeFashionJson } from './fixtures';
 
 function context(params: unknown, seed = 11): StageContext<DatasetParams> {
   const root = tempDir('bitslice-stage-');
   fs.mkdirSync(path.join(root, 'out'));
-  return {
+  return standaloneStageContext({
     stage: 'data',
     params: bitsliceDatasetStage.params.parse(params),
     inputs: {},
     outDir: path.join(root, 'out'),
     tmpDir: root,
-    logger: silentLogger(),
-    progress: noProgress,
-    signal: new AbortController().signal,
     seed,
-    threads: 1,
-  };
+  });
 }
 
 describe('bitslice.dataset stage', () => {

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Logger } from 'pino';
 import type { ArtifactKind } from './artifact-kinds';
+import { silentLogger } from './logger';
 
 /** Stage-reported progress; the runner renders it as a live line (TTY) or log lines. */
 export interface ProgressUpdate {
@@ -132,3 +133,22 @@ export function createStageRegistry<D extends StageDescriptor<any>>(handlers: It
 
 /** A progress reporter that drops updates (tests, library use). */
 export const noProgress: ProgressReporter = { update: () => undefined };
+
+/** What a caller must give to run one stage by hand; the rest has a standalone default. */
+export type StandaloneStageFields<P> = Pick<StageContext<P>, 'stage' | 'params' | 'inputs' | 'outDir' | 'tmpDir' | 'seed'> &
+  Partial<Omit<StageContext<P>, 'stage' | 'params' | 'inputs' | 'outDir' | 'tmpDir' | 'seed'>>;
+
+/**
+ * A context for running one stage outside a pipeline (library use, tests): a silent logger, no
+ * progress, a signal nobody aborts, one thread and no checkpoints unless the caller says
+ * otherwise. One place for these defaults, so a new context field gets one default, not one per caller.
+ */
+export function standaloneStageContext<P>(fields: StandaloneStageFields<P>): StageContext<P> {
+  return {
+    logger: silentLogger(),
+    progress: noProgress,
+    signal: new AbortController().signal,
+    threads: 1,
+    ...fields,
+  };
+}

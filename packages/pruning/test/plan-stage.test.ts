@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { noProgress, silentLogger } from '@cbnn/core';
+import { standaloneStageContext } from '@cbnn/core';
 import { loadModelEvaluation, perturbedAccuracy, readSensitivityReport, sensitivityPlanesStage, type SensitivityReport } from '@cbnn/sensitivity';
 import { pruningPlanStage, readPlan } from '@cbnn/pruning';
 // The sensitivity package's fixture: a real engine model and a dataset labelled by it.
@@ -15,18 +15,14 @@ let table: SensitivityReport;
 function context(name: string, inputs: Record<string, string>, params: unknown, handler: { params: { parse(x: unknown): any } }) {
   const outDir = path.join(root, name);
   fs.mkdirSync(outDir);
-  return {
+  return standaloneStageContext({
     stage: name,
     params: handler.params.parse(params),
     inputs,
     outDir,
     tmpDir: path.join(root, 'tmp'),
-    logger: silentLogger(),
-    progress: noProgress,
-    signal: new AbortController().signal,
     seed: 77,
-    threads: 1,
-  };
+  });
 }
 
 beforeAll(async () => {

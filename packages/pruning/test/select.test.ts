@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { noProgress, silentLogger, InvalidInputError, type PlaneSelection } from '@cbnn/core';
+import { standaloneStageContext, InvalidInputError, type PlaneSelection } from '@cbnn/core';
 import { randomEngineModel, writeEngineModel } from '@cbnn/kernels';
 import { pruningSelectStage, readSearchResult, searchResultSchema, type SearchResult } from '@cbnn/pruning';
 
@@ -44,18 +44,16 @@ async function runSelect(inputs: Record<string, string>, params: { budgetPoints?
   const outDir = path.join(root, 'out');
   fs.rmSync(outDir, { recursive: true, force: true });
   fs.mkdirSync(outDir, { recursive: true });
-  const result = await pruningSelectStage.run({
-    stage: 'select',
-    params: pruningSelectStage.params.parse(params),
-    inputs,
-    outDir,
-    tmpDir: path.join(root, 'tmp'),
-    logger: silentLogger(),
-    progress: noProgress,
-    signal: new AbortController().signal,
-    seed: 1,
-    threads: 1,
-  });
+  const result = await pruningSelectStage.run(
+    standaloneStageContext({
+      stage: 'select',
+      params: pruningSelectStage.params.parse(params),
+      inputs,
+      outDir,
+      tmpDir: path.join(root, 'tmp'),
+      seed: 1,
+    }),
+  );
   return { outDir, metrics: result?.metrics };
 }
 

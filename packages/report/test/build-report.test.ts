@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createLogger, InvalidInputError, noProgress } from '@cbnn/core';
+import { createLogger, InvalidInputError, standaloneStageContext } from '@cbnn/core';
 import { buildReport, loadReportInput, reportHtmlStage, renderDag, type ReportInput } from '../src';
 import {
   SYNTHETIC_DAG,
@@ -278,18 +278,17 @@ describe('reportHtmlStage', () => {
     const outDir = path.join(root, 'out');
     fs.mkdirSync(outDir);
     const params = reportHtmlStage.params.parse({ title: 'MNIST run', dag: SYNTHETIC_DAG });
-    const result = await reportHtmlStage.run({
-      stage: 'report',
-      params,
-      inputs: folders,
-      outDir,
-      tmpDir: root,
-      logger: createLogger({ console: false }),
-      progress: noProgress,
-      signal: new AbortController().signal,
-      seed: 1,
-      threads: 1,
-    });
+    const result = await reportHtmlStage.run(
+      standaloneStageContext({
+        stage: 'report',
+        params,
+        inputs: folders,
+        outDir,
+        tmpDir: root,
+        logger: createLogger({ console: false }),
+        seed: 1,
+      }),
+    );
     const summary = fs.readFileSync(path.join(outDir, 'summary.md'), 'utf8');
     expect(result && result.metrics?.summary).toBe(summary);
     expect(summary).toMatch(/^## MNIST run\n/);

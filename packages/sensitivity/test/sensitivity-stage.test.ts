@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { noProgress, silentLogger, readDataset, writeDataset, createRng } from '@cbnn/core';
+import { standaloneStageContext, readDataset, writeDataset, createRng } from '@cbnn/core';
 import { createEngine } from '@cbnn/kernels';
 import { perturbationMasks, perturbPixels, readSensitivityReport, sensitivityPlanesStage, type SensitivityReport } from '@cbnn/sensitivity';
 import { engineFixture } from './engine-fixture';
@@ -15,18 +15,16 @@ afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 async function runStage(inputs: Record<string, string>, params: Record<string, unknown>, name: string): Promise<string> {
   const outDir = path.join(root, name);
   fs.mkdirSync(outDir);
-  await sensitivityPlanesStage.run({
-    stage: name,
-    params: sensitivityPlanesStage.params.parse(params),
-    inputs,
-    outDir,
-    tmpDir: path.join(root, 'tmp'),
-    logger: silentLogger(),
-    progress: noProgress,
-    signal: new AbortController().signal,
-    seed: 1234,
-    threads: 1,
-  });
+  await sensitivityPlanesStage.run(
+    standaloneStageContext({
+      stage: name,
+      params: sensitivityPlanesStage.params.parse(params),
+      inputs,
+      outDir,
+      tmpDir: path.join(root, 'tmp'),
+      seed: 1234,
+    }),
+  );
   return outDir;
 }
 

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildDataset } from '@cbnn/bitslice';
-import { InvalidInputError, noProgress, silentLogger, type StageContext } from '@cbnn/core';
+import { InvalidInputError, standaloneStageContext, type StageContext } from '@cbnn/core';
 import { budgetStopRule, earlyStopSchema, modelInfoSchema, readReferenceCurve, trainBnnStage, type TrainBnnParams } from '../src';
 
 let root: string;
@@ -67,18 +67,14 @@ describe('train.bnn with earlyStop', () => {
     const params = trainBnnStage.params.parse({ arch: 'mlp', width: 0.05, epochs: 8, batchSize: 50, backend: 'wasm', ...extra }) as TrainBnnParams;
     const outDir = path.join(root, name);
     fs.mkdirSync(outDir);
-    const ctx: StageContext<TrainBnnParams> = {
+    const ctx: StageContext<TrainBnnParams> = standaloneStageContext({
       stage: 'search',
       params,
       inputs: { dataset: datasetDir, ...inputs },
       outDir,
       tmpDir: path.join(root, `${name}-tmp`),
-      logger: silentLogger(),
-      progress: noProgress,
-      signal: new AbortController().signal,
       seed: 3,
-      threads: 1,
-    };
+    });
     await trainBnnStage.run(ctx);
     return { outDir, ctx };
   }

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildDataset } from '@cbnn/bitslice';
-import { silentLogger, type ProgressUpdate, type StageContext } from '@cbnn/core';
+import { standaloneStageContext, type ProgressUpdate, type StageContext } from '@cbnn/core';
 import { readEngineModel } from '@cbnn/kernels';
 import { loadTfjsModel, modelInfoSchema, trainBnnStage, trainFpStage, type TrainBnnParams, type TrainFpParams } from '../src';
 
@@ -18,18 +18,16 @@ beforeAll(() => {
 function context<P>(params: P, inputs: Record<string, string>, name: string, updates: ProgressUpdate[] = [], threads = 1): StageContext<P> {
   const outDir = path.join(root, name);
   fs.mkdirSync(outDir, { recursive: true });
-  return {
+  return standaloneStageContext({
     stage: name,
     params,
     inputs,
     outDir,
     tmpDir: fs.mkdtempSync(path.join(root, 'tmp-')),
-    logger: silentLogger(),
     progress: { update: (u) => updates.push(u) },
-    signal: new AbortController().signal,
     seed: 42,
     threads,
-  };
+  });
 }
 
 const readInfo = (dir: string) => modelInfoSchema.parse(JSON.parse(fs.readFileSync(path.join(dir, 'model-info.json'), 'utf8')));
