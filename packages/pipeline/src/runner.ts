@@ -274,6 +274,11 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
         }
         lastError = e instanceof CbnnError ? e.message.replace(/^stage '[^']*' failed: /, '') : (e as Error).message;
         lastFailure = failureKindOf(e);
+        // Invalid input fails the same way on every attempt: `retries:` is for crashes and flakes.
+        if (lastFailure === 'invalid-input') {
+          if (attempt < attempts) reporter.message?.(`${inst.id}: attempt ${attempt}/${attempts} failed on invalid input; not retried`);
+          return { ...base, status: 'failed', attempts: attempt, durationMs: Date.now() - startedAt, note: lastError, failure: lastFailure };
+        }
         if (attempt < attempts) reporter.message?.(`${inst.id}: attempt ${attempt}/${attempts} failed: ${lastError.split('\n')[0]}; retrying`);
       } finally {
         if (timer) clearTimeout(timer);

@@ -275,11 +275,12 @@ stages:
     }
   });
 
-  it('invalid input raised on a queue worker reaches the runner as an invalid-input failure, message kept', async () => {
+  it('invalid input raised on a queue worker reaches the runner as an invalid-input failure, message kept, not retried', async () => {
+    const counter = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cbnn-dist-bad-')), 'attempts');
     const p = project(`
 name: bad-data
 stages:
-  data: { uses: test.bad-data, with: { file: photos/dog/7.png } }
+  data: { uses: test.bad-data, retries: 2, with: { file: photos/dog/7.png, counter: "${counter}" } }
 `);
     const prefix = uniquePrefix();
     await startWorkers(redisUrl, p.store, prefix, p.events, 1);
@@ -296,6 +297,8 @@ stages:
       expect(data.note).not.toContain('[invalid-input]');
       expect(failedRunExitCode(summary.outcomes)).toBe(3);
       expect(fs.existsSync(path.join(p.store, 'out', 'data'))).toBe(false);
+      // The queue gave up at once (UnrecoverableError) although the stage allows 2 retries.
+      expect(fs.readFileSync(counter, 'utf8')).toBe('1');
     } finally {
       await executor.close();
     }

@@ -27,6 +27,24 @@ stages:
     expect(readRunRecords(ws.store.root).runs.at(-1)?.exitCode).toBe(ExitCode.invalidInput);
   });
 
+  it('is not retried: `retries:` is for crashes, and bad data fails the same way every time', async () => {
+    const ws = workspace();
+    const counter = path.join(ws.dir, 'attempts');
+    ws.write(`
+name: bad-data-retries
+stages:
+  data:
+    uses: test.bad-data
+    retries: 2
+    with: { file: photos/dog/7.png, counter: ${JSON.stringify(counter)} }
+`);
+    const messages: string[] = [];
+    const summary = await ws.run({ reporter: { message: (m: string) => messages.push(m) } });
+    expect(summary.outcomes[0]).toMatchObject({ status: 'failed', failure: 'invalid-input', attempts: 1 });
+    expect(fs.readFileSync(counter, 'utf8')).toBe('1');
+    expect(messages.join('\n')).toContain('data: attempt 1/3 failed on invalid input; not retried');
+  });
+
   it('a stage failing for another reason as well makes it exit 4', async () => {
     const ws = workspace(`
 name: mixed

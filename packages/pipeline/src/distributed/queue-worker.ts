@@ -11,7 +11,7 @@ import type { StageJob } from '../executor';
 import { LocalExecutor } from '../local-executor';
 import { checkpointDirOf, removeCheckpoint } from '../checkpoints';
 import { checkRedis, openRedis } from './redis-connection';
-import { markQueueFailure } from '../stage-failure';
+import { failureKindOf, markQueueFailure } from '../stage-failure';
 import {
   queueNames,
   stageJobPayloadSchema,
@@ -170,6 +170,8 @@ export async function startStageQueueWorker(options: StageQueueWorkerOptions): P
         }
         if (e instanceof CancelledError || abort.signal.aborted) throw new UnrecoverableError('cancelled by the runner');
         const message = e instanceof CbnnError ? e.message.replace(/^stage '[^']*' failed: /, '') : (e as Error).message;
+        // Bad data fails the same way on every attempt: the queue must not retry it.
+        if (failureKindOf(e) === 'invalid-input') throw new UnrecoverableError(markQueueFailure(message, e));
         if (attempt < attempts)
           relay.log({ level: 40, msg: `attempt ${attempt}/${attempts} failed: ${message.split('\n')[0]}; the queue retries it with backoff` });
         throw new Error(markQueueFailure(message, e));
