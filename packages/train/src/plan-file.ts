@@ -18,12 +18,23 @@ const planFileSchema = z.looseObject({
 
 /**
  * The planes a plan keeps: `keptPlanes` (dropExtra 0), `alternatives.fewer` (1) or
- * `alternatives.more` (-1); an absent alternative falls back to `keptPlanes`.
+ * `alternatives.more` (-1). A plan has no `fewer` when it keeps one plane or rejected no drop,
+ * and no `more` when it dropped nothing: the candidate then trains `keptPlanes`, the same planes
+ * as dropExtra 0, and `fallback` says so, so that the duplicate is not taken for another plane set.
  */
-export function readPlanPlanes(dir: string, dropExtra: -1 | 0 | 1): { planes: PlaneSelection; source: string } {
+export function readPlanPlanes(dir: string, dropExtra: -1 | 0 | 1): { planes: PlaneSelection; source: string; fallback?: string } {
   const file = path.join(dir, PLAN_FILE);
   const plan = readJsonFile(file, planFileSchema, 'plan', 'is the plan input a pruning.plan output?');
-  if (dropExtra === 1 && plan.alternatives?.fewer) return { planes: plan.alternatives.fewer.planes, source: 'alternatives.fewer' };
-  if (dropExtra === -1 && plan.alternatives?.more) return { planes: plan.alternatives.more.planes, source: 'alternatives.more' };
-  return { planes: plan.keptPlanes, source: 'keptPlanes' };
+  if (dropExtra === 0) return { planes: plan.keptPlanes, source: 'keptPlanes' };
+  const wanted = dropExtra === 1 ? 'fewer' : 'more';
+  const alternative = plan.alternatives?.[wanted];
+  if (alternative) return { planes: alternative.planes, source: `alternatives.${wanted}` };
+  return {
+    planes: plan.keptPlanes,
+    source: `keptPlanes (dropExtra ${dropExtra}: the plan has no alternatives.${wanted})`,
+    fallback:
+      `dropExtra ${dropExtra} asks for one plane ${wanted} than the plan keeps, but ${file} has no alternatives.${wanted} ` +
+      `(${dropExtra === 1 ? 'it keeps one plane, or no drop was rejected' : 'it dropped no plane'}): ` +
+      "this candidate trains the plan's kept planes, the same planes as dropExtra 0",
+  };
 }

@@ -59,6 +59,7 @@ async function runTraining(
     const fromPlan = readPlanPlanes(ctx.inputs.plan, bnnParams.dropExtra);
     selection = fromPlan.planes;
     planesSource = `plan ${fromPlan.source}`;
+    if (fromPlan.fallback) ctx.logger.warn(fromPlan.fallback);
   }
   const layout = resolvePlanes(selection, channelNames);
   const inputShape: [number, number, number] = kind === 'bnn' ? [height, width, layout.planes.length] : [height, width, channels];
