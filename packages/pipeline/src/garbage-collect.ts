@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ArtifactStore } from './artifact-store';
 import { collectCheckpoints } from './checkpoints';
-import { readLockFile } from './lock-file';
+import { readLockFileFor } from './lock-file';
 import { WorkspaceLock } from './workspace-lock';
 import { readRunRecords, recordedObjects, removeRunRecord } from './run-records/run-record-store';
 
@@ -39,8 +39,11 @@ export async function garbageCollect(
     const lockFiles = [...new Set([...store.lockFiles(), ...(options.extraLockFiles ?? [])])].filter((f) => fs.existsSync(f));
     const keepOutputs = new Set<string>();
     const keep = new Set<string>();
+    const counted: string[] = [];
     for (const file of lockFiles) {
-      const lf = readLockFile(file);
+      // A lock file last written for another store references that store's objects, not these.
+      const lf = readLockFileFor(file, store.root);
+      if (lf) counted.push(file);
       for (const e of Object.values(lf?.stages ?? {})) {
         keepOutputs.add(e.output);
         keep.add(e.output);
@@ -97,7 +100,7 @@ export async function garbageCollect(
       store.saveState();
     }
     return {
-      lockFiles,
+      lockFiles: counted,
       keptObjects: keep.size,
       removedObjects,
       removedRuns,

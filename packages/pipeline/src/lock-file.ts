@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomicSync } from '@cbnn/core';
 
@@ -47,6 +48,18 @@ export function readLockFile(file: string): LockFile | undefined {
   }
   const parsed = lockFileSchema.safeParse(raw);
   return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * The lock file as far as `storeRoot` is concerned: one pipeline run against several stores
+ * (`--store`) shares the file beside it, which holds the keys and outputs of the store it was
+ * last written for. Compared with another store's run cache those entries mislead (a stale
+ * "why", a wrong old-key-scheme notice) and their outputs are not that store's to keep, so they
+ * count only for the store they name.
+ */
+export function readLockFileFor(file: string, storeRoot: string): LockFile | undefined {
+  const lock = readLockFile(file);
+  return lock && path.resolve(lock.store) === path.resolve(storeRoot) ? lock : undefined;
 }
 
 export function writeLockFile(file: string, lock: LockFile): void {

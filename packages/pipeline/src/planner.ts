@@ -3,7 +3,7 @@ import { CbnnError } from '@cbnn/core';
 import type { ArtifactStore, CorruptObject, FolderManifest, RunRecord } from './artifact-store';
 import { canonicalJson } from './canonical-json';
 import { FileHashes } from './file-hashes';
-import { readLockFile, type LockEntry, type LockFile } from './lock-file';
+import { readLockFileFor, type LockEntry, type LockFile } from './lock-file';
 import type { ResolvedPipeline, StageInstance } from './pipeline-loader';
 import { combinedManifest, hashCode, hashDeps, keyMaterial, stageKey, type KeyMaterial } from './stage-key';
 
@@ -48,7 +48,7 @@ export interface Planner {
 }
 
 export function createPlanner(pipeline: ResolvedPipeline, store: ArtifactStore): Planner {
-  const lock = readLockFile(pipeline.lockFile);
+  const lock = readLockFileFor(pipeline.lockFile, store.root);
   const hashes = new FileHashes(path.join(store.root, 'state', 'file-hashes.json'));
   // The code fingerprint depends only on the handler: hashed once per run.
   const codeByHandler = new Map<string, Record<string, string>>();

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { CancelledError, CbnnError, InvalidInputError, StageFailedError } from '@cbnn/core';
 import { removeTree, type ArtifactStore } from './artifact-store';
 import type { Executor, StageJob } from './executor';
-import { readLockFile, writeLockFile, LOCK_FORMAT, type LockEntry } from './lock-file';
+import { readLockFileFor, writeLockFile, LOCK_FORMAT, type LockEntry } from './lock-file';
 import type { ResolvedPipeline, StageInstance } from './pipeline-loader';
 import type { RunReporter, RunSummary, StageOutcome } from './run-reporter';
 import { stageSeed, type KeyMaterial } from './stage-key';
@@ -329,7 +329,9 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
 }
 
 function writeLock(pipeline: ResolvedPipeline, store: ArtifactStore, all: StageOutcome[], keys: Map<string, Resolved>): void {
-  const previous = readLockFile(pipeline.lockFile);
+  // Entries of other stages are kept only when the file was this store's: another store's keys
+  // and outputs mean nothing here.
+  const previous = readLockFileFor(pipeline.lockFile, store.root);
   const stages: Record<string, LockEntry> = {};
   for (const inst of pipeline.instances) {
     const prev = previous?.stages[inst.id];

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createStageRegistry } from '@cbnn/core';
-import { FileHashes, loadPipeline, planStatus, readLockFile, writeLockFile } from '../src';
+import { FileHashes, garbageCollect, loadPipeline, planStatus, readLockFile, writeLockFile } from '../src';
 import { readOut, testHandlers, workspace } from './helpers';
 
 const PIPELINE = `
@@ -123,6 +123,32 @@ stages:
     fs.rmSync(path.join(ws.dir, 'concat'), { recursive: true });
     const unbuilt = await ws.run({ registry: registryWithCode(ws.dir) });
     expect(unbuilt.outcomes.find((o) => o.id === 'join')!.note).toMatch(/cannot fingerprint the code of handler 'test.concat'/);
+  });
+
+  it('a lock file last written for another store is not compared with this one, nor kept by its gc', async () => {
+    const ws = workspace(PIPELINE);
+    fs.mkdirSync(path.join(ws.dir, 'write'));
+    fs.mkdirSync(path.join(ws.dir, 'concat'));
+    await ws.run({ registry: registryWithCode(ws.dir) });
+    // The same pipeline then ran against another store under the old key scheme: its lock file
+    // is the one beside the pipeline now.
+    const lockFile = path.join(ws.dir, 'p.lock');
+    const foreign = readLockFile(lockFile)!;
+    foreign.store = path.join(ws.dir, 'elsewhere');
+    for (const e of Object.values(foreign.stages)) delete e.code;
+    writeLockFile(lockFile, foreign);
+
+    const plans = planStatus(loadPipeline(ws.file, { registry: registryWithCode(ws.dir) }), ws.store);
+    expect(plans.flatMap((p) => p.reasons).join()).not.toContain('cache keys now include the code');
+    expect(plans.map((p) => p.action)).toEqual(['restore', 'restore', 'restore']);
+    expect((await garbageCollect(ws.store, { dryRun: true })).lockFiles).toEqual([]);
+
+    const messages: string[] = [];
+    const again = await ws.run({ registry: registryWithCode(ws.dir), reporter: { message: (m) => messages.push(m) } });
+    expect(messages).toEqual([]);
+    expect(again.executed).toBe(0);
+    expect(readLockFile(lockFile)!.store).toBe(ws.store.root);
+    expect(Object.values(readLockFile(lockFile)!.stages).every((e) => e.code !== undefined)).toBe(true);
   });
 });
 
