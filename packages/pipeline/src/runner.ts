@@ -192,7 +192,9 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
     let lastError = '';
     let lastFailure: StageFailureKind | undefined;
     const startedAt = Date.now();
+    let tried = 0;
     for (let attempt = 1; attempt <= attempts; attempt++) {
+      tried = attempt;
       const dir = path.join(runDir, `${inst.id}.${attempt}`);
       const job: StageJob = {
         stage: inst.id,
@@ -277,7 +279,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
         // Invalid input fails the same way on every attempt: `retries:` is for crashes and flakes.
         if (lastFailure === 'invalid-input') {
           if (attempt < attempts) reporter.message?.(`${inst.id}: attempt ${attempt}/${attempts} failed on invalid input; not retried`);
-          return { ...base, status: 'failed', attempts: attempt, durationMs: Date.now() - startedAt, note: lastError, failure: lastFailure };
+          break;
         }
         if (attempt < attempts) reporter.message?.(`${inst.id}: attempt ${attempt}/${attempts} failed: ${lastError.split('\n')[0]}; retrying`);
       } finally {
@@ -286,7 +288,7 @@ export async function runPipeline(pipeline: ResolvedPipeline, options: RunOption
         removeTree(dir);
       }
     }
-    return { ...base, status: 'failed', attempts, durationMs: Date.now() - startedAt, note: lastError, failure: lastFailure };
+    return { ...base, status: 'failed', attempts: tried, durationMs: Date.now() - startedAt, note: lastError, failure: lastFailure };
   };
 
   let all: StageOutcome[];
